@@ -1,0 +1,89 @@
+"""Compile contracts/src with the npm ``solc`` (pinned by package-lock.json) through py-solc-x.
+
+``python -m contracts.build`` writes contracts/build/<Contract>.json; ``--check`` compares
+instead of writing and exits 1 naming every artifact that differs from its source.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import solcx
+
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent
+SRC = HERE / "src"
+ADAPTER = HERE / "solc-npm.js"
+SETTINGS = {
+    "evmVersion": "cancun",
+    "optimizer": {"enabled": True, "runs": 200},
+    "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+}
+
+
+class CompileError(RuntimeError):
+    pass
+
+
+def compile_all() -> dict[str, dict]:
+    """Artifacts of every contract defined in contracts/src, keyed by contract name."""
+    if not (PROJECT / "node_modules" / "solc").is_dir():
+        raise CompileError("npm package solc is missing: run `npm ci` in the project root")
+    sources = {p.name: {"content": p.read_text()} for p in sorted(SRC.glob("*.sol"))}
+    output = solcx.compile_standard(
+        {"language": "Solidity", "sources": sources, "settings": SETTINGS},
+        solc_binary=ADAPTER,
+        allow_empty=True,
+    )
+    errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
+    if errors:
+        raise CompileError("\n".join(e.get("formattedMessage", e["message"]) for e in errors))
+    artifacts = {}
+    for unit in sources:
+        for name, out in output["contracts"].get(unit, {}).items():
+            bytecode = out["evm"]["bytecode"]["object"]
+            if not bytecode:  # libraries inlined as internal functions, interfaces
+                continue
+            artifacts[name] = {
+                "contractName": name,
+                "sourceUnit": f"contracts/src/{unit}",
+                "compiler": {"package": "npm:solc", "version": _solc_version(), "settings": SETTINGS},
+                "abi": out["abi"],
+                "bytecode": "0x" + bytecode,
+                "deployedBytecode": "0x" + out["evm"]["deployedBytecode"]["object"],
+            }
+    return artifacts
+
+
+def _solc_version() -> str:
+    lock = json.loads((PROJECT / "package-lock.json").read_text())
+    return lock["packages"]["node_modules/solc"]["version"]
+
+
+def _render(art: dict) -> str:
+    return json.dumps(art, indent=1, sort_keys=True) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    artifacts = compile_all()
+    (HERE / "build").mkdir(exist_ok=True)
+    differing = []
+    for name, art in artifacts.items():
+        path = HERE / "build" / f"{name}.json"
+        text = _render(art)
+        if check:
+            if not path.is_file() or path.read_text() != text:
+                differing.append(name)
+        else:
+            path.write_text(text)
+            print(f"wrote {path.relative_to(PROJECT)}")
+    if differing:
+        print("artifacts differ from sources: " + ", ".join(differing), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
