@@ -1,0 +1,20 @@
+"""How we reach a chain: ``open_chain`` gives the embedded EVM or a JSON-RPC node."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from chain_node.base import Chain, SignedTx, TxOutcome
+from chain_node.errors import ChainError, ChainUnavailable, TransactionReverted
+
+__all__ = ["Chain", "ChainError", "ChainUnavailable", "SignedTx", "TransactionReverted", "TxOutcome", "open_chain"]
+
+
+def open_chain(rpc_url: str | None, data_dir: Path) -> Chain:
+    """The node at ``rpc_url``, or the embedded chain persisted under ``data_dir``."""
+    if rpc_url:
+        from chain_node.rpc import RpcChain
+
+        return RpcChain(rpc_url)
+    from chain_node.embedded import EmbeddedChain
+
+    return EmbeddedChain(data_dir)

@@ -1,0 +1,95 @@
+"""Start and stop a local anvil node from the npm package ``@foundry-rs/anvil``.
+
+Used by integration tests, benchmarks and the alliance launcher. The binary comes from
+node_modules (``npm ci``), never downloaded at run time.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from chain_node.errors import ChainUnavailable
+
+PROJECT = Path(__file__).resolve().parent.parent
+# anvil's well-known first development key (public knowledge: test chains only).
+ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+
+
+def anvil_binary() -> Path:
+    arch = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine(), platform.machine())
+    system = platform.system().lower()
+    candidate = PROJECT / "node_modules" / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / "anvil"
+    if candidate.is_file():
+        return candidate
+    found = shutil.which("anvil")
+    if found:
+        return Path(found)
+    raise ChainUnavailable(f"anvil not found at {candidate}: run `npm ci` in {PROJECT}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class AnvilNode:
+    """A running anvil on 127.0.0.1; ``stop()`` ends it (also as a context manager)."""
+
+    def __init__(self, port: int | None = None, chain_id: int = 31337, block_time: float | None = None) -> None:
+        self.port = port or free_port()
+        self.chain_id = chain_id
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = [str(anvil_binary()), "--host", "127.0.0.1", "--port", str(self.port), "--chain-id", str(chain_id),
+                "--silent"]
+        if block_time:
+            args += ["--block-time", str(block_time)]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        env={**os.environ, "NO_COLOR": "1"})
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ChainUnavailable(f"anvil exited: {self.process.stderr.read().decode()[-500:]}")
+            try:
+                r = httpx.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+                               timeout=1.0)
+                if r.status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise ChainUnavailable(f"anvil did not answer on {self.url} within {timeout}s")
+
+    def rpc(self, method: str, params: list) -> object:
+        """A raw call, for anvil-only test helpers (evm_increaseTime, evm_mine)."""
+        r = httpx.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, timeout=10)
+        body = r.json()
+        if "error" in body:
+            raise ChainUnavailable(f"{method}: {body['error']}")
+        return body["result"]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> "AnvilNode":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,177 @@
+"""One interface over every chain we write to: the embedded EVM and any JSON-RPC node.
+
+Everything above this module sees a ``Chain``: a Web3 handle, the chain id, contracts
+from our committed artifacts, and transactions signed locally (eth-account, with
+coincurve when installed) with nonces handed out under a lock. Only standard JSON-RPC
+methods are used, so Besu, GoQuorum and anvil behave the same.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound
+
+from chain_node.errors import ChainError, ChainUnavailable, TransactionReverted
+from contracts import artifact
+
+
+@dataclass(frozen=True)
+class SignedTx:
+    """A transaction signed before it is sent, so its hash can be recorded first."""
+
+    raw: bytes
+    hash: str
+    nonce: int
+    sender: str
+
+
+@dataclass(frozen=True)
+class TxOutcome:
+    tx_hash: str
+    block_number: int
+    block_time: int
+    gas_used: int
+    status: int
+
+
+class Chain:
+    """A chain reached through Web3. Subclasses say how (embedded, JSON-RPC)."""
+
+    kind = "rpc"
+
+    def __init__(self, w3: Web3) -> None:
+        self.w3 = w3
+        self._nonce_lock = threading.Lock()
+        self._next_nonce: dict[str, int] = {}
+        self._error_abi = self._collect_errors()
+        try:
+            self.chain_id = int(w3.eth.chain_id)
+        except Exception as exc:  # noqa: BLE001 - the transport's own errors vary
+            raise ChainUnavailable(f"cannot reach chain: {exc}") from exc
+
+    # --- contracts ---------------------------------------------------------------
+
+    def contract(self, name: str, address: str):
+        art = artifact(name)
+        return self.w3.eth.contract(address=to_checksum_address(address), abi=art["abi"])
+
+    def deploy(self, account: LocalAccount, name: str, *args: Any) -> str:
+        art = artifact(name)
+        factory = self.w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
+        outcome = self.transact(account, factory.constructor(*args))
+        receipt = self.w3.eth.get_transaction_receipt(outcome.tx_hash)
+        return to_checksum_address(receipt["contractAddress"])
+
+    # --- transactions --------------------------------------------------------------
+
+    def _take_nonce(self, address: str) -> int:
+        with self._nonce_lock:
+            on_chain = self.w3.eth.get_transaction_count(address, "pending")
+            nonce = max(on_chain, self._next_nonce.get(address, 0))
+            self._next_nonce[address] = nonce + 1
+            return nonce
+
+    def release_nonce(self, address: str) -> None:
+        """Forget local nonce state after a transaction was abandoned before sending."""
+        with self._nonce_lock:
+            self._next_nonce.pop(address, None)
+
+    def sign(self, account: LocalAccount, call, gas: int | None = None, nonce: int | None = None) -> SignedTx:
+        """Sign a contract call (or constructor) without sending it."""
+        params = {"from": account.address, "chainId": self.chain_id}
+        try:
+            gas = gas or int(call.estimate_gas(params) * 1.2) + 10_000
+        except (ContractCustomError, ContractLogicError) as exc:
+            raise TransactionReverted(self.decode_error(exc)) from exc
+        nonce = self._take_nonce(account.address) if nonce is None else nonce
+        tx = call.build_transaction({**params, "gas": gas, "nonce": nonce, "gasPrice": self.w3.eth.gas_price})
+        signed = account.sign_transaction(tx)
+        return SignedTx(bytes(signed.raw_transaction), "0x" + bytes(signed.hash).hex(), nonce, account.address)
+
+    def send_raw(self, signed: SignedTx) -> str:
+        """Broadcast; a node that already knows the transaction is not an error."""
+        try:
+            self.w3.eth.send_raw_transaction(signed.raw)
+        except Exception as exc:  # noqa: BLE001
+            text = str(exc).lower()
+            if not any(s in text for s in ("already known", "known transaction", "nonce too low", "already imported")):
+                raise ChainError(f"sending {signed.hash} failed: {exc}") from exc
+        return signed.hash
+
+    def outcome(self, tx_hash: str) -> TxOutcome | None:
+        """The mined result of a transaction, or None while it is not mined."""
+        try:
+            receipt = self.w3.eth.get_transaction_receipt(tx_hash)
+        except TransactionNotFound:
+            return None
+        if receipt is None or receipt.get("blockNumber") is None:
+            return None
+        block = self.w3.eth.get_block(receipt["blockNumber"])
+        return TxOutcome(
+            tx_hash, int(receipt["blockNumber"]), int(block["timestamp"]), int(receipt["gasUsed"]), int(receipt["status"])
+        )
+
+    def wait(self, tx_hash: str, timeout: float = 30.0) -> TxOutcome:
+        deadline = time.monotonic() + timeout
+        delay = 0.01
+        while True:
+            result = self.outcome(tx_hash)
+            if result is not None:
+                return result
+            if time.monotonic() > deadline:
+                raise ChainError(f"transaction {tx_hash} not mined after {timeout}s")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+    def transact(self, account: LocalAccount, call, gas: int | None = None, timeout: float = 30.0) -> TxOutcome:
+        """Sign, send and wait; a revert raises ``TransactionReverted`` with the decoded error."""
+        signed = self.sign(account, call, gas)
+        self.send_raw(signed)
+        result = self.wait(signed.hash, timeout)
+        if result.status != 1:
+            raise TransactionReverted(self._replay_reason(account, call), signed.hash)
+        return result
+
+    def _replay_reason(self, account: LocalAccount, call) -> str:
+        try:
+            call.call({"from": account.address})
+        except (ContractCustomError, ContractLogicError) as exc:
+            return self.decode_error(exc)
+        return "reverted"
+
+    # --- errors --------------------------------------------------------------------
+
+    @staticmethod
+    def _collect_errors() -> dict[bytes, tuple[str, list[str]]]:
+        from contracts import BUILD_DIR
+
+        selectors: dict[bytes, tuple[str, list[str]]] = {}
+        for path in BUILD_DIR.glob("*.json"):
+            for item in artifact(path.stem)["abi"]:
+                if item.get("type") == "error":
+                    types = [i["type"] for i in item["inputs"]]
+                    sig = f"{item['name']}({','.join(types)})"
+                    selectors[Web3.keccak(text=sig)[:4]] = (item["name"], types)
+        return selectors
+
+    def decode_error(self, exc: Exception) -> str:
+        """``Name(arg, ...)`` for one of our contracts' custom errors, else the node's text."""
+        data = getattr(exc, "data", None)
+        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
+            raw = bytes.fromhex(data[2:])
+            known = self._error_abi.get(raw[:4])
+            if known:
+                name, types = known
+                values = self.w3.codec.decode(types, raw[4:]) if types else ()
+                shown = [v.hex() if isinstance(v, bytes) else str(v) for v in values]
+                return f"{name}({', '.join(shown)})"
+        return str(exc)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,171 @@
+"""The embedded default chain: py-evm in-process, its state kept in a file.
+
+Zero set-up for ``./scripts/run`` and fast tests, and unlike a plain eth-tester chain it
+survives a restart: blocks and state live in ``chain.db`` (SQLite), committed after
+every mined block. Each transaction is mined at once in its own block, stamped with
+the wall-clock time when it arrives (rules such as bid deadlines read block time).
+Other processes read it through the notary's read-only ``/chain/rpc`` endpoint.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from collections.abc import Mapping
+from typing import Any
+
+from eth.chains.base import MiningChain
+from eth.db.atomic import AtomicDB
+from eth.db.chain import ChainDB
+from eth.exceptions import CanonicalHeadNotFound
+from eth_tester import EthereumTester, PyEVMBackend
+from eth_tester.backends.pyevm.main import get_default_genesis_params
+from web3 import EthereumTesterProvider, Web3
+from web3.exceptions import ContractLogicError
+
+from chain_node.base import Chain
+from chain_node.kvstore import SqliteKV
+
+# Methods another process may call through /chain/rpc: reads only, never a write.
+READ_ONLY_METHODS = frozenset(
+    {
+        "eth_chainId",
+        "net_version",
+        "eth_blockNumber",
+        "eth_call",
+        "eth_getBlockByNumber",
+        "eth_getBlockByHash",
+        "eth_getTransactionByHash",
+        "eth_getTransactionReceipt",
+        "eth_getCode",
+        "eth_getBalance",
+        "eth_getTransactionCount",
+        "eth_getLogs",
+        "eth_gasPrice",
+        "eth_estimateGas",
+        "web3_clientVersion",
+    }
+)
+
+
+def to_rpc_json(value: Any) -> Any:
+    """Web3's Python values back to JSON-RPC wire form (hex quantities and data)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return hex(value)
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, Mapping):
+        return {k: to_rpc_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_rpc_json(v) for v in value]
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON-RPC")
+
+
+class PersistentPyEVMBackend(PyEVMBackend):
+    """eth-tester's py-evm backend over a durable key-value store."""
+
+    def __init__(self, path: Path) -> None:
+        self._kv = SqliteKV(path)
+        super().__init__()  # builds throw-away in-memory chain and the dev account keys
+        chain_class: type[MiningChain] = type(self.chain)
+        base_db = AtomicDB(self._kv)
+        try:
+            ChainDB(base_db).get_canonical_head()
+            self.chain = chain_class(base_db)
+        except CanonicalHeadNotFound:
+            genesis_state = dict(self.generate_genesis_state(num_accounts=len(self.account_keys)))
+            self.chain = chain_class.from_genesis(base_db, get_default_genesis_params(), genesis_state)
+            self._kv.commit()
+
+    def _refresh_pending_time(self) -> None:
+        # The pending header was made when the previous block was mined; a transaction
+        # arriving later must carry the time it arrives, not that stale time.
+        header = self.chain.header
+        now = int(time.time())
+        if now > header.timestamp and not self.chain.get_block().transactions:
+            self.chain.header = header.copy(timestamp=now)
+
+    def send_raw_transaction(self, raw_transaction):
+        self._refresh_pending_time()
+        return super().send_raw_transaction(raw_transaction)
+
+    def mine_blocks(self, num_blocks: int = 1, coinbase=None):
+        kwargs = {} if coinbase is None else {"coinbase": coinbase}
+        hashes = super().mine_blocks(num_blocks, **kwargs)
+        self._kv.commit()
+        return hashes
+
+    def time_travel(self, to_timestamp: int) -> int:
+        result = super().time_travel(to_timestamp)
+        self._kv.commit()
+        return result
+
+    def close(self) -> None:
+        self._kv.close()
+
+
+class _LockedProvider(EthereumTesterProvider):
+    """eth-tester is not thread-safe: the API threads and the anchor worker take turns."""
+
+    def __init__(self, tester: EthereumTester, lock: threading.RLock) -> None:
+        super().__init__(tester)
+        self._lock = lock
+
+    def make_request(self, method, params):
+        with self._lock:
+            return super().make_request(method, params)
+
+
+class EmbeddedChain(Chain):
+    kind = "embedded"
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self.backend = PersistentPyEVMBackend(data_dir / "chain.db")
+        self.tester = EthereumTester(self.backend)
+        super().__init__(Web3(_LockedProvider(self.tester, self._lock)))
+
+    @property
+    def dev_keys(self) -> list[bytes]:
+        """Private keys of the funded development accounts of the embedded genesis."""
+        return [k.to_bytes() for k in self.backend.account_keys]
+
+    def fund(self, address: str, wei: int = 10**21) -> None:
+        """Give ``address`` gas money from a development account (embedded chain only)."""
+        from eth_account import Account
+
+        dev = Account.from_key(self.dev_keys[0])
+        tx = {"to": address, "value": wei, "gas": 21000, "gasPrice": self.w3.eth.gas_price,
+              "nonce": self._take_nonce(dev.address), "chainId": self.chain_id}
+        self.wait(self.send_raw_signed(dev.sign_transaction(tx).raw_transaction))
+
+    def send_raw_signed(self, raw: bytes) -> str:
+        return "0x" + bytes(self.w3.eth.send_raw_transaction(raw)).hex()
+
+    def time_travel(self, timestamp: int) -> None:
+        """Mine an empty block at ``timestamp`` (tests of time-bound rules)."""
+        with self._lock:
+            self.tester.time_travel(timestamp)
+
+    def rpc(self, method: str, params: list[Any]) -> dict[str, Any]:
+        """Answer a JSON-RPC read for another process; writes are refused."""
+        if method not in READ_ONLY_METHODS:
+            return {"error": {"code": -32601, "message": f"method {method} is not served read-only"}}
+        try:
+            # Through web3's request manager so eth-tester's shapes become standard RPC ones.
+            result = self.w3.manager.request_blocking(method, params)
+        except ContractLogicError as exc:
+            error: dict[str, Any] = {"code": 3, "message": str(exc)}
+            if isinstance(exc.data, str):
+                error["data"] = exc.data
+            return {"error": error}
+        except Exception as exc:  # noqa: BLE001 - any failure is the caller's bad request
+            return {"error": {"code": -32602, "message": str(exc)}}
+        return {"result": to_rpc_json(result)}
+
+    def close(self) -> None:
+        with self._lock:
+            self.backend.close()

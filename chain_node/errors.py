@@ -1,0 +1,24 @@
+"""Errors of the chain layer: one root, subclasses that keep what went wrong."""
+from __future__ import annotations
+
+
+class ChainError(Exception):
+    """Root of everything that can go wrong reaching or writing a chain."""
+
+    code = "chain_error"
+
+
+class ChainUnavailable(ChainError):
+    """The node cannot be reached (connection refused, timeout)."""
+
+    code = "chain_unavailable"
+
+
+class TransactionReverted(ChainError):
+    """A transaction or call reverted; ``reason`` is the decoded custom error when known."""
+
+    code = "transaction_reverted"
+
+    def __init__(self, reason: str, tx_hash: str | None = None) -> None:
+        super().__init__(reason if tx_hash is None else f"{reason} (tx {tx_hash})")
+        self.reason, self.tx_hash = reason, tx_hash

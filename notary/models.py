@@ -1,0 +1,58 @@
+"""Tables of the notary store (SQLModel: SQLite and PostgreSQL with the same code)."""
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text
+from sqlmodel import Field, SQLModel
+
+
+class Entry(SQLModel, table=True):
+    """One logged event. ``idx`` is its leaf index: dense, from 0, never rewritten."""
+
+    __tablename__ = "entries"
+    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    event_id: str = Field(max_length=128, unique=True)
+    content_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    digest: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    event_json: str = Field(sa_column=Column(Text, nullable=False))
+    writer: str = Field(max_length=64)
+    received_at: float
+
+
+class EntryDocument(SQLModel, table=True):
+    __tablename__ = "entry_documents"
+    __table_args__ = (Index("ix_entry_documents_sha256", "sha256"),)
+    sha256: str = Field(primary_key=True, max_length=64)
+    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+
+
+class AnchorIntent(SQLModel, table=True):
+    """An anchor of one tree size: recorded before its transaction is sent (exactly once)."""
+
+    __tablename__ = "anchors"
+    tree_size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    root: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    checkpoint: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(max_length=16, index=True)  # intent | confirmed | failed
+    chain_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    registry_address: str = Field(max_length=42)
+    tx_hash: str = Field(max_length=66)
+    raw_tx: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    nonce: int
+    block_number: int | None = Field(default=None, sa_column=Column(BigInteger))
+    block_time: int | None = Field(default=None, sa_column=Column(BigInteger))
+    gas_used: int | None = None
+    created_at: float
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_keys"
+    name: str = Field(primary_key=True, max_length=64)
+    key_hash: str = Field(max_length=64, unique=True)
+    created_at: float
+    revoked: bool = False
+
+
+class Meta(SQLModel, table=True):
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_column=Column(Text, nullable=False))

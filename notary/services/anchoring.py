@@ -1,0 +1,126 @@
+"""The anchoring worker: puts the current tree head on chain, exactly once per size.
+
+Each anchor is an intent recorded in the store *before* its transaction is sent: the
+signed checkpoint and the signed raw transaction (its hash and nonce fixed). After a
+crash, ``reconcile`` settles every open intent from what the chain says: mined → confirmed;
+unknown → the same raw transaction is sent again (same nonce, so it can land at most
+once); nonce taken by something else → failed, and a fresh intent follows. The registry
+itself refuses a size that does not grow, so no size can be anchored twice.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eth_account.signers.local import LocalAccount
+
+from chain_node import Chain, ChainError, SignedTx
+from notary.models import AnchorIntent
+from notary.services.log import NotaryLog
+from notary.store import SqlStore
+from sdk.checkpoint import Checkpoint, sign_checkpoint
+
+log = logging.getLogger("lianzheng.anchor")
+
+
+class AnchorWorker:
+    def __init__(self, notary_log: NotaryLog, store: SqlStore, chain: Chain, account: LocalAccount,
+                 registry, signer: Ed25519PrivateKey, interval: float, every: int) -> None:
+        self.log, self.store, self.chain, self.account = notary_log, store, chain, account
+        self.registry, self.signer = registry, signer
+        self.interval, self.every = interval, every
+        self.region = int(notary_log.region)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._run_lock = threading.Lock()
+        self.last_error: str | None = None
+        notary_log.on_append = self._appended
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="anchor-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout)
+
+    def _appended(self, size: int) -> None:
+        last = self.store.latest_anchor()
+        if size - (last.tree_size if last else 0) >= self.every:
+            self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            try:
+                self.anchor_once()
+                self.last_error = None
+            except Exception as exc:  # noqa: BLE001 - keep anchoring; the next round retries
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("anchoring failed, will retry: %s", self.last_error)
+                time.sleep(min(self.interval, 1.0))
+
+    # --- anchoring ---------------------------------------------------------------
+
+    def pending_count(self) -> int:
+        last = self.store.latest_anchor("confirmed")
+        return len(self.log) - (last.tree_size if last else 0)
+
+    def anchor_once(self) -> AnchorIntent | None:
+        """Anchor the current tree head if it grew since the last anchor; return the intent."""
+        with self._run_lock:
+            for open_intent in self.store.open_intents():
+                self._settle(open_intent, resend=True)
+            size = len(self.log)
+            last = self.store.latest_anchor()
+            if size == 0 or (last is not None and last.tree_size >= size):
+                return None
+            root = self.log.tree.root(size)
+            note = sign_checkpoint(Checkpoint(self.log.origin, size, root), self.signer)
+            signed = self.chain.sign(self.account, self.registry.functions.anchor(self.region, size, root))
+            intent = AnchorIntent(tree_size=size, root=root, checkpoint=note, status="intent",
+                                  chain_id=self.chain.chain_id, registry_address=self.registry.address,
+                                  tx_hash=signed.hash, raw_tx=signed.raw, nonce=signed.nonce,
+                                  created_at=time.time())
+            self.store.add_intent(intent)  # recorded before the transaction leaves this process
+            self._settle(intent, resend=True)
+            return intent
+
+    def reconcile(self) -> None:
+        """Settle intents left open by a crash (called on start, before serving)."""
+        with self._run_lock:
+            for intent in self.store.open_intents():
+                self._settle(intent, resend=True)
+
+    def _settle(self, intent: AnchorIntent, resend: bool) -> None:
+        outcome = self.chain.outcome(intent.tx_hash)
+        if outcome is None and resend:
+            try:
+                self.chain.send_raw(SignedTx(intent.raw_tx, intent.tx_hash, intent.nonce, self.account.address))
+            except ChainError:
+                if self.chain.w3.eth.get_transaction_count(self.account.address) > intent.nonce:
+                    outcome = self.chain.outcome(intent.tx_hash)
+                    if outcome is None:  # our nonce was used by another transaction
+                        self.store.update_anchor(intent.tree_size, status="failed")
+                        self.chain.release_nonce(self.account.address)
+                        return
+                else:
+                    raise
+        if outcome is None:
+            outcome = self.chain.wait(intent.tx_hash, timeout=60)
+        if outcome.status == 1:
+            self.store.update_anchor(intent.tree_size, status="confirmed", block_number=outcome.block_number,
+                                     block_time=outcome.block_time, gas_used=outcome.gas_used)
+        else:
+            log.warning("anchor of size %d reverted in tx %s", intent.tree_size, intent.tx_hash)
+            self.store.update_anchor(intent.tree_size, status="failed")

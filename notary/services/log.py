@@ -1,0 +1,158 @@
+"""The notary log: accepts events, keeps the Merkle tree, issues receipts and proofs.
+
+Appends are serialized under one lock: an index is assigned, the batch is committed to
+the store (durable), and only then does the in-memory tree grow and the caller get its
+answer. The tree is rebuilt from the stored digests on start.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import rfc8785
+
+from notary.errors import BadRange, IdConflict, InvalidEvent, NotFound, WrongRegion
+from notary.store import SqlStore
+from sdk.checkpoint import TlogProof
+from sdk.errors import MalformedError
+from sdk.event import Event, parse_event
+from sdk.merkle import Hasher, MerkleTree
+from sdk.receipt import Anchor, LogInfo, Receipt
+
+MAX_RANGE = 1000
+
+
+@dataclass(frozen=True)
+class Accepted:
+    event_id: str
+    index: int
+    digest: bytes
+    duplicate: bool
+
+
+class NotaryLog:
+    def __init__(self, store: SqlStore, h: Hasher, region: str, origin: str) -> None:
+        self.store, self.hasher, self.region, self.origin = store, h, region, origin
+        self.info = LogInfo(origin=origin, region=region, hash=h.name)
+        self.tree = MerkleTree(h)
+        self.tree.extend_leaf_hashes([h.hash_leaf(d) for d in store.digests()])
+        self._lock = threading.Lock()
+        self.on_append: Callable[[int], None] | None = None
+
+    def __len__(self) -> int:
+        return len(self.tree)
+
+    # --- writing ---------------------------------------------------------------
+
+    def _parse(self, i: int, raw: Any, writer: str) -> tuple[Event, bytes]:
+        if not isinstance(raw, dict):
+            raise InvalidEvent(f"events[{i}] is not a JSON object", index=i)
+        if raw.get("salt") is not None:
+            raise InvalidEvent(f"events[{i}].salt: the salt is chosen by the notary", index=i)
+        if "actor" not in raw:
+            raw = {**raw, "actor": writer}
+        try:
+            event = parse_event(raw)
+        except MalformedError as exc:
+            raise InvalidEvent(f"events[{i}]: {exc}", index=i, errors=_plain(exc.evidence.get("errors"))) from exc
+        if event.region != self.region:
+            raise WrongRegion(f"events[{i}].region {event.region} is not this notary's region {self.region}", index=i)
+        return event, hashlib.sha256(event.content_key()).digest()
+
+    def submit(self, raw_events: Sequence[Any], writer: str) -> list[Accepted]:
+        """Log events durably; a retried id returns its first answer, a reused id is refused."""
+        parsed = [self._parse(i, raw, writer) for i, raw in enumerate(raw_events)]
+        with self._lock:
+            known = self.store.ids([e.id for e, _ in parsed if e.id is not None])
+            results: list[Accepted] = []
+            rows: list[dict[str, Any]] = []
+            docs: list[dict[str, Any]] = []
+            digests: list[bytes] = []
+            now = time.time()
+            size = len(self.tree)
+            for event, content in parsed:
+                if event.id is not None and event.id in known:
+                    index, existing = known[event.id]
+                    if existing != content:
+                        raise IdConflict(f"event id {event.id!r} was already used for a different event",
+                                         event_id=event.id)
+                    results.append(Accepted(event.id, index, b"", True))
+                    continue
+                event.id = event.id or uuid.uuid4().hex
+                event.salt = os.urandom(32).hex()
+                canonical = rfc8785.dumps(event.wire())
+                digest = self.hasher.digest(canonical)
+                index = size + len(rows)
+                known[event.id] = (index, content)
+                rows.append({"idx": index, "event_id": event.id, "content_hash": content, "digest": digest,
+                             "event_json": canonical.decode(), "writer": writer, "received_at": now})
+                docs.extend({"sha256": sha, "idx": index} for sha in sorted(event.document_hashes()))
+                digests.append(digest)
+                results.append(Accepted(event.id, index, digest, False))
+            if rows:
+                self.store.append(rows, docs)
+                for digest in digests:
+                    self.tree.append_leaf_hash(self.hasher.hash_leaf(digest))
+        if rows and self.on_append:
+            self.on_append(len(self.tree))
+        return results
+
+    # --- reading ---------------------------------------------------------------
+
+    def receipt(self, event_id: str) -> Receipt:
+        entry = self.store.entry_by_id(event_id)
+        if entry is None:
+            raise NotFound(f"no event with id {event_id!r}", event_id=event_id)
+        event = json.loads(entry.event_json)
+        receipt = Receipt(status="pending", event_id=entry.event_id, event=event, event_digest=entry.digest.hex(),
+                          log=self.info, index=entry.idx)
+        anchor = self.store.anchor_covering(entry.idx)
+        if anchor is None:
+            return receipt
+        proof = TlogProof(entry.idx, tuple(self.tree.inclusion_proof(entry.idx, anchor.tree_size)), anchor.checkpoint)
+        receipt.status = "anchored"
+        receipt.proof = proof.text()
+        receipt.anchor = Anchor(chain_id=anchor.chain_id, registry=anchor.registry_address, tx_hash=anchor.tx_hash,
+                                block_number=anchor.block_number, block_time=anchor.block_time,
+                                tree_size=anchor.tree_size)
+        return receipt
+
+    def _check_size(self, size: int | None) -> int:
+        current = len(self.tree)
+        if size is None:
+            return current
+        if not 0 <= size <= current:
+            raise BadRange(f"tree size {size} is outside 0..{current}", size=size, current=current)
+        return size
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        size = self._check_size(size)
+        if not 0 <= index < size:
+            raise BadRange(f"index {index} is outside 0..{size - 1}", index=index, size=size)
+        return self.tree.inclusion_proof(index, size)
+
+    def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
+        size2 = self._check_size(size2)
+        if not 0 <= size1 <= size2:
+            raise BadRange(f"from={size1} must be within 0..{size2}", size1=size1, size2=size2)
+        return self.tree.consistency_proof(size1, size2)
+
+    def entries(self, start: int, end: int) -> list[tuple[int, str, bytes]]:
+        size = len(self.tree)
+        if not 0 <= start < end or end - start > MAX_RANGE:
+            raise BadRange(f"need 0 <= start < end and at most {MAX_RANGE} entries per page", start=start, end=end)
+        return self.store.entry_rows(start, min(end, size))
+
+
+def _plain(errors: Any) -> Any:
+    """Pydantic error details made JSON-safe (they may hold exception objects)."""
+    if not errors:
+        return None
+    return [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg"))} for e in errors]

@@ -1,0 +1,120 @@
+"""Assemble a running notary from settings: keys, store, chain, registry, log, worker.
+
+On first start this creates the keys (0600) and, on a chain where it may, deploys the
+EvidenceRegistry, binds its own account to its region and registers its checkpoint key.
+On later starts it checks that the data dir, the chain and the registry still agree.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+
+from chain_node import Chain, open_chain
+from chain_node.accounts import load_or_create_account, load_or_create_ed25519
+from notary.errors import NotaryError
+from notary.services.anchoring import AnchorWorker
+from notary.services.log import NotaryLog
+from notary.settings import Settings
+from notary.store import SqlStore
+from sdk.merkle import hasher
+
+HASH_IDS = {"sha256": 0, "sm3": 1}
+
+
+class SetupError(NotaryError):
+    code = "setup_failed"
+
+
+@dataclass
+class Notary:
+    settings: Settings
+    store: SqlStore
+    chain: Chain
+    account: LocalAccount
+    checkpoint_key: Ed25519PrivateKey
+    registry: object
+    log: NotaryLog
+    worker: AnchorWorker
+
+    def start(self) -> None:
+        self.worker.reconcile()
+        self.worker.start()
+
+    def close(self) -> None:
+        self.worker.stop()
+        self.chain.close()
+        self.store.close()
+
+
+def _public_bytes(key: Ed25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def _fixed(store: SqlStore, key: str, value: str, what: str) -> None:
+    """Record ``value`` on first start; refuse to start if it later differs."""
+    known = store.meta(key)
+    if known is None:
+        store.set_meta(key, value)
+    elif known != value:
+        raise SetupError(f"this data dir's log has {what} {known}, settings say {value}")
+
+
+def _registry(settings: Settings, store: SqlStore, chain: Chain, account: LocalAccount):
+    _fixed(store, "chain_id", str(chain.chain_id), "chain id")
+    address = settings.registry or store.meta("registry")
+    if address is None:
+        address = chain.deploy(account, "EvidenceRegistry", account.address)
+    address = to_checksum_address(address)
+    if not chain.w3.eth.get_code(address):
+        raise SetupError(f"no contract at registry address {address} on chain {chain.chain_id}")
+    _fixed(store, "registry", address, "registry")
+    return chain.contract("EvidenceRegistry", address)
+
+
+def _enrol(settings: Settings, chain: Chain, registry, account: LocalAccount, key: Ed25519PrivateKey) -> None:
+    region = int(settings.region)
+    fns = registry.functions
+    bound = fns.regionOf(account.address).call()
+    if bound == 0:
+        if not fns.hasRole(fns.REGISTRAR_ROLE().call(), account.address).call():
+            raise SetupError(f"account {account.address} is not bound to region {region}: "
+                             f"ask the registry's registrar to call bindNotary({account.address}, {region})")
+        chain.transact(account, fns.bindNotary(account.address, region))
+    elif bound != region:
+        raise SetupError(f"account {account.address} is bound to region {bound}, not {region}")
+    _, registered, alg, origin, _ = fns.logOf(region).call()
+    public = _public_bytes(key)
+    if not any(registered):
+        chain.transact(account, fns.registerCheckpointKey(public, HASH_IDS[settings.hash], settings.log_origin))
+    elif bytes(registered) != public or origin != settings.log_origin or alg != HASH_IDS[settings.hash]:
+        raise SetupError(f"region {region} is registered with another checkpoint key, origin or hash")
+
+
+def open_notary(settings: Settings) -> Notary:
+    data_dir = settings.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+    store = SqlStore(settings.db_url)
+    try:
+        _fixed(store, "region", settings.region, "region")
+        _fixed(store, "hash", settings.hash, "hash algorithm")
+        _fixed(store, "origin", settings.log_origin, "origin")
+        account = load_or_create_account(settings.chain_key_path)
+        key = load_or_create_ed25519(settings.checkpoint_key_path)
+        chain = open_chain(settings.rpc_url, data_dir / "chain")
+        if chain.kind == "embedded" and chain.w3.eth.get_balance(account.address) < 10**18:
+            chain.fund(account.address)
+        registry = _registry(settings, store, chain, account)
+        _enrol(settings, chain, registry, account, key)
+        notary_log = NotaryLog(store, hasher(settings.hash), settings.region, settings.log_origin)
+        worker = AnchorWorker(notary_log, store, chain, account, registry, key,
+                              settings.anchor_interval, settings.anchor_every)
+    except Exception:
+        store.close()
+        raise
+    return Notary(settings, store, chain, account, key, registry, notary_log, worker)

@@ -1,0 +1,47 @@
+"""All notary settings in one place (pydantic-settings; env prefix ``LIANZHENG_``).
+
+Nothing reads settings at import time: ``create_app(settings)`` and the CLI build them.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIANZHENG_", extra="forbid")
+
+    data_dir: Path = Field(Path("data"), description="keys, SQLite files and the embedded chain live here")
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    region: str = Field("370000", pattern=r"^[1-8][0-9]{5}$", description="GB/T 2260 code of this notary's log")
+    origin: str | None = Field(None, description="checkpoint origin line; default lianzheng.notary/<region>")
+    hash: Literal["sha256", "sm3"] = Field("sha256", description="Merkle hash, fixed when the log is created")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in the data dir")
+    rpc_url: str | None = Field(None, description="JSON-RPC node; default the embedded chain")
+    registry: str | None = Field(None, description="EvidenceRegistry address on a JSON-RPC chain")
+    chain_key_file: Path | None = None
+    checkpoint_key_file: Path | None = None
+    anchor_interval: float = Field(1.0, gt=0, description="seconds between anchors while events arrive")
+    anchor_every: int = Field(10_000, ge=1, description="anchor early once this many events wait")
+    max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    max_batch: int = Field(10_000, ge=1, description="events per POST /v1/events")
+
+    @property
+    def log_origin(self) -> str:
+        return self.origin or f"lianzheng.notary/{self.region}"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'notary.db').resolve()}"
+
+    @property
+    def chain_key_path(self) -> Path:
+        return self.chain_key_file or self.data_dir / "keys" / "chain.key"
+
+    @property
+    def checkpoint_key_path(self) -> Path:
+        return self.checkpoint_key_file or self.data_dir / "keys" / "checkpoint.pem"

@@ -1,0 +1,191 @@
+"""Durable storage of the log: entries, document index, anchors, API keys.
+
+One implementation over SQLAlchemy/SQLModel serves SQLite (WAL, synchronous=FULL) and
+PostgreSQL. The hot path (appending a batch) is one multi-row Core insert per table in
+one transaction.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import event, func, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, SQLModel, create_engine
+
+from notary.errors import Unavailable
+from notary.models import AnchorIntent, ApiKey, Entry, EntryDocument, Meta
+
+
+class LogStore(Protocol):
+    """Storage behind the notary log.
+
+    ``append`` MUST NOT return until the rows are durably committed: the API answers
+    (and the tree grows) only after it returns. Entries MUST NOT be rewritten or deleted.
+    """
+
+    def append(self, entries: Sequence[dict[str, Any]], documents: Sequence[dict[str, Any]]) -> None: ...
+
+    def digests(self, start: int = 0) -> Iterator[bytes]: ...
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8)
+    return engine
+
+
+class SqlStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        try:
+            SQLModel.metadata.create_all(self.engine)
+        except OperationalError as exc:
+            raise Unavailable(f"database unavailable: {exc.orig}") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- meta ------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        with Session(self.engine, expire_on_commit=False) as s:
+            row = s.get(Meta, key)
+            return row.value if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with Session(self.engine, expire_on_commit=False) as s:
+            s.merge(Meta(key=key, value=value))
+            s.commit()
+
+    # --- entries ---------------------------------------------------------------
+
+    def append(self, entries: Sequence[dict[str, Any]], documents: Sequence[dict[str, Any]]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(Entry.__table__), list(entries))
+            if documents:
+                conn.execute(insert(EntryDocument.__table__), list(documents))
+
+    def size(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(Entry.__table__)).scalar_one())
+
+    def digests(self, start: int = 0, chunk: int = 50_000) -> Iterator[bytes]:
+        t = Entry.__table__
+        with self.engine.connect() as conn:
+            while True:
+                rows = conn.execute(
+                    select(t.c.idx, t.c.digest).where(t.c.idx >= start).order_by(t.c.idx).limit(chunk)
+                ).all()
+                for idx, digest in rows:
+                    if idx != start:
+                        raise RuntimeError(f"log has a gap at index {start}")
+                    yield bytes(digest)
+                    start += 1
+                if len(rows) < chunk:
+                    return
+
+    def ids(self, event_ids: Sequence[str]) -> dict[str, tuple[int, bytes]]:
+        """Known ids among ``event_ids``: id → (index, content hash)."""
+        if not event_ids:
+            return {}
+        t = Entry.__table__
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.c.event_id, t.c.idx, t.c.content_hash).where(t.c.event_id.in_(event_ids)))
+            return {r.event_id: (r.idx, bytes(r.content_hash)) for r in rows}
+
+    def entry_by_id(self, event_id: str) -> Entry | None:
+        with Session(self.engine, expire_on_commit=False) as s:
+            return s.execute(select(Entry).where(Entry.event_id == event_id)).scalars().first()
+
+    def entry_rows(self, start: int, end: int) -> list[tuple[int, str, bytes]]:
+        t = Entry.__table__
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.c.idx, t.c.event_id, t.c.digest).where(t.c.idx >= start, t.c.idx < end).order_by(t.c.idx)
+            )
+            return [(r.idx, r.event_id, bytes(r.digest)) for r in rows]
+
+    def entries_with_document(self, sha256: str, limit: int) -> list[Entry]:
+        with Session(self.engine, expire_on_commit=False) as s:
+            stmt = (
+                select(Entry)
+                .join(EntryDocument, EntryDocument.idx == Entry.idx)
+                .where(EntryDocument.sha256 == sha256)
+                .order_by(Entry.idx)
+                .limit(limit)
+            )
+            return list(s.execute(stmt).scalars())
+
+    # --- anchors ---------------------------------------------------------------
+
+    def add_intent(self, intent: AnchorIntent) -> None:
+        with Session(self.engine, expire_on_commit=False) as s:
+            s.add(intent)
+            s.commit()
+
+    def update_anchor(self, tree_size: int, **fields: Any) -> None:
+        with self.engine.begin() as conn:
+            t = AnchorIntent.__table__
+            conn.execute(update(t).where(t.c.tree_size == tree_size).values(**fields))
+
+    def open_intents(self) -> list[AnchorIntent]:
+        with Session(self.engine, expire_on_commit=False) as s:
+            stmt = select(AnchorIntent).where(AnchorIntent.status == "intent").order_by(AnchorIntent.tree_size)
+            return list(s.execute(stmt).scalars())
+
+    def latest_anchor(self, status: str | None = None) -> AnchorIntent | None:
+        with Session(self.engine, expire_on_commit=False) as s:
+            stmt = select(AnchorIntent)
+            if status:
+                stmt = stmt.where(AnchorIntent.status == status)
+            else:
+                stmt = stmt.where(AnchorIntent.status != "failed")
+            return s.execute(stmt.order_by(AnchorIntent.tree_size.desc()).limit(1)).scalars().first()
+
+    def anchor_covering(self, index: int) -> AnchorIntent | None:
+        """The first confirmed anchor whose tree contains leaf ``index``."""
+        with Session(self.engine, expire_on_commit=False) as s:
+            stmt = (
+                select(AnchorIntent)
+                .where(AnchorIntent.status == "confirmed", AnchorIntent.tree_size > index)
+                .order_by(AnchorIntent.tree_size)
+                .limit(1)
+            )
+            return s.execute(stmt).scalars().first()
+
+    def anchors(self) -> list[AnchorIntent]:
+        with Session(self.engine, expire_on_commit=False) as s:
+            return list(s.execute(select(AnchorIntent).order_by(AnchorIntent.tree_size)).scalars())
+
+    # --- API keys --------------------------------------------------------------
+
+    def add_key(self, key: ApiKey) -> None:
+        with Session(self.engine, expire_on_commit=False) as s:
+            s.add(key)
+            s.commit()
+
+    def key_by_hash(self, key_hash: str) -> ApiKey | None:
+        with Session(self.engine, expire_on_commit=False) as s:
+            return s.execute(select(ApiKey).where(ApiKey.key_hash == key_hash)).scalars().first()
+
+    def key_by_name(self, name: str) -> ApiKey | None:
+        with Session(self.engine, expire_on_commit=False) as s:
+            return s.get(ApiKey, name)

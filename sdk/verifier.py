@@ -1,0 +1,150 @@
+"""Verify a receipt against the chain alone, never trusting the notary server.
+
+The chain of checks: event (or document) → event digest → leaf → inclusion proof →
+checkpoint signature by the key registered on chain → root anchored in the registry at
+that size, by the transaction the receipt names. Each failure raises a
+``VerificationError`` subclass that says which link broke.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from sdk.checkpoint import Checkpoint, SignedNote, TlogProof
+from sdk.errors import AnchorError, EventMismatchError, MalformedError, PendingError, RootMismatchError
+from sdk.event import Event, parse_event
+from sdk.merkle import hasher, verify_inclusion
+from sdk.receipt import Receipt, parse_receipt
+from sdk.registry import RegistryView
+
+
+@dataclass(frozen=True)
+class Verified:
+    region: str
+    index: int
+    tree_size: int
+    chain_id: int
+    registry: str
+    tx_hash: str
+    block_number: int
+    block_time: int
+
+    def summary(self) -> str:
+        when = datetime.fromtimestamp(self.block_time, timezone.utc).isoformat().replace("+00:00", "Z")
+        return (
+            f"verified: region {self.region}, index {self.index} of {self.tree_size}, "
+            f"block {self.block_number} at {when}, chain {self.chain_id}, registry {self.registry}"
+        )
+
+
+def file_sha256(path) -> str:
+    """SHA-256 of a file, streamed (archives hold files of hundreds of MB)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _diff_fields(mine: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
+    return sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+
+
+def check_offline(
+    receipt: Receipt, event: dict[str, Any] | None = None, document_sha256: str | None = None
+) -> tuple[Checkpoint, SignedNote, Event]:
+    """Every check that needs no chain. Returns the checkpoint the proof leads to."""
+    h = hasher(receipt.log.hash)
+    notarized = parse_event(receipt.event)
+    if notarized.salt is None:
+        raise MalformedError("receipt event has no salt")
+    if event is not None:
+        held = dict(event)
+        held.setdefault("salt", notarized.salt)
+        if "id" not in held and notarized.id is not None:
+            held["id"] = notarized.id
+        try:
+            held_event = parse_event(held)
+        except MalformedError as exc:
+            raise EventMismatchError(f"the event you hold is not a valid event: {exc}") from exc
+        if held_event.digest(h) != notarized.digest(h):
+            fields = _diff_fields(held_event.wire(), notarized.wire())
+            raise EventMismatchError(f"event differs from the notarized one in: {', '.join(fields)}", fields=fields)
+    if document_sha256 is not None and document_sha256 not in notarized.document_hashes():
+        raise EventMismatchError(
+            f"document sha256 {document_sha256} is not referenced by the notarized event", sha256=document_sha256
+        )
+    digest = notarized.digest(h)
+    if digest.hex() != receipt.event_digest:
+        raise EventMismatchError("receipt event does not hash to the receipt's event digest",
+                                 computed=digest.hex(), expected=receipt.event_digest)
+    if notarized.region != receipt.log.region:
+        raise EventMismatchError(f"event region {notarized.region} is not the log's region {receipt.log.region}")
+    if receipt.status != "anchored" or receipt.proof is None or receipt.anchor is None:
+        raise PendingError("receipt is pending: fetch the anchored receipt from the notary and verify again")
+    proof = TlogProof.parse(receipt.proof)
+    if proof.index != receipt.index:
+        raise MalformedError(f"proof is for index {proof.index}, receipt says {receipt.index}")
+    note = SignedNote.parse(proof.checkpoint_note)
+    checkpoint = Checkpoint.parse_body(note.body)
+    if checkpoint.origin != receipt.log.origin:
+        raise MalformedError(f"checkpoint origin {checkpoint.origin!r} is not the log {receipt.log.origin!r}")
+    if checkpoint.size != receipt.anchor.tree_size:
+        raise AnchorError(f"checkpoint size {checkpoint.size} differs from anchored size {receipt.anchor.tree_size}")
+    verify_inclusion(h, proof.index, checkpoint.size, h.hash_leaf(digest), list(proof.hashes), checkpoint.root)
+    return checkpoint, note, notarized
+
+
+class Verifier:
+    """Verifies receipts with what one chain says. ``registry`` is the view of that chain."""
+
+    def __init__(self, registry: RegistryView) -> None:
+        self.registry = registry
+
+    def verify(
+        self,
+        receipt: Receipt | str | bytes | dict[str, Any],
+        event: dict[str, Any] | None = None,
+        document_sha256: str | None = None,
+    ) -> Verified:
+        if not isinstance(receipt, Receipt):
+            receipt = parse_receipt(receipt)
+        checkpoint, note, _ = check_offline(receipt, event, document_sha256)
+        anchor = receipt.anchor
+        assert anchor is not None  # check_offline refused pending receipts
+        reg = self.registry
+        if anchor.chain_id != reg.chain_id:
+            raise AnchorError(f"receipt is anchored on chain {anchor.chain_id}, this node is chain {reg.chain_id}")
+        if to_checksum_address(anchor.registry) != reg.address:
+            raise AnchorError(f"receipt names registry {anchor.registry}, verifying against {reg.address}")
+        region = int(receipt.log.region)
+        log = reg.log_of(region)
+        if not any(log.checkpoint_key):
+            raise AnchorError(f"region {region} has no notary key registered on chain {reg.chain_id}")
+        if log.origin != checkpoint.origin or log.hash != receipt.log.hash:
+            raise AnchorError(
+                f"region {region} is registered as log {log.origin!r} ({log.hash}), "
+                f"receipt names {checkpoint.origin!r} ({receipt.log.hash})"
+            )
+        note.verify(log.origin, log.checkpoint_key)
+        on_chain = reg.checkpoint_at(region, checkpoint.size)
+        if on_chain is None:
+            raise AnchorError(f"nothing anchored for region {region} at tree size {checkpoint.size}")
+        if on_chain.root != checkpoint.root:
+            raise RootMismatchError(checkpoint.size, checkpoint.root, on_chain.root, "anchored root")
+        tx = reg.anchor_tx(anchor.tx_hash)
+        if tx is None:
+            raise AnchorError(f"transaction {anchor.tx_hash} is not an anchor by registry {reg.address}")
+        claimed = (region, checkpoint.size, checkpoint.root, anchor.block_number, anchor.block_time)
+        actual = (tx.region, tx.tree_size, tx.root, tx.block_number, tx.block_time)
+        if claimed != actual or on_chain.block_number != tx.block_number:
+            raise AnchorError(
+                f"anchor fields do not match transaction {anchor.tx_hash}: receipt says "
+                f"(region, size, block, time) = {claimed[:2] + claimed[3:]}, chain says {actual[:2] + actual[3:]}"
+            )
+        return Verified(receipt.log.region, receipt.index, checkpoint.size, reg.chain_id, reg.address,
+                        anchor.tx_hash, anchor.block_number, anchor.block_time)
