@@ -24,7 +24,7 @@ from sdk.checkpoint import TlogProof
 from sdk.errors import MalformedError
 from sdk.event import Event, parse_event
 from sdk.merkle import Hasher, MerkleTree
-from sdk.receipt import Anchor, LogInfo, Receipt
+from sdk.receipt import RECEIPT_FORMAT, Anchor, LogInfo, Receipt
 
 MAX_RANGE = 1000
 
@@ -35,6 +35,7 @@ class Accepted:
     index: int
     digest: bytes
     duplicate: bool
+    event: dict[str, Any] | None = None  # the notarized event (with salt) when newly logged
 
 
 class NotaryLog:
@@ -87,7 +88,8 @@ class NotaryLog:
                     continue
                 event.id = event.id or uuid.uuid4().hex
                 event.salt = os.urandom(32).hex()
-                canonical = rfc8785.dumps(event.wire())
+                wire = event.wire()
+                canonical = rfc8785.dumps(wire)
                 digest = self.hasher.digest(canonical)
                 index = size + len(rows)
                 known[event.id] = (index, content)
@@ -95,7 +97,7 @@ class NotaryLog:
                              "event_json": canonical.decode(), "writer": writer, "received_at": now})
                 docs.extend({"sha256": sha, "idx": index} for sha in sorted(event.document_hashes()))
                 digests.append(digest)
-                results.append(Accepted(event.id, index, digest, False))
+                results.append(Accepted(event.id, index, digest, False, wire))
             if rows:
                 self.store.append(rows, docs)
                 for digest in digests:
@@ -105,6 +107,12 @@ class NotaryLog:
         return results
 
     # --- reading ---------------------------------------------------------------
+
+    def pending_receipt(self, accepted: Accepted) -> dict[str, Any]:
+        """The receipt of a just-logged event, as JSON, without another database read."""
+        return {"format": RECEIPT_FORMAT, "status": "pending", "event_id": accepted.event_id,
+                "event": accepted.event, "event_digest": accepted.digest.hex(),
+                "log": self.info.model_dump(), "index": accepted.index, "proof": None, "anchor": None}
 
     def receipt(self, event_id: str) -> Receipt:
         entry = self.store.entry_by_id(event_id)

@@ -1,0 +1,100 @@
+"""The FastAPI application: ``create_app(settings)`` builds it; nothing happens at import."""
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from notary.api.routes import chain_rpc, events, reads
+from notary.errors import NotaryError
+from notary.services.setup import Notary, open_notary
+from notary.settings import Settings
+from sdk.errors import VerificationError
+
+log = logging.getLogger("lianzheng.api")
+
+DESCRIPTION = """Notary of trading events for public-resource trading (链证).
+
+Writers (trading systems) authenticate with an API key (`Authorization: Bearer <key>`);
+reads need none. Every error answers with `{"code": ..., "message": ...}`; `code` is stable.
+Limits: request body 8 MiB by default, 10,000 events per batch by default.
+"""
+
+
+def _error(status: int, code: str, message: str, **extra: object) -> JSONResponse:
+    body = {"code": code, "message": message, **{k: v for k, v in extra.items() if v is not None}}
+    headers = {"Retry-After": "1"} if status == 503 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotaryError)
+    async def notary_error(_: Request, exc: NotaryError) -> JSONResponse:
+        return _error(exc.status, exc.code, str(exc), details=exc.details or None)
+
+    @app.exception_handler(VerificationError)
+    async def verification_error(_: Request, exc: VerificationError) -> JSONResponse:
+        return _error(422, exc.code, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg"))} for e in exc.errors()]
+        return _error(422, "invalid_request", "request parameters are invalid", details=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _error(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return _error(500, "internal", "internal error; the event was not accepted unless a receipt was returned")
+
+
+def create_app(settings: Settings, notary: Notary | None = None) -> FastAPI:
+    """The app for ``settings``; pass ``notary`` to serve an already assembled one."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        own = notary is None
+        app.state.notary = open_notary(settings) if own else notary
+        if own:
+            app.state.notary.start()
+        try:
+            yield
+        finally:
+            if own:
+                app.state.notary.close()
+
+    app = FastAPI(title="Lianzheng notary (链证)", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    install_error_handlers(app)
+    app.include_router(events.router)
+    app.include_router(reads.router)
+    app.include_router(chain_rpc.router)
+    _publish_event_schema(app)
+    return app
+
+
+def _publish_event_schema(app: FastAPI) -> None:
+    """POST /v1/events reads its body itself (to bound it); publish the Event schema anyway."""
+    from fastapi.openapi.utils import get_openapi
+
+    from sdk.event import Event
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            event = Event.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(event.pop("$defs", {}))
+            components["Event"] = event
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi

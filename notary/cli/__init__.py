@@ -1,0 +1,16 @@
+"""The ``lianzheng`` command: server commands here, SDK commands from ``sdk.cli``."""
+from __future__ import annotations
+
+import typer
+
+from notary.cli import keys, serve
+from sdk.cli import register as register_sdk
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Lianzheng (链证): trading-event notary")
+app.command("serve")(serve.serve)
+app.add_typer(keys.app, name="keys")
+register_sdk(app)
+
+
+def main() -> None:
+    app()

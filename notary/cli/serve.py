@@ -1,0 +1,46 @@
+"""``lianzheng serve``: run the notary (embedded chain and SQLite unless told otherwise)."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+
+from notary.settings import Settings
+
+
+def serve(
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    data_dir: Annotated[Path, typer.Option("--data-dir", envvar="LIANZHENG_DATA_DIR")] = Path("data"),
+    region: Annotated[str, typer.Option("--region", help="GB/T 2260 code of this notary")] = "370000",
+    rpc: Annotated[Optional[str], typer.Option("--rpc", help="JSON-RPC node (default: embedded chain)")] = None,
+    registry: Annotated[Optional[str], typer.Option("--registry", help="EvidenceRegistry address on --rpc")] = None,
+    database_url: Annotated[Optional[str], typer.Option("--database-url", envvar="LIANZHENG_DATABASE_URL")] = None,
+    hash_name: Annotated[str, typer.Option("--hash", help="sha256 or sm3, fixed at log creation")] = "sha256",
+    origin: Annotated[Optional[str], typer.Option("--origin", help="checkpoint origin line")] = None,
+    anchor_interval: Annotated[float, typer.Option("--anchor-interval", help="seconds between anchors")] = 1.0,
+    anchor_every: Annotated[int, typer.Option("--anchor-every", help="anchor early after N events")] = 10_000,
+    chain_key_file: Annotated[Optional[Path], typer.Option("--chain-key-file")] = None,
+    checkpoint_key_file: Annotated[Optional[Path], typer.Option("--checkpoint-key-file")] = None,
+) -> None:
+    """Serve the notary HTTP API."""
+    try:
+        settings = Settings(
+            port=port, host=host, data_dir=data_dir, region=region, rpc_url=rpc, registry=registry,
+            database_url=database_url, hash=hash_name, origin=origin, anchor_interval=anchor_interval,
+            anchor_every=anchor_every, chain_key_file=chain_key_file, checkpoint_key_file=checkpoint_key_file,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        typer.echo(f"error: --{'-'.join(str(p) for p in first['loc'])}: {first['msg']}", err=True)
+        raise typer.Exit(2) from exc
+    from notary.api.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    typer.echo(f"lianzheng notary: region {settings.region}, data {settings.data_dir}, "
+               f"chain {'embedded' if not rpc else rpc}, http://{host}:{port}")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)

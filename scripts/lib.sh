@@ -1,0 +1,37 @@
+# Shared set-up steps of scripts/run, scripts/test and scripts/bench. Idempotent.
+PYTHON=${PYTHON:-python3}
+
+ensure_venv() {
+  local extras=${1:-}
+  if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+  fi
+  local stamp=".venv/.installed${extras:+-$extras}"
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
+    .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
+    touch "$stamp"
+  fi
+}
+
+ensure_node_packages() {
+  if ! command -v npm >/dev/null; then
+    echo "npm is needed for the Solidity compiler and anvil: apt-get install nodejs npm" >&2
+    return 1
+  fi
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+ensure_postgres() {
+  # PostgreSQL server binaries from Debian; tests start a throw-away cluster themselves.
+  if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    else
+      echo "PostgreSQL server binaries missing: install the Debian package postgresql" >&2
+      return 1
+    fi
+  fi
+}
