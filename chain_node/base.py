@@ -15,7 +15,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound
+from web3.exceptions import TransactionNotFound
 
 from chain_node.errors import ChainError, ChainUnavailable, TransactionReverted
 from contracts import artifact
@@ -38,6 +38,22 @@ class TxOutcome:
     block_time: int
     gas_used: int
     status: int
+
+
+def revert_data(exc: BaseException | None) -> str | None:
+    """The revert data (hex) carried by a provider's exception, following wrapped causes."""
+    for _ in range(5):
+        if exc is None:
+            return None
+        data = getattr(exc, "data", None)
+        if isinstance(data, str) and data.startswith("0x"):
+            return data
+        for arg in exc.args:
+            inner = arg.args[0] if isinstance(arg, Exception) and arg.args else arg
+            if isinstance(inner, (bytes, bytearray)):
+                return "0x" + bytes(inner).hex()
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 class Chain:
@@ -87,7 +103,9 @@ class Chain:
         params = {"from": account.address, "chainId": self.chain_id}
         try:
             gas = gas or int(call.estimate_gas(params) * 1.2) + 10_000
-        except (ContractCustomError, ContractLogicError) as exc:
+        except Exception as exc:  # noqa: BLE001 - providers raise different revert types
+            if revert_data(exc) is None and "revert" not in str(exc).lower():
+                raise ChainError(f"cannot estimate gas: {exc}") from exc
             raise TransactionReverted(self.decode_error(exc)) from exc
         nonce = self._take_nonce(account.address) if nonce is None else nonce
         tx = call.build_transaction({**params, "gas": gas, "nonce": nonce, "gasPrice": self.w3.eth.gas_price})
@@ -141,7 +159,7 @@ class Chain:
     def _replay_reason(self, account: LocalAccount, call) -> str:
         try:
             call.call({"from": account.address})
-        except (ContractCustomError, ContractLogicError) as exc:
+        except Exception as exc:  # noqa: BLE001 - providers raise different revert types
             return self.decode_error(exc)
         return "reverted"
 
@@ -162,8 +180,8 @@ class Chain:
 
     def decode_error(self, exc: Exception) -> str:
         """``Name(arg, ...)`` for one of our contracts' custom errors, else the node's text."""
-        data = getattr(exc, "data", None)
-        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
+        data = revert_data(exc)
+        if data is not None and len(data) >= 10:
             raw = bytes.fromhex(data[2:])
             known = self._error_abi.get(raw[:4])
             if known:
@@ -172,6 +190,15 @@ class Chain:
                 shown = [v.hex() if isinstance(v, bytes) else str(v) for v in values]
                 return f"{name}({', '.join(shown)})"
         return str(exc)
+
+    def transfer(self, sender: LocalAccount, to: str, wei: int) -> TxOutcome:
+        """Send ``wei`` to ``to`` (gas money for a new account on a test or dev chain)."""
+        tx = {"to": to_checksum_address(to), "value": wei, "gas": 21000, "gasPrice": self.w3.eth.gas_price,
+              "nonce": self._take_nonce(sender.address), "chainId": self.chain_id}
+        signed = sender.sign_transaction(tx)
+        tx_hash = self.send_raw(SignedTx(bytes(signed.raw_transaction), "0x" + bytes(signed.hash).hex(),
+                                         tx["nonce"], sender.address))
+        return self.wait(tx_hash)
 
     def close(self) -> None:
         pass

@@ -21,9 +21,8 @@ from eth.exceptions import CanonicalHeadNotFound
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.backends.pyevm.main import get_default_genesis_params
 from web3 import EthereumTesterProvider, Web3
-from web3.exceptions import ContractLogicError
 
-from chain_node.base import Chain
+from chain_node.base import Chain, revert_data
 from chain_node.kvstore import SqliteKV
 
 # Methods another process may call through /chain/rpc: reads only, never a write.
@@ -137,6 +136,48 @@ class EmbeddedChain(Chain):
         """Give ``address`` gas money from a development account (embedded chain only)."""
         from eth_account import Account
 
+        self.transfer(Account.from_key(self.dev_keys[0]), address, wei)
+
+    def time_travel(self, to_timestamp: int) -> int:
+        result = super().time_travel(to_timestamp)
+        self._kv.commit()
+        return result
+
+    def close(self) -> None:
+        self._kv.close()
+
+
+class _LockedProvider(EthereumTesterProvider):
+    """eth-tester is not thread-safe: the API threads and the anchor worker take turns."""
+
+    def __init__(self, tester: EthereumTester, lock: threading.RLock) -> None:
+        super().__init__(tester)
+        self._lock = lock
+
+    def make_request(self, method, params):
+        with self._lock:
+            return super().make_request(method, params)
+
+
+class EmbeddedChain(Chain):
+    kind = "embedded"
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self.backend = PersistentPyEVMBackend(data_dir / "chain.db")
+        self.tester = EthereumTester(self.backend)
+        super().__init__(Web3(_LockedProvider(self.tester, self._lock)))
+
+    @property
+    def dev_keys(self) -> list[bytes]:
+        """Private keys of the funded development accounts of the embedded genesis."""
+        return [k.to_bytes() for k in self.backend.account_keys]
+
+    def fund(self, address: str, wei: int = 10**21) -> None:
+        """Give ``address`` gas money from a development account (embedded chain only)."""
+        from eth_account import Account
+
         dev = Account.from_key(self.dev_keys[0])
         tx = {"to": address, "value": wei, "gas": 21000, "gasPrice": self.w3.eth.gas_price,
               "nonce": self._take_nonce(dev.address), "chainId": self.chain_id}
@@ -157,13 +198,11 @@ class EmbeddedChain(Chain):
         try:
             # Through web3's request manager so eth-tester's shapes become standard RPC ones.
             result = self.w3.manager.request_blocking(method, params)
-        except ContractLogicError as exc:
-            error: dict[str, Any] = {"code": 3, "message": str(exc)}
-            if isinstance(exc.data, str):
-                error["data"] = exc.data
-            return {"error": error}
         except Exception as exc:  # noqa: BLE001 - any failure is the caller's bad request
-            return {"error": {"code": -32602, "message": str(exc)}}
+            data = revert_data(exc)
+            if data is not None:
+                return {"error": {"code": 3, "message": "execution reverted", "data": data}}
+            return {"error": {"code": -32602, "message": str(exc)[:500]}}
         return {"result": to_rpc_json(result)}
 
     def close(self) -> None:

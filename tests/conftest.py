@@ -14,3 +14,33 @@ def rfc6962_vectors() -> Path:
     if not path.is_dir():
         pytest.skip(f"standard vectors not found at {path} (they live in ../shared beside the project)")
     return path
+
+
+@pytest.fixture(scope="session")
+def anvil_node():
+    from chain_node.anvil import AnvilNode
+
+    node = AnvilNode()
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    from tests.helpers import PostgresCluster
+
+    cluster = PostgresCluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def notary(tmp_path):
+    """An assembled notary on the embedded chain and SQLite, worker not started."""
+    from notary.services.setup import open_notary
+    from notary.settings import Settings
+
+    n = open_notary(Settings(data_dir=tmp_path / "data"))
+    yield n
+    n.close()
+
