@@ -7,6 +7,8 @@ methods are used, so Besu, GoQuorum and anvil behave the same.
 """
 from __future__ import annotations
 
+import ast
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -40,6 +42,13 @@ class TxOutcome:
     status: int
 
 
+def _literal(text: str) -> object:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return None
+
+
 def revert_data(exc: BaseException | None) -> str | None:
     """The revert data (hex) carried by a provider's exception, following wrapped causes."""
     for _ in range(5):
@@ -50,6 +59,9 @@ def revert_data(exc: BaseException | None) -> str | None:
             return data
         for arg in exc.args:
             inner = arg.args[0] if isinstance(arg, Exception) and arg.args else arg
+            if isinstance(inner, str):  # eth-tester passes the bytes on as their repr
+                match = re.search(r"(b'.*'|b\".*\")\s*$", inner, re.S)
+                inner = _literal(match.group(1)) if match else None
             if isinstance(inner, (bytes, bytearray)):
                 return "0x" + bytes(inner).hex()
         exc = exc.__cause__ or exc.__context__
