@@ -19,6 +19,7 @@ from sdk.merkle import Hasher
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_DOCUMENTS = 100
+MAX_PAYLOAD_DEPTH = 32
 
 Hex32 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=256)]
@@ -63,6 +64,8 @@ class Event(BaseModel):
     @field_validator("payload")
     @classmethod
     def _canonical_payload(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if _depth(value) > MAX_PAYLOAD_DEPTH:
+            raise ValueError(f"payload nests deeper than {MAX_PAYLOAD_DEPTH} levels")
         try:
             size = len(rfc8785.dumps(value))
         except rfc8785.CanonicalizationError as exc:
@@ -91,6 +94,16 @@ class Event(BaseModel):
 
     def document_hashes(self) -> set[str]:
         return {d.sha256 for d in self.documents}
+
+
+def _depth(value: Any, level: int = 1) -> int:
+    if level > MAX_PAYLOAD_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level)
+    return level
 
 
 def parse_event(data: Any) -> Event:

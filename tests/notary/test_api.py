@@ -1,0 +1,247 @@
+"""The HTTP API in-process (real notary on the embedded chain): happy paths and every error path."""
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from notary.api.app import create_app
+from notary.services.keys import create_key
+from notary.settings import Settings
+from sdk.merkle import SHA256, verify_consistency, verify_inclusion
+from sdk.receipt import parse_receipt
+from tests.helpers import make_event
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("api") / "data", anchor_interval=0.2, max_batch=50,
+                        max_body_bytes=64 * 1024)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        client.key = create_key(client.app.state.notary.store, "trading-system")
+        client.hdr = {"Authorization": f"Bearer {client.key}"}
+        yield client
+
+
+def _wait_anchored(api, event_id, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = api.get(f"/v1/receipts/{event_id}").json()
+        if body["status"] == "anchored":
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"{event_id} not anchored")
+
+
+def test_single_event_gets_pending_receipt_then_anchored(api):
+    r = api.post("/v1/events", json=make_event(1), headers=api.hdr)
+    assert r.status_code == 201
+    receipt = parse_receipt(r.json())
+    assert receipt.status == "pending" and receipt.event["salt"] and receipt.event["id"] == "evt-1"
+    anchored = parse_receipt(_wait_anchored(api, "evt-1"))
+    assert (anchored.index, anchored.event, anchored.event_digest) == (receipt.index, receipt.event,
+                                                                         receipt.event_digest)
+    assert anchored.anchor.tree_size > anchored.index and anchored.proof.startswith("c2sp.org/tlog-proof@v1\n")
+
+
+def test_batch_and_idempotent_retry(api):
+    events = [make_event(i) for i in range(100, 110)]
+    r = api.post("/v1/events", json={"events": events}, headers=api.hdr)
+    assert r.status_code == 201
+    first = r.json()["receipts"]
+    assert [x["event_id"] for x in first] == [e["id"] for e in events]
+    assert len({x["index"] for x in first}) == 10
+    again = api.post("/v1/events", json={"events": events}, headers=api.hdr)
+    assert again.status_code == 200
+    for a, b in zip(first, again.json()["receipts"]):
+        assert (a["index"], a["event"], a["event_digest"]) == (b["index"], b["event"], b["event_digest"])
+    size = api.get("/healthz").json()["tree_size"]
+    api.post("/v1/events", json=make_event(105), headers=api.hdr)
+    assert api.get("/healthz").json()["tree_size"] == size
+
+
+def test_same_id_different_event_is_409_and_nothing_is_logged(api):
+    api.post("/v1/events", json=make_event(200), headers=api.hdr)
+    size = api.get("/healthz").json()["tree_size"]
+    r = api.post("/v1/events", json={"events": [make_event(201), make_event(200, actor="someone-else")]},
+                 headers=api.hdr)
+    assert r.status_code == 409 and r.json()["code"] == "id_conflict"
+    assert api.get("/healthz").json()["tree_size"] == size
+    assert api.get("/v1/receipts/evt-201").status_code == 404
+
+
+def test_duplicate_id_inside_one_batch_is_logged_once(api):
+    r = api.post("/v1/events", json={"events": [make_event(300), make_event(300)]}, headers=api.hdr)
+    assert r.status_code == 201
+    a, b = r.json()["receipts"]
+    assert a["index"] == b["index"]
+
+
+def test_events_without_id_get_one(api):
+    event = make_event(400)
+    del event["id"]
+    r = api.post("/v1/events", json=event, headers=api.hdr)
+    assert r.status_code == 201 and len(r.json()["event_id"]) == 32
+
+
+@pytest.mark.parametrize("headers, status, code", [
+    ({}, 401, "unauthenticated"),
+    ({"Authorization": "Bearer lzk_wrong"}, 403, "forbidden"),
+    ({"Authorization": "Basic abc"}, 401, "unauthenticated"),
+    ({"Authorization": "Bearer " + "x" * 500}, 403, "forbidden"),
+    ({"X-API-Key": "nope"}, 403, "forbidden"),
+])
+def test_writers_must_authenticate(api, headers, status, code):
+    r = api.post("/v1/events", json=make_event(500), headers=headers)
+    assert (r.status_code, r.json()["code"]) == (status, code)
+
+
+def test_x_api_key_header_also_works(api):
+    r = api.post("/v1/events", json=make_event(501), headers={"X-API-Key": api.key})
+    assert r.status_code == 201
+
+
+BAD_EVENTS = {
+    "missing-type": make_event(600, type=None),
+    "bad-type": make_event(601, type="Bid Submitted"),
+    "bad-region": make_event(602, region="37000"),
+    "other-region": make_event(603, region="620400"),
+    "bad-time": make_event(604, occurred_at="yesterday"),
+    "time-without-offset": make_event(605, occurred_at="2026-11-23T09:30:00"),
+    "bad-doc-hash": make_event(606, documents=[{"sha256": "xyz"}]),
+    "upper-doc-hash": make_event(607, documents=[{"sha256": "A" * 64}]),
+    "unknown-field": {**make_event(608), "price": 1},
+    "salt-given": make_event(609, salt="00" * 32),
+    "payload-not-object": make_event(610, payload=[1, 2]),
+    "huge-integer": make_event(611, payload={"n": 2**60}),
+    "bad-id": make_event(612, id="has space"),
+    "long-id": make_event(613, id="x" * 200),
+    "not-object": [1, 2, 3],
+    "string": "event",
+    "nested-deep": make_event(614, payload={"a": json.loads("[" * 200 + "]" * 200)}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_EVENTS))
+def test_malformed_events_are_422_with_a_code(api, name):
+    body = {k: v for k, v in BAD_EVENTS[name].items() if v is not None} if isinstance(BAD_EVENTS[name], dict) \
+        else BAD_EVENTS[name]
+    r = api.post("/v1/events", json=body, headers=api.hdr)
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] in {"invalid_event", "wrong_region"}
+    assert r.json()["message"]
+
+
+@pytest.mark.parametrize("body, status, code", [
+    (b"{not json", 400, "invalid_json"),
+    (b"\xff\xfe", 400, "invalid_json"),
+    (b'{"events": []}', 422, "invalid_event"),
+    (b'{"events": {}}', 422, "invalid_event"),
+    (b'{"events": [], "x": 1}', 422, "invalid_event"),
+    (b'{"events": [1]}', 422, "invalid_event"),
+    (b"null", 422, "invalid_event"),
+    (b"", 400, "invalid_json"),
+])
+def test_malformed_bodies(api, body, status, code):
+    r = api.post("/v1/events", content=body, headers={**api.hdr, "Content-Type": "application/json"})
+    assert (r.status_code, r.json()["code"]) == (status, code)
+
+
+def test_limits_are_413(api):
+    r = api.post("/v1/events", json={"events": [make_event(700 + i) for i in range(51)]}, headers=api.hdr)
+    assert (r.status_code, r.json()["code"]) == (413, "batch_too_large")
+    big = make_event(800, payload={"blob": "x" * 70_000})
+    r = api.post("/v1/events", json=big, headers=api.hdr)
+    assert (r.status_code, r.json()["code"]) == (413, "body_too_large")
+
+    def chunks():
+        for _ in range(100):
+            yield b" " * 1024
+
+    r = api.post("/v1/events", content=chunks(), headers={**api.hdr, "Content-Type": "application/json"})
+    assert (r.status_code, r.json()["code"]) == (413, "body_too_large")
+
+
+def test_payload_over_64k_is_422(tmp_path):
+    settings = Settings(data_dir=tmp_path / "d")
+    with TestClient(create_app(settings)) as client:
+        key = create_key(client.app.state.notary.store, "w")
+        r = client.post("/v1/events", json=make_event(1, payload={"blob": "x" * 70_000}),
+                        headers={"Authorization": f"Bearer {key}"})
+        assert (r.status_code, r.json()["code"]) == (422, "invalid_event")
+
+
+def test_proofs_entries_checkpoint_and_documents(api):
+    api.post("/v1/events", json={"events": [make_event(i) for i in range(900, 905)]}, headers=api.hdr)
+    _wait_anchored(api, "evt-904")
+    cp = api.get("/v1/checkpoint").json()
+    size, root = cp["size"], base64.b64decode(cp["root"])
+    assert cp["note"].startswith(f"lianzheng.notary/370000\n{size}\n")
+    entries = api.get("/v1/entries", params={"start": 0, "end": size}).json()["entries"]
+    assert [e["index"] for e in entries] == list(range(size))
+    target = next(e for e in entries if e["event_id"] == "evt-902")
+    proof = api.get("/v1/proofs/inclusion", params={"event_id": "evt-902", "size": size}).json()
+    leaf = SHA256.hash_leaf(bytes.fromhex(target["event_digest"]))
+    verify_inclusion(SHA256, target["index"], size, leaf, [base64.b64decode(h) for h in proof["hashes"]], root)
+    by_index = api.get("/v1/proofs/inclusion", params={"index": target["index"], "size": size}).json()
+    assert by_index["hashes"] == proof["hashes"]
+    api.post("/v1/events", json=make_event(906), headers=api.hdr)
+    new_size = api.get("/healthz").json()["tree_size"]
+    cons = api.get("/v1/proofs/consistency", params={"from": size, "to": new_size}).json()
+    new_root = api.app.state.notary.log.tree.root(new_size)
+    verify_consistency(SHA256, size, new_size, [base64.b64decode(h) for h in cons["hashes"]], root, new_root)
+    docs = api.get(f"/v1/documents/{902:064x}").json()["events"]
+    assert [d["event_id"] for d in docs] == ["evt-902"] and docs[0]["status"] == "anchored"
+    assert "payload" not in docs[0] and "salt" not in docs[0]
+    assert api.get(f"/v1/documents/{'ab' * 32}").json()["events"] == []
+
+
+@pytest.mark.parametrize("path, status, code", [
+    ("/v1/receipts/nope", 404, "not_found"),
+    ("/v1/proofs/inclusion", 400, "bad_range"),
+    ("/v1/proofs/inclusion?index=0&event_id=evt-1", 400, "bad_range"),
+    ("/v1/proofs/inclusion?index=99999999", 400, "bad_range"),
+    ("/v1/proofs/inclusion?index=-1", 422, "invalid_request"),
+    ("/v1/proofs/inclusion?index=abc", 422, "invalid_request"),
+    ("/v1/proofs/inclusion?index=0&size=999999999", 400, "bad_range"),
+    ("/v1/proofs/inclusion?event_id=nope", 404, "not_found"),
+    ("/v1/proofs/consistency", 422, "invalid_request"),
+    ("/v1/proofs/consistency?from=5&to=2", 400, "bad_range"),
+    ("/v1/proofs/consistency?from=99999999", 400, "bad_range"),
+    ("/v1/entries?start=5&end=5", 400, "bad_range"),
+    ("/v1/entries?start=0&end=5000", 400, "bad_range"),
+    ("/v1/entries?start=0", 422, "invalid_request"),
+    ("/v1/documents/xyz", 422, "invalid_request"),
+    ("/v1/documents/" + "a" * 65, 422, "invalid_request"),
+    ("/no/such/path", 404, "not_found"),
+])
+def test_bad_reads_are_4xx_with_code(api, path, status, code):
+    r = api.get(path)
+    assert (r.status_code, r.json()["code"]) == (status, code), r.text
+
+
+def test_wrong_method_is_405(api):
+    r = api.delete("/v1/events")
+    assert (r.status_code, r.json()["code"]) == (405, "method_not_allowed")
+
+
+def test_chain_rpc_serves_reads_and_refuses_writes(api):
+    ok = api.post("/chain/rpc", json={"jsonrpc": "2.0", "id": 7, "method": "eth_chainId", "params": []}).json()
+    assert ok["id"] == 7 and int(ok["result"], 16) == api.app.state.notary.chain.chain_id
+    for method in ("eth_sendRawTransaction", "eth_sendTransaction", "evm_mine", "eth_accounts"):
+        refused = api.post("/chain/rpc", json={"jsonrpc": "2.0", "id": 1, "method": method, "params": []}).json()
+        assert refused["error"]["code"] == -32601
+    batch = api.post("/chain/rpc", json=[{"jsonrpc": "2.0", "id": i, "method": "eth_blockNumber"} for i in range(3)])
+    assert [x["id"] for x in batch.json()] == [0, 1, 2]
+    assert api.post("/chain/rpc", json={"method": 5}).json()["error"]["code"] == -32600
+    assert api.post("/chain/rpc", content=b"nonsense").json()["code"] == "invalid_json"
+
+
+def test_openapi_publishes_the_event_schema(api):
+    spec = api.get("/openapi.json").json()
+    assert "Event" in spec["components"]["schemas"]
+    assert {"/v1/events", "/v1/receipts/{event_id}", "/v1/checkpoint", "/v1/proofs/inclusion",
+            "/v1/proofs/consistency", "/v1/entries", "/v1/documents/{sha256}", "/healthz"} <= set(spec["paths"])
