@@ -26,10 +26,15 @@ class EntryDocument(SQLModel, table=True):
 
 
 class AnchorIntent(SQLModel, table=True):
-    """An anchor of one tree size: recorded before its transaction is sent (exactly once)."""
+    """An anchor of one tree size, recorded before its transaction is sent.
+
+    At most one row per size is not ``failed``; a row is failed only when its transaction
+    can never land (reverted, or its nonce was taken by another transaction).
+    """
 
     __tablename__ = "anchors"
-    tree_size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    id: int | None = Field(default=None, primary_key=True)
+    tree_size: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
     root: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
     checkpoint: str = Field(sa_column=Column(Text, nullable=False))
     status: str = Field(max_length=16, index=True)  # intent | confirmed | failed

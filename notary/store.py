@@ -141,10 +141,10 @@ class SqlStore:
             s.add(intent)
             s.commit()
 
-    def update_anchor(self, tree_size: int, **fields: Any) -> None:
+    def update_anchor(self, anchor_id: int, **fields: Any) -> None:
         with self.engine.begin() as conn:
             t = AnchorIntent.__table__
-            conn.execute(update(t).where(t.c.tree_size == tree_size).values(**fields))
+            conn.execute(update(t).where(t.c.id == anchor_id).values(**fields))
 
     def open_intents(self) -> list[AnchorIntent]:
         with Session(self.engine, expire_on_commit=False) as s:

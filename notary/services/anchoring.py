@@ -81,20 +81,29 @@ class AnchorWorker:
         with self._run_lock:
             for open_intent in self.store.open_intents():
                 self._settle(open_intent, resend=True)
-            size = len(self.log)
-            last = self.store.latest_anchor()
-            if size == 0 or (last is not None and last.tree_size >= size):
-                return None
-            root = self.log.tree.root(size)
-            note = sign_checkpoint(Checkpoint(self.log.origin, size, root), self.signer)
-            signed = self.chain.sign(self.account, self.registry.functions.anchor(self.region, size, root))
-            intent = AnchorIntent(tree_size=size, root=root, checkpoint=note, status="intent",
-                                  chain_id=self.chain.chain_id, registry_address=self.registry.address,
-                                  tx_hash=signed.hash, raw_tx=signed.raw, nonce=signed.nonce,
-                                  created_at=time.time())
-            self.store.add_intent(intent)  # recorded before the transaction leaves this process
-            self._settle(intent, resend=True)
+            intent = self.prepare()
+            if intent is not None:
+                self._settle(intent, resend=True)
             return intent
+
+    def prepare(self) -> AnchorIntent | None:
+        """Sign the checkpoint and the transaction for the current size and record the intent.
+
+        Nothing has left the process when this returns: a crash right after it is settled
+        by ``reconcile``, which sends the recorded transaction.
+        """
+        size = len(self.log)
+        last = self.store.latest_anchor()
+        if size == 0 or (last is not None and last.tree_size >= size):
+            return None
+        root = self.log.tree.root(size)
+        note = sign_checkpoint(Checkpoint(self.log.origin, size, root), self.signer)
+        signed = self.chain.sign(self.account, self.registry.functions.anchor(self.region, size, root))
+        intent = AnchorIntent(tree_size=size, root=root, checkpoint=note, status="intent",
+                              chain_id=self.chain.chain_id, registry_address=self.registry.address,
+                              tx_hash=signed.hash, raw_tx=signed.raw, nonce=signed.nonce, created_at=time.time())
+        self.store.add_intent(intent)
+        return intent
 
     def reconcile(self) -> None:
         """Settle intents left open by a crash (called on start, before serving)."""
@@ -111,7 +120,7 @@ class AnchorWorker:
                 if self.chain.w3.eth.get_transaction_count(self.account.address) > intent.nonce:
                     outcome = self.chain.outcome(intent.tx_hash)
                     if outcome is None:  # our nonce was used by another transaction
-                        self.store.update_anchor(intent.tree_size, status="failed")
+                        self.store.update_anchor(intent.id, status="failed")
                         self.chain.release_nonce(self.account.address)
                         return
                 else:
@@ -119,8 +128,8 @@ class AnchorWorker:
         if outcome is None:
             outcome = self.chain.wait(intent.tx_hash, timeout=60)
         if outcome.status == 1:
-            self.store.update_anchor(intent.tree_size, status="confirmed", block_number=outcome.block_number,
+            self.store.update_anchor(intent.id, status="confirmed", block_number=outcome.block_number,
                                      block_time=outcome.block_time, gas_used=outcome.gas_used)
         else:
             log.warning("anchor of size %d reverted in tx %s", intent.tree_size, intent.tx_hash)
-            self.store.update_anchor(intent.tree_size, status="failed")
+            self.store.update_anchor(intent.id, status="failed")
