@@ -11,7 +11,6 @@ class Entry(SQLModel, table=True):
     __tablename__ = "entries"
     idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     event_id: str = Field(max_length=128, unique=True)
-    content_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
     digest: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
     event_json: str = Field(sa_column=Column(Text, nullable=False))
     writer: str = Field(max_length=64)

@@ -102,14 +102,14 @@ class SqlStore:
                 if len(rows) < chunk:
                     return
 
-    def ids(self, event_ids: Sequence[str]) -> dict[str, tuple[int, bytes]]:
-        """Known ids among ``event_ids``: id → (index, content hash)."""
+    def ids(self, event_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """Known ids among ``event_ids``: id → (index, notarized event JSON)."""
         if not event_ids:
             return {}
         t = Entry.__table__
         with self.engine.connect() as conn:
-            rows = conn.execute(select(t.c.event_id, t.c.idx, t.c.content_hash).where(t.c.event_id.in_(event_ids)))
-            return {r.event_id: (r.idx, bytes(r.content_hash)) for r in rows}
+            rows = conn.execute(select(t.c.event_id, t.c.idx, t.c.event_json).where(t.c.event_id.in_(event_ids)))
+            return {r.event_id: (r.idx, r.event_json) for r in rows}
 
     def entry_by_id(self, event_id: str) -> Entry | None:
         with Session(self.engine, expire_on_commit=False) as s:

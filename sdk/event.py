@@ -14,10 +14,11 @@ from typing import Annotated, Any
 import rfc8785
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from sdk.canonical import canonical_json
 from sdk.errors import MalformedError
 from sdk.merkle import Hasher
 
-MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_EVENT_BYTES = 64 * 1024
 MAX_DOCUMENTS = 100
 MAX_PAYLOAD_DEPTH = 32
 
@@ -63,15 +64,9 @@ class Event(BaseModel):
 
     @field_validator("payload")
     @classmethod
-    def _canonical_payload(cls, value: dict[str, Any]) -> dict[str, Any]:
+    def _shallow_payload(cls, value: dict[str, Any]) -> dict[str, Any]:
         if _depth(value) > MAX_PAYLOAD_DEPTH:
             raise ValueError(f"payload nests deeper than {MAX_PAYLOAD_DEPTH} levels")
-        try:
-            size = len(rfc8785.dumps(value))
-        except rfc8785.CanonicalizationError as exc:
-            raise ValueError(f"payload cannot be canonicalized (RFC 8785): {exc}") from exc
-        if size > MAX_PAYLOAD_BYTES:
-            raise ValueError(f"payload is {size} bytes canonical, limit {MAX_PAYLOAD_BYTES}")
         return value
 
     def wire(self) -> dict[str, Any]:
@@ -79,13 +74,8 @@ class Event(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
     def canonical(self) -> bytes:
-        return rfc8785.dumps(self.wire())
-
-    def content_key(self) -> bytes:
-        """Canonical bytes without the salt: equal for a retried submission of the same event."""
-        wire = self.wire()
-        wire.pop("salt", None)
-        return rfc8785.dumps(wire)
+        """RFC 8785 bytes; ``MalformedError`` when the event has none or exceeds the size limit."""
+        return canonical_bytes(self.wire())
 
     def digest(self, h: Hasher) -> bytes:
         if self.salt is None:
@@ -94,6 +84,16 @@ class Event(BaseModel):
 
     def document_hashes(self) -> set[str]:
         return {d.sha256 for d in self.documents}
+
+
+def canonical_bytes(wire: dict[str, Any]) -> bytes:
+    try:
+        data = canonical_json(wire)
+    except rfc8785.CanonicalizationError as exc:
+        raise MalformedError(f"event cannot be canonicalized (RFC 8785): {exc}") from exc
+    if len(data) > MAX_EVENT_BYTES:
+        raise MalformedError(f"event is {len(data)} bytes canonical, limit {MAX_EVENT_BYTES}")
+    return data
 
 
 def _depth(value: Any, level: int = 1) -> int:

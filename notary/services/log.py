@@ -6,7 +6,6 @@ answer. The tree is rebuilt from the stored digests on start.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import threading
@@ -16,13 +15,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import rfc8785
-
 from notary.errors import BadRange, IdConflict, InvalidEvent, NotFound, WrongRegion
 from notary.store import SqlStore
 from sdk.checkpoint import TlogProof
 from sdk.errors import MalformedError
-from sdk.event import Event, parse_event
+from sdk.event import Event, canonical_bytes, parse_event
 from sdk.merkle import Hasher, MerkleTree
 from sdk.receipt import RECEIPT_FORMAT, Anchor, LogInfo, Receipt
 
@@ -52,7 +49,7 @@ class NotaryLog:
 
     # --- writing ---------------------------------------------------------------
 
-    def _parse(self, i: int, raw: Any, writer: str) -> tuple[Event, bytes]:
+    def _parse(self, i: int, raw: Any, writer: str) -> Event:
         if not isinstance(raw, dict):
             raise InvalidEvent(f"events[{i}] is not a JSON object", index=i)
         if raw.get("salt") is not None:
@@ -65,23 +62,23 @@ class NotaryLog:
             raise InvalidEvent(f"events[{i}]: {exc}", index=i, errors=_plain(exc.evidence.get("errors"))) from exc
         if event.region != self.region:
             raise WrongRegion(f"events[{i}].region {event.region} is not this notary's region {self.region}", index=i)
-        return event, hashlib.sha256(event.content_key()).digest()
+        return event
 
     def submit(self, raw_events: Sequence[Any], writer: str) -> list[Accepted]:
         """Log events durably; a retried id returns its first answer, a reused id is refused."""
         parsed = [self._parse(i, raw, writer) for i, raw in enumerate(raw_events)]
         with self._lock:
-            known = self.store.ids([e.id for e, _ in parsed if e.id is not None])
+            known = self.store.ids([e.id for e in parsed if e.id is not None])
             results: list[Accepted] = []
             rows: list[dict[str, Any]] = []
             docs: list[dict[str, Any]] = []
             digests: list[bytes] = []
             now = time.time()
             size = len(self.tree)
-            for event, content in parsed:
+            for i, event in enumerate(parsed):
                 if event.id is not None and event.id in known:
                     index, existing = known[event.id]
-                    if existing != content:
+                    if not _same_event(existing, event):
                         raise IdConflict(f"event id {event.id!r} was already used for a different event",
                                          event_id=event.id)
                     results.append(Accepted(event.id, index, b"", True))
@@ -89,11 +86,14 @@ class NotaryLog:
                 event.id = event.id or uuid.uuid4().hex
                 event.salt = os.urandom(32).hex()
                 wire = event.wire()
-                canonical = rfc8785.dumps(wire)
+                try:
+                    canonical = canonical_bytes(wire)
+                except MalformedError as exc:
+                    raise InvalidEvent(f"events[{i}]: {exc}", index=i) from exc
                 digest = self.hasher.digest(canonical)
                 index = size + len(rows)
-                known[event.id] = (index, content)
-                rows.append({"idx": index, "event_id": event.id, "content_hash": content, "digest": digest,
+                known[event.id] = (index, wire)
+                rows.append({"idx": index, "event_id": event.id, "digest": digest,
                              "event_json": canonical.decode(), "writer": writer, "received_at": now})
                 docs.extend({"sha256": sha, "idx": index} for sha in sorted(event.document_hashes()))
                 digests.append(digest)
@@ -157,6 +157,13 @@ class NotaryLog:
         if not 0 <= start < end or end - start > MAX_RANGE:
             raise BadRange(f"need 0 <= start < end and at most {MAX_RANGE} entries per page", start=start, end=end)
         return self.store.entry_rows(start, min(end, size))
+
+
+def _same_event(existing: str | dict[str, Any], event: Event) -> bool:
+    """Whether a retried event equals the logged one (ignoring the notary's salt)."""
+    logged = dict(json.loads(existing) if isinstance(existing, str) else existing)
+    logged.pop("salt", None)
+    return logged == event.wire()
 
 
 def _plain(errors: Any) -> Any:
