@@ -1,21 +1,19 @@
 """RFC 8785 (JCS) canonical JSON, fast for the values trading events hold.
 
 For strings, booleans, null, integers within ±2**53 and objects whose keys are all ASCII,
-``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` produces exactly
-the JCS bytes (same escapes, lowercase \\u00xx for control characters, key order by code
-unit). Anything else (floats, larger integers, non-ASCII keys, lone surrogates) goes
+``orjson`` with sorted keys produces exactly the JCS bytes (UTF-8, the same escapes,
+lowercase \\u00xx for control characters, key order by code unit), several times faster. Anything else (floats, larger integers, non-ASCII keys, lone surrogates) goes
 through the reference implementation, the ``rfc8785`` package. Both paths are tested
 against ``rfc8785`` on generated JSON.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 import rfc8785
 
 MAX_SAFE_INTEGER = 2**53 - 1
-_encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode
 
 
 def _simple(value: Any) -> bool:
@@ -46,7 +44,7 @@ def canonical_json(value: Any) -> bytes:
     """The RFC 8785 canonical bytes of ``value``; ``rfc8785.CanonicalizationError`` if it has none."""
     if _simple(value):
         try:
-            return _encode(value).encode("utf-8")
-        except UnicodeEncodeError:
-            pass  # lone surrogate: let the reference implementation refuse it with its own error
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            pass  # e.g. a lone surrogate: the reference implementation refuses it with its own error
     return rfc8785.dumps(value)

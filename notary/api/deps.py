@@ -1,9 +1,9 @@
 """Request dependencies as ``Annotated`` aliases (routes stay thin)."""
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, Request
 
 from notary.errors import NotaryError, Unauthenticated
@@ -51,6 +51,6 @@ async def read_json(request: Request, limit: int) -> Any:
         if len(body) > limit:
             raise BodyTooLarge(f"request body exceeds {limit} bytes", limit=limit)
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
         raise InvalidJson(f"request body is not JSON: {exc}") from exc

@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from notary.errors import BadRange, IdConflict, InvalidEvent, NotFound, WrongRegion
 from notary.store import SqlStore
 from sdk.checkpoint import TlogProof
@@ -32,13 +34,14 @@ class Accepted:
     index: int
     digest: bytes
     duplicate: bool
-    event: dict[str, Any] | None = None  # the notarized event (with salt) when newly logged
+    canonical: bytes = b""  # the notarized event's RFC 8785 bytes (with salt) when newly logged
 
 
 class NotaryLog:
     def __init__(self, store: SqlStore, h: Hasher, region: str, origin: str) -> None:
         self.store, self.hasher, self.region, self.origin = store, h, region, origin
         self.info = LogInfo(origin=origin, region=region, hash=h.name)
+        self._log_json = orjson.dumps(self.info.model_dump())
         self.tree = MerkleTree(h)
         self.tree.extend_leaf_hashes([h.hash_leaf(d) for d in store.digests()])
         self._lock = threading.Lock()
@@ -97,7 +100,7 @@ class NotaryLog:
                              "event_json": canonical.decode(), "writer": writer, "received_at": now})
                 docs.extend({"sha256": sha, "idx": index} for sha in sorted(event.document_hashes()))
                 digests.append(digest)
-                results.append(Accepted(event.id, index, digest, False, wire))
+                results.append(Accepted(event.id, index, digest, False, canonical))
             if rows:
                 self.store.append(rows, docs)
                 for digest in digests:
@@ -108,11 +111,20 @@ class NotaryLog:
 
     # --- reading ---------------------------------------------------------------
 
-    def pending_receipt(self, accepted: Accepted) -> dict[str, Any]:
-        """The receipt of a just-logged event, as JSON, without another database read."""
-        return {"format": RECEIPT_FORMAT, "status": "pending", "event_id": accepted.event_id,
-                "event": accepted.event, "event_digest": accepted.digest.hex(),
-                "log": self.info.model_dump(), "index": accepted.index, "proof": None, "anchor": None}
+    def receipt_json(self, accepted: Accepted) -> bytes:
+        """The receipt of an accepted event as JSON bytes.
+
+        A newly logged event's pending receipt is assembled from its canonical bytes
+        (the hot path: no re-encoding, no database read); a retried id gets its stored receipt.
+        """
+        if accepted.duplicate:
+            return self.receipt(accepted.event_id).model_dump_json().encode()
+        return b"".join((
+            b'{"format":"', RECEIPT_FORMAT.encode(), b'","status":"pending","event_id":',
+            orjson.dumps(accepted.event_id), b',"event":', accepted.canonical, b',"event_digest":"',
+            accepted.digest.hex().encode(), b'","log":', self._log_json, b',"index":',
+            str(accepted.index).encode(), b',"proof":null,"anchor":null}',
+        ))
 
     def receipt(self, event_id: str) -> Receipt:
         entry = self.store.entry_by_id(event_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from notary.api.deps import NotaryDep, WriterDep, read_json
@@ -35,7 +35,7 @@ _BODY = {
                409: {"description": "an id was already used for a different event"},
                413: {"description": "body or batch too large"}, 422: {"description": "malformed event"}},
 )
-async def post_events(request: Request, notary: NotaryDep, writer: WriterDep) -> JSONResponse:
+async def post_events(request: Request, notary: NotaryDep, writer: WriterDep) -> Response:
     settings = notary.settings
     body = await read_json(request, settings.max_body_bytes)
     single = not (isinstance(body, dict) and "events" in body)
@@ -51,10 +51,10 @@ async def post_events(request: Request, notary: NotaryDep, writer: WriterDep) ->
             raise BatchTooLarge(f"{len(events)} events in one request, limit {settings.max_batch}",
                                 limit=settings.max_batch)
     accepted = await run_in_threadpool(notary.log.submit, events, writer)
-    receipts = [
-        notary.log.pending_receipt(a) if not a.duplicate
-        else (await run_in_threadpool(notary.log.receipt, a.event_id)).model_dump(mode="json")
-        for a in accepted
-    ]
+    if any(a.duplicate for a in accepted):
+        receipts = await run_in_threadpool(lambda: [notary.log.receipt_json(a) for a in accepted])
+    else:
+        receipts = [notary.log.receipt_json(a) for a in accepted]
     status = 200 if all(a.duplicate for a in accepted) else 201
-    return JSONResponse(receipts[0] if single else {"receipts": receipts}, status_code=status)
+    body = receipts[0] if single else b'{"receipts":[' + b",".join(receipts) + b"]}"
+    return Response(content=body, status_code=status, media_type="application/json")
