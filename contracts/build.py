@@ -43,7 +43,7 @@ def compile_all() -> dict[str, dict]:
     for unit in sources:
         for name, out in output["contracts"].get(unit, {}).items():
             bytecode = out["evm"]["bytecode"]["object"]
-            if not bytecode:  # libraries inlined as internal functions, interfaces
+            if not bytecode or not out["abi"]:  # interfaces; libraries inlined as internal functions
                 continue
             artifacts[name] = {
                 "contractName": name,
