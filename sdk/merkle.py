@@ -79,18 +79,24 @@ def root_from_inclusion_proof(
     if not 0 <= index < size:
         raise ProofError(f"leaf index {index} outside tree of size {size}", index=index, size=size)
     _check_hash(h, leaf_hash, "leaf hash")
+    width = h.size
+    if any(len(p) != width for p in proof):
+        raise MalformedError(f"every proof hash must be {width} bytes")
+    # The verifier's hot loop (≥ 50,000 proofs/s): plain locals, one hash call per level.
+    new, prefix = h.new, NODE_PREFIX
     fn, sn, r = index, size - 1, bytes(leaf_hash)
     for p in proof:
-        _check_hash(h, p, "proof hash")
         if sn == 0:
             raise ProofError("inclusion proof is longer than the tree is deep", size=size, length=len(proof))
         if fn & 1 or fn == sn:
-            r = h.hash_children(p, r)
-            while not fn & 1 and fn != 0:
-                fn >>= 1
-                sn >>= 1
+            r = new(prefix + p + r).digest()
+            if not fn & 1:
+                # Skip the levels where this node is a left child with no right sibling.
+                shift = (fn & -fn).bit_length() - 1 if fn else 0
+                fn >>= shift
+                sn >>= shift
         else:
-            r = h.hash_children(r, p)
+            r = new(prefix + r + p).digest()
         fn >>= 1
         sn >>= 1
     if sn != 0:

@@ -7,7 +7,6 @@ import orjson
 from fastapi import Depends, Request
 
 from notary.errors import NotaryError, Unauthenticated
-from notary.services.keys import authenticate
 from notary.services.setup import Notary
 
 
@@ -34,7 +33,7 @@ def get_writer(request: Request, notary: NotaryDep) -> str:
         if scheme.lower() != "bearer" or not value.strip():
             raise Unauthenticated("Authorization header must be 'Bearer <key>'")
         secret = value.strip()
-    return authenticate(notary.store, secret)
+    return notary.keys.authenticate(secret)
 
 
 WriterDep = Annotated[str, Depends(get_writer)]

@@ -37,6 +37,8 @@ class AnchorWorker:
         self._thread: threading.Thread | None = None
         self._run_lock = threading.Lock()
         self.last_error: str | None = None
+        last = store.latest_anchor()
+        self._anchoring_size = last.tree_size if last else 0  # size of the newest intent
         notary_log.on_append = self._appended
 
     # --- lifecycle ---------------------------------------------------------------
@@ -52,8 +54,8 @@ class AnchorWorker:
             self._thread.join(timeout)
 
     def _appended(self, size: int) -> None:
-        last = self.store.latest_anchor()
-        if size - (last.tree_size if last else 0) >= self.every:
+        # Called on the submit path: compares with the size in memory, no database read.
+        if size - self._anchoring_size >= self.every:
             self._wake.set()
 
     def _loop(self) -> None:
@@ -103,6 +105,7 @@ class AnchorWorker:
                               chain_id=self.chain.chain_id, registry_address=self.registry.address,
                               tx_hash=signed.hash, raw_tx=signed.raw, nonce=signed.nonce, created_at=time.time())
         self.store.add_intent(intent)
+        self._anchoring_size = size
         return intent
 
     def reconcile(self) -> None:

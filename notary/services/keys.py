@@ -32,13 +32,33 @@ def create_key(store: SqlStore, name: str) -> str:
     return secret
 
 
-def authenticate(store: SqlStore, secret: str | None) -> str:
-    """The writer name for ``secret``; 401 when absent, 403 when unknown or revoked."""
-    if not secret:
-        raise Unauthenticated("this endpoint needs a writer API key (Authorization: Bearer <key>)")
-    if len(secret) > 200:
-        raise Forbidden("API key not recognised")
-    key = store.key_by_hash(_hash(secret))
-    if key is None or key.revoked:
-        raise Forbidden("API key not recognised")
-    return key.name
+class KeyCache:
+    """Recently verified keys (hash → writer), so a busy writer costs no query per request.
+
+    Entries expire after ``ttl`` seconds: a key revoked in the store stops working within it.
+    Unknown keys are not cached, so a key created while the server runs works at once.
+    """
+
+    def __init__(self, store: SqlStore, ttl: float = 10.0) -> None:
+        self.store, self.ttl = store, ttl
+        self._known: dict[str, tuple[str, float]] = {}
+
+    def authenticate(self, secret: str | None) -> str:
+        """The writer name for ``secret``; 401 when absent, 403 when unknown or revoked."""
+        if not secret:
+            raise Unauthenticated("this endpoint needs a writer API key (Authorization: Bearer <key>)")
+        if len(secret) > 200:
+            raise Forbidden("API key not recognised")
+        digest = _hash(secret)
+        cached = self._known.get(digest)
+        now = time.monotonic()
+        if cached and cached[1] > now:
+            return cached[0]
+        key = self.store.key_by_hash(digest)
+        if key is None or key.revoked:
+            self._known.pop(digest, None)
+            raise Forbidden("API key not recognised")
+        if len(self._known) > 10_000:
+            self._known.clear()
+        self._known[digest] = (key.name, now + self.ttl)
+        return key.name

@@ -12,12 +12,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from notary.errors import BadRange, IdConflict, InvalidEvent, NotFound, WrongRegion
+from notary.errors import BadRange, IdConflict, InvalidEvent, NotaryError, NotFound, Unavailable, WrongRegion
 from notary.store import SqlStore
 from sdk.checkpoint import TlogProof
 from sdk.errors import MalformedError
@@ -26,6 +26,25 @@ from sdk.merkle import Hasher, MerkleTree
 from sdk.receipt import RECEIPT_FORMAT, Anchor, LogInfo, Receipt
 
 MAX_RANGE = 1000
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    event_id: str
+    given_id: bool
+    wire: dict[str, Any]
+    canonical: bytes
+    digest: bytes
+    documents: list[str]
+
+
+@dataclass
+class _Request:
+    prepared: list[_Prepared]
+    writer: str
+    results: list["Accepted"] = field(default_factory=list)
+    error: Exception | None = None
+    done: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,7 +63,9 @@ class NotaryLog:
         self._log_json = orjson.dumps(self.info.model_dump())
         self.tree = MerkleTree(h)
         self.tree.extend_leaf_hashes([h.hash_leaf(d) for d in store.digests()])
-        self._lock = threading.Lock()
+        self._commit_lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Request] = []
         self.on_append: Callable[[int], None] | None = None
 
     def __len__(self) -> int:
@@ -68,46 +89,91 @@ class NotaryLog:
         return event
 
     def submit(self, raw_events: Sequence[Any], writer: str) -> list[Accepted]:
-        """Log events durably; a retried id returns its first answer, a reused id is refused."""
-        parsed = [self._parse(i, raw, writer) for i, raw in enumerate(raw_events)]
-        with self._lock:
-            known = self.store.ids([e.id for e in parsed if e.id is not None])
-            results: list[Accepted] = []
+        """Log events durably; a retried id returns its first answer, a reused id is refused.
+
+        Validation, salting and hashing happen in the caller's thread. Requests that arrive
+        while a commit is under way queue up and are committed together by the next thread
+        to take the commit lock (group commit): one fsync serves many concurrent callers.
+        """
+        prepared = [self._prepare(i, self._parse(i, raw, writer)) for i, raw in enumerate(raw_events)]
+        request = _Request(prepared, writer)
+        with self._queue_lock:
+            self._queue.append(request)
+        while not request.done:
+            with self._commit_lock:
+                if not request.done:
+                    self._commit_queued()
+        if request.error is not None:
+            raise request.error
+        if self.on_append and any(not a.duplicate for a in request.results):
+            self.on_append(len(self.tree))
+        return request.results
+
+    def _prepare(self, i: int, event: Event) -> _Prepared:
+        given = event.id is not None
+        event.id = event.id or uuid.uuid4().hex
+        event.salt = os.urandom(32).hex()
+        wire = event.wire()
+        try:
+            canonical = canonical_bytes(wire)
+        except MalformedError as exc:
+            raise InvalidEvent(f"events[{i}]: {exc}", index=i) from exc
+        return _Prepared(event.id, given, wire, canonical, self.hasher.digest(canonical),
+                         sorted(event.document_hashes()))
+
+    def _commit_queued(self) -> None:
+        """Commit every queued request in one transaction (caller holds the commit lock)."""
+        with self._queue_lock:
+            group, self._queue = self._queue, []
+        if not group:
+            return
+        try:
+            known = self.store.ids([p.event_id for r in group for p in r.prepared if p.given_id])
+            size = len(self.tree)
             rows: list[dict[str, Any]] = []
             docs: list[dict[str, Any]] = []
-            digests: list[bytes] = []
             now = time.time()
-            size = len(self.tree)
-            for i, event in enumerate(parsed):
-                if event.id is not None and event.id in known:
-                    index, existing = known[event.id]
-                    if not _same_event(existing, event):
-                        raise IdConflict(f"event id {event.id!r} was already used for a different event",
-                                         event_id=event.id)
-                    results.append(Accepted(event.id, index, b"", True))
-                    continue
-                event.id = event.id or uuid.uuid4().hex
-                event.salt = os.urandom(32).hex()
-                wire = event.wire()
-                try:
-                    canonical = canonical_bytes(wire)
-                except MalformedError as exc:
-                    raise InvalidEvent(f"events[{i}]: {exc}", index=i) from exc
-                digest = self.hasher.digest(canonical)
-                index = size + len(rows)
-                known[event.id] = (index, wire)
-                rows.append({"idx": index, "event_id": event.id, "digest": digest,
-                             "event_json": canonical.decode(), "writer": writer, "received_at": now})
-                docs.extend({"sha256": sha, "idx": index} for sha in sorted(event.document_hashes()))
-                digests.append(digest)
-                results.append(Accepted(event.id, index, digest, False, canonical))
+            for request in group:
+                self._assign(request, known, size, rows, docs, now)
             if rows:
                 self.store.append(rows, docs)
-                for digest in digests:
-                    self.tree.append_leaf_hash(self.hasher.hash_leaf(digest))
-        if rows and self.on_append:
-            self.on_append(len(self.tree))
-        return results
+                for row in rows:
+                    self.tree.append_leaf_hash(self.hasher.hash_leaf(row["digest"]))
+        except Exception as exc:  # noqa: BLE001 - every caller of the group learns of the failure
+            failure = exc if isinstance(exc, NotaryError) else Unavailable(f"storage failed: {exc}")
+            for request in group:
+                if request.error is None:
+                    request.results, request.error = [], failure
+        for request in group:
+            request.done = True
+
+    def _assign(self, request: _Request, known: dict[str, tuple[int, Any]], size: int,
+                rows: list[dict[str, Any]], docs: list[dict[str, Any]], now: float) -> None:
+        """Indices for one request's new events; a conflicting id refuses the whole request."""
+        results: list[Accepted] = []
+        mine: dict[str, tuple[int, Any]] = {}
+        new_rows: list[dict[str, Any]] = []
+        new_docs: list[dict[str, Any]] = []
+        for p in request.prepared:
+            seen = mine.get(p.event_id) or (known.get(p.event_id) if p.given_id else None)
+            if seen is not None:
+                index, existing = seen
+                if not _same_event(existing, p.wire):
+                    request.error = IdConflict(f"event id {p.event_id!r} was already used for a different event",
+                                               event_id=p.event_id)
+                    return
+                results.append(Accepted(p.event_id, index, b"", True))
+                continue
+            index = size + len(rows) + len(new_rows)
+            mine[p.event_id] = (index, p.wire)
+            new_rows.append({"idx": index, "event_id": p.event_id, "digest": p.digest,
+                             "event_json": p.canonical.decode(), "writer": request.writer, "received_at": now})
+            new_docs.extend({"sha256": sha, "idx": index} for sha in p.documents)
+            results.append(Accepted(p.event_id, index, p.digest, False, p.canonical))
+        known.update(mine)
+        rows.extend(new_rows)
+        docs.extend(new_docs)
+        request.results = results
 
     # --- reading ---------------------------------------------------------------
 
@@ -171,11 +237,13 @@ class NotaryLog:
         return self.store.entry_rows(start, min(end, size))
 
 
-def _same_event(existing: str | dict[str, Any], event: Event) -> bool:
+def _same_event(existing: str | dict[str, Any], wire: dict[str, Any]) -> bool:
     """Whether a retried event equals the logged one (ignoring the notary's salt)."""
     logged = dict(json.loads(existing) if isinstance(existing, str) else existing)
     logged.pop("salt", None)
-    return logged == event.wire()
+    fresh = dict(wire)
+    fresh.pop("salt", None)
+    return logged == fresh
 
 
 def _plain(errors: Any) -> Any:

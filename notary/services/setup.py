@@ -19,6 +19,7 @@ from chain_node import Chain, open_chain
 from chain_node.accounts import load_or_create_account, load_or_create_ed25519
 from notary.errors import NotaryError
 from notary.services.anchoring import AnchorWorker
+from notary.services.keys import KeyCache
 from notary.services.log import NotaryLog
 from notary.settings import Settings
 from notary.store import SqlStore
@@ -41,6 +42,7 @@ class Notary:
     registry: object
     log: NotaryLog
     worker: AnchorWorker
+    keys: KeyCache
 
     def start(self) -> None:
         self.worker.reconcile()
@@ -121,4 +123,4 @@ def open_notary(settings: Settings) -> Notary:
     # The tree and start-up objects live as long as the process: keep them out of the
     # cyclic collector's way (measured: ~25% more events/s on the hot path).
     gc.freeze()
-    return Notary(settings, store, chain, account, key, registry, notary_log, worker)
+    return Notary(settings, store, chain, account, key, registry, notary_log, worker, KeyCache(store))
