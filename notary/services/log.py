@@ -95,7 +95,10 @@ class NotaryLog:
         while a commit is under way queue up and are committed together by the next thread
         to take the commit lock (group commit): one fsync serves many concurrent callers.
         """
-        prepared = [self._prepare(i, self._parse(i, raw, writer)) for i, raw in enumerate(raw_events)]
+        # One getrandom call per request, not per event (a syscall per event cost ~10% here).
+        salts = os.urandom(32 * len(raw_events)).hex()
+        prepared = [self._prepare(i, self._parse(i, raw, writer), salts[64 * i:64 * i + 64])
+                    for i, raw in enumerate(raw_events)]
         request = _Request(prepared, writer)
         with self._queue_lock:
             self._queue.append(request)
@@ -109,10 +112,10 @@ class NotaryLog:
             self.on_append(len(self.tree))
         return request.results
 
-    def _prepare(self, i: int, event: Event) -> _Prepared:
+    def _prepare(self, i: int, event: Event, salt: str) -> _Prepared:
         given = event.id is not None
         event.id = event.id or uuid.uuid4().hex
-        event.salt = os.urandom(32).hex()
+        event.salt = salt
         wire = event.wire()
         try:
             canonical = canonical_bytes(wire)
