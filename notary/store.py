@@ -128,7 +128,7 @@ class SqlStore:
             stmt = (
                 select(Entry)
                 .join(EntryDocument, EntryDocument.idx == Entry.idx)
-                .where(EntryDocument.sha256 == sha256)
+                .where(EntryDocument.sha256 == bytes.fromhex(sha256))
                 .order_by(Entry.idx)
                 .limit(limit)
             )

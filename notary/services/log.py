@@ -35,7 +35,7 @@ class _Prepared:
     wire: dict[str, Any]
     canonical: bytes
     digest: bytes
-    documents: list[str]
+    documents: list[bytes]
 
 
 @dataclass
@@ -122,7 +122,7 @@ class NotaryLog:
         except MalformedError as exc:
             raise InvalidEvent(f"events[{i}]: {exc}", index=i) from exc
         return _Prepared(event.id, given, wire, canonical, self.hasher.digest(canonical),
-                         sorted(event.document_hashes()))
+                         sorted(bytes.fromhex(h) for h in event.document_hashes()))
 
     def _commit_queued(self) -> None:
         """Commit every queued request in one transaction (caller holds the commit lock)."""
@@ -171,7 +171,7 @@ class NotaryLog:
             mine[p.event_id] = (index, p.wire)
             new_rows.append({"idx": index, "event_id": p.event_id, "digest": p.digest,
                              "event_json": p.canonical.decode(), "writer": request.writer, "received_at": now})
-            new_docs.extend({"sha256": sha, "idx": index} for sha in p.documents)
+            new_docs.extend({"sha256": sha, "idx": index} for sha in p.documents)  # raw 32-byte hashes
             results.append(Accepted(p.event_id, index, p.digest, False, p.canonical))
         known.update(mine)
         rows.extend(new_rows)
