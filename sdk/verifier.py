@@ -16,7 +16,7 @@ from eth_utils import to_checksum_address
 
 from sdk.checkpoint import Checkpoint, SignedNote, TlogProof
 from sdk.errors import AnchorError, EventMismatchError, MalformedError, PendingError, RootMismatchError
-from sdk.event import Event, parse_event
+from sdk.event import document_hashes, event_digest, parse_event
 from sdk.merkle import hasher, verify_inclusion
 from sdk.receipt import Receipt, parse_receipt
 from sdk.registry import RegistryView
@@ -56,34 +56,34 @@ def _diff_fields(mine: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
 
 def check_offline(
     receipt: Receipt, event: dict[str, Any] | None = None, document_sha256: str | None = None
-) -> tuple[Checkpoint, SignedNote, Event]:
+) -> tuple[Checkpoint, SignedNote, dict[str, Any]]:
     """Every check that needs no chain. Returns the checkpoint the proof leads to."""
     h = hasher(receipt.log.hash)
     notarized = parse_event(receipt.event)
-    if notarized.salt is None:
+    if "salt" not in notarized:
         raise MalformedError("receipt event has no salt")
+    digest = event_digest(notarized, h)
     if event is not None:
         held = dict(event)
-        held.setdefault("salt", notarized.salt)
-        if "id" not in held and notarized.id is not None:
-            held["id"] = notarized.id
+        held.setdefault("salt", notarized["salt"])
+        if "id" not in held and "id" in notarized:
+            held["id"] = notarized["id"]
         try:
-            held_event = parse_event(held)
+            held = parse_event(held)
         except MalformedError as exc:
             raise EventMismatchError(f"the event you hold is not a valid event: {exc}") from exc
-        if held_event.digest(h) != notarized.digest(h):
-            fields = _diff_fields(held_event.wire(), notarized.wire())
+        if event_digest(held, h) != digest:
+            fields = _diff_fields(held, notarized)
             raise EventMismatchError(f"event differs from the notarized one in: {', '.join(fields)}", fields=fields)
-    if document_sha256 is not None and document_sha256 not in notarized.document_hashes():
+    if document_sha256 is not None and document_sha256 not in document_hashes(notarized):
         raise EventMismatchError(
             f"document sha256 {document_sha256} is not referenced by the notarized event", sha256=document_sha256
         )
-    digest = notarized.digest(h)
     if digest.hex() != receipt.event_digest:
         raise EventMismatchError("receipt event does not hash to the receipt's event digest",
                                  computed=digest.hex(), expected=receipt.event_digest)
-    if notarized.region != receipt.log.region:
-        raise EventMismatchError(f"event region {notarized.region} is not the log's region {receipt.log.region}")
+    if notarized["region"] != receipt.log.region:
+        raise EventMismatchError(f"event region {notarized['region']} is not the log's region {receipt.log.region}")
     if receipt.status != "anchored" or receipt.proof is None or receipt.anchor is None:
         raise PendingError("receipt is pending: fetch the anchored receipt from the notary and verify again")
     proof = TlogProof.parse(receipt.proof)

@@ -84,13 +84,13 @@ def _publish_event_schema(app: FastAPI) -> None:
     """POST /v1/events reads its body itself (to bound it); publish the Event schema anyway."""
     from fastapi.openapi.utils import get_openapi
 
-    from sdk.event import Event
+    from sdk.event import EVENT_SCHEMA
 
     def openapi() -> dict:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description,
                                  routes=app.routes)
-            event = Event.model_json_schema(ref_template="#/components/schemas/{model}")
+            event = EVENT_SCHEMA.json_schema(ref_template="#/components/schemas/{model}")
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(event.pop("$defs", {}))
             components["Event"] = event

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import IntegrityError
 
 from notary.errors import BadRange, IdConflict, InvalidEvent, NotaryError, NotFound, Unavailable, WrongRegion
 from notary.store import SqlStore
 from sdk.checkpoint import TlogProof
 from sdk.errors import MalformedError
-from sdk.event import Event, canonical_bytes, parse_event
+from sdk.event import canonical_bytes, document_hashes, parse_event
 from sdk.merkle import Hasher, MerkleTree
 from sdk.receipt import RECEIPT_FORMAT, Anchor, LogInfo, Receipt
 
@@ -73,7 +74,7 @@ class NotaryLog:
 
     # --- writing ---------------------------------------------------------------
 
-    def _parse(self, i: int, raw: Any, writer: str) -> Event:
+    def _parse(self, i: int, raw: Any, writer: str) -> dict[str, Any]:
         if not isinstance(raw, dict):
             raise InvalidEvent(f"events[{i}] is not a JSON object", index=i)
         if raw.get("salt") is not None:
@@ -84,8 +85,9 @@ class NotaryLog:
             event = parse_event(raw)
         except MalformedError as exc:
             raise InvalidEvent(f"events[{i}]: {exc}", index=i, errors=_plain(exc.evidence.get("errors"))) from exc
-        if event.region != self.region:
-            raise WrongRegion(f"events[{i}].region {event.region} is not this notary's region {self.region}", index=i)
+        if event["region"] != self.region:
+            raise WrongRegion(f"events[{i}].region {event['region']} is not this notary's region {self.region}",
+                              index=i)
         return event
 
     def submit(self, raw_events: Sequence[Any], writer: str) -> list[Accepted]:
@@ -112,17 +114,17 @@ class NotaryLog:
             self.on_append(len(self.tree))
         return request.results
 
-    def _prepare(self, i: int, event: Event, salt: str) -> _Prepared:
-        given = event.id is not None
-        event.id = event.id or uuid.uuid4().hex
-        event.salt = salt
-        wire = event.wire()
+    def _prepare(self, i: int, event: dict[str, Any], salt: str) -> _Prepared:
+        given = "id" in event
+        if not given:
+            event["id"] = uuid.uuid4().hex
+        event["salt"] = salt
         try:
-            canonical = canonical_bytes(wire)
+            canonical = canonical_bytes(event)
         except MalformedError as exc:
             raise InvalidEvent(f"events[{i}]: {exc}", index=i) from exc
-        return _Prepared(event.id, given, wire, canonical, self.hasher.digest(canonical),
-                         sorted(bytes.fromhex(h) for h in event.document_hashes()))
+        return _Prepared(event["id"], given, event, canonical, self.hasher.digest(canonical),
+                         sorted(bytes.fromhex(h) for h in document_hashes(event)))
 
     def _commit_queued(self) -> None:
         """Commit every queued request in one transaction (caller holds the commit lock)."""
@@ -131,17 +133,19 @@ class NotaryLog:
         if not group:
             return
         try:
-            known = self.store.ids([p.event_id for r in group for p in r.prepared if p.given_id])
-            size = len(self.tree)
-            rows: list[dict[str, Any]] = []
-            docs: list[dict[str, Any]] = []
-            now = time.time()
-            for request in group:
-                self._assign(request, known, size, rows, docs, now)
-            if rows:
-                self.store.append(rows, docs)
-                for row in rows:
-                    self.tree.append_leaf_hash(self.hasher.hash_leaf(row["digest"]))
+            # Optimistic: most ids are new, so insert first and let the unique index on
+            # event_id find retries; only then look the group's ids up and redo it.
+            rows, docs = self._rows(group, {})
+            try:
+                if rows:
+                    self.store.append(rows, docs)
+            except IntegrityError:
+                known = self.store.ids([p.event_id for r in group for p in r.prepared if p.given_id])
+                rows, docs = self._rows(group, known)
+                if rows:
+                    self.store.append(rows, docs)
+            for row in rows:
+                self.tree.append_leaf_hash(self.hasher.hash_leaf(row["digest"]))
         except Exception as exc:  # noqa: BLE001 - every caller of the group learns of the failure
             failure = exc if isinstance(exc, NotaryError) else Unavailable(f"storage failed: {exc}")
             for request in group:
@@ -149,6 +153,15 @@ class NotaryLog:
                     request.results, request.error = [], failure
         for request in group:
             request.done = True
+
+    def _rows(self, group: list[_Request], known: dict[str, tuple[int, Any]]) -> tuple[list, list]:
+        rows: list[dict[str, Any]] = []
+        docs: list[dict[str, Any]] = []
+        size, now = len(self.tree), time.time()
+        for request in group:
+            request.results, request.error = [], None
+            self._assign(request, known, size, rows, docs, now)
+        return rows, docs
 
     def _assign(self, request: _Request, known: dict[str, tuple[int, Any]], size: int,
                 rows: list[dict[str, Any]], docs: list[dict[str, Any]], now: float) -> None:

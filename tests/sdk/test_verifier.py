@@ -130,9 +130,9 @@ def test_a_forged_log_signed_by_another_key_fails(anchored):
     """An operator who rewrites the event and re-signs with a key not on chain is caught."""
     _, receipt, verifier, _, _ = anchored
     forged_event = dict(receipt.event, actor="bidder-X")
-    from sdk.event import parse_event
+    from sdk.event import event_digest
 
-    digest = parse_event(forged_event).digest(SHA256)
+    digest = event_digest(forged_event, SHA256)
     tree = MerkleTree()
     for i in range(5):
         tree.append(digest if i == receipt.index else bytes([i]) * 32)

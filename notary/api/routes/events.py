@@ -9,11 +9,8 @@ from starlette.concurrency import run_in_threadpool
 
 from notary.api.deps import NotaryDep, WriterDep, read_json
 from notary.errors import BatchTooLarge, InvalidEvent
-from sdk.event import Event
-
 router = APIRouter(tags=["events"])
 
-_EVENT_SCHEMA = Event.model_json_schema(ref_template="#/components/schemas/{model}")
 _BODY = {
     "required": True,
     "content": {"application/json": {"schema": {"oneOf": [
