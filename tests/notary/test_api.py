@@ -5,6 +5,7 @@ import base64
 import json
 import time
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -12,6 +13,7 @@ from notary.api.app import create_app
 from notary.services.keys import create_key
 from notary.settings import Settings
 from sdk.merkle import SHA256, verify_consistency, verify_inclusion
+from sdk.client import NotaryClient, NotaryClientError
 from sdk.receipt import parse_receipt
 from tests.helpers import make_event
 
@@ -245,3 +247,60 @@ def test_openapi_publishes_the_event_schema(api):
     assert "Event" in spec["components"]["schemas"]
     assert {"/v1/events", "/v1/receipts/{event_id}", "/v1/checkpoint", "/v1/proofs/inclusion",
             "/v1/proofs/consistency", "/v1/entries", "/v1/documents/{sha256}", "/healthz"} <= set(spec["paths"])
+
+
+class LoseFirstResponse(httpx.BaseTransport):
+    """The request reaches the notary, but its answer is lost on the way back (a timeout)."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner, self.lost = inner, 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if request.method == "POST" and self.lost == 0:
+            response.read()
+            self.lost += 1
+            raise httpx.ReadTimeout("answer lost", request=request)
+        return response
+
+
+class BusyOnce(httpx.BaseTransport):
+    """The first call is answered 503 by a proxy before it reaches the notary."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner, self.calls = inner, 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        if self.calls == 1:
+            return httpx.Response(503, json={"code": "unavailable", "message": "busy"})
+        return self.inner.handle_request(request)
+
+
+def test_client_retry_after_lost_answer_logs_the_event_once(api):
+    size = api.get("/healthz").json()["tree_size"]
+    event = make_event(1000)
+    del event["id"]  # the client assigns the idempotency key itself
+    flaky = LoseFirstResponse(api._transport)
+    with NotaryClient("http://testserver", api.key, transport=flaky) as client:
+        receipt = client.notarize(event)
+    assert flaky.lost == 1
+    assert api.get("/healthz").json()["tree_size"] == size + 1
+    assert api.get(f"/v1/receipts/{receipt.event_id}").json()["index"] == receipt.index
+
+
+def test_client_retries_a_busy_notary_and_batches(api):
+    events = [make_event(i) for i in range(1100, 1125)]
+    busy = BusyOnce(api._transport)
+    with NotaryClient("http://testserver", api.key, transport=busy) as client:
+        receipts = client.notarize_batch(events, batch_size=10)
+    assert busy.calls == 4  # one refused, three batches
+    assert [r.event_id for r in receipts] == [e["id"] for e in events]
+    assert len({r.index for r in receipts}) == 25
+
+
+def test_client_reports_refusals_with_their_code(api):
+    with NotaryClient("http://testserver", "lzk_nope", transport=api._transport) as client:
+        with pytest.raises(NotaryClientError) as info:
+            client.notarize(make_event(1200))
+    assert (info.value.status, info.value.code) == (403, "forbidden")
