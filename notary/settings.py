@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     anchor_every: int = Field(10_000, ge=1, description="anchor early once this many events wait")
     max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)
     max_batch: int = Field(10_000, ge=1, description="events per POST /v1/events")
+    rate_limit: float = Field(500.0, gt=0, description="write requests per second per API key (bursts 2x)")
 
     @property
     def log_origin(self) -> str:

@@ -15,7 +15,7 @@ import httpx
 
 from sdk.receipt import Receipt, parse_receipt
 
-RETRY_STATUSES = {502, 503, 504}
+RETRY_STATUSES = {429, 502, 503, 504}
 
 
 class NotaryClientError(Exception):
@@ -45,15 +45,20 @@ class NotaryClient:
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         delay = 0.2
         for attempt in range(self.retries + 1):
+            last = attempt == self.retries
+            wait = delay
             try:
                 response = self._http.request(method, path, **kwargs)
             except httpx.TransportError:
-                if attempt == self.retries:
+                if last:
                     raise
             else:
-                if response.status_code not in RETRY_STATUSES or attempt == self.retries:
+                if response.status_code not in RETRY_STATUSES or last:
                     break
-            time.sleep(delay)
+                retry_after = response.headers.get("retry-after", "")
+                if retry_after.isdigit():
+                    wait = max(delay, float(retry_after))
+            time.sleep(wait)
             delay = min(delay * 2, 5.0)
         if response.status_code >= 400:
             try:

@@ -21,13 +21,14 @@ DESCRIPTION = """Notary of trading events for public-resource trading (链证).
 
 Writers (trading systems) authenticate with an API key (`Authorization: Bearer <key>`);
 reads need none. Every error answers with `{"code": ..., "message": ...}`; `code` is stable.
-Limits: request body 8 MiB by default, 10,000 events per batch by default.
+Limits (defaults): request body 8 MiB, 10,000 events per batch, canonical event 64 KiB,
+500 write requests/s per API key (429 `rate_limited` with Retry-After beyond).
 """
 
 
 def _error(status: int, code: str, message: str, **extra: object) -> JSONResponse:
     body = {"code": code, "message": message, **{k: v for k, v in extra.items() if v is not None}}
-    headers = {"Retry-After": "1"} if status == 503 else None
+    headers = {"Retry-After": "1"} if status in (429, 503) else None
     return JSONResponse(body, status_code=status, headers=headers)
 
 

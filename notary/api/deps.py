@@ -33,7 +33,9 @@ def get_writer(request: Request, notary: NotaryDep) -> str:
         if scheme.lower() != "bearer" or not value.strip():
             raise Unauthenticated("Authorization header must be 'Bearer <key>'")
         secret = value.strip()
-    return notary.keys.authenticate(secret)
+    writer = notary.keys.authenticate(secret)
+    notary.rate.take(writer)
+    return writer
 
 
 WriterDep = Annotated[str, Depends(get_writer)]

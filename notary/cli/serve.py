@@ -24,6 +24,7 @@ def serve(
     origin: Annotated[Optional[str], typer.Option("--origin", help="checkpoint origin line")] = None,
     anchor_interval: Annotated[float, typer.Option("--anchor-interval", help="seconds between anchors")] = 1.0,
     anchor_every: Annotated[int, typer.Option("--anchor-every", help="anchor early after N events")] = 10_000,
+    rate_limit: Annotated[float, typer.Option("--rate-limit", help="write requests/s per API key")] = 500.0,
     chain_key_file: Annotated[Optional[Path], typer.Option("--chain-key-file")] = None,
     checkpoint_key_file: Annotated[Optional[Path], typer.Option("--checkpoint-key-file")] = None,
 ) -> None:
@@ -32,7 +33,7 @@ def serve(
         settings = Settings(
             port=port, host=host, data_dir=data_dir, region=region, rpc_url=rpc, registry=registry,
             database_url=database_url, hash=hash_name, origin=origin, anchor_interval=anchor_interval,
-            anchor_every=anchor_every, chain_key_file=chain_key_file, checkpoint_key_file=checkpoint_key_file,
+            anchor_every=anchor_every, rate_limit=rate_limit, chain_key_file=chain_key_file, checkpoint_key_file=checkpoint_key_file,
         )
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -21,6 +21,7 @@ from notary.errors import NotaryError
 from notary.services.anchoring import AnchorWorker
 from notary.services.keys import KeyCache
 from notary.services.log import NotaryLog
+from notary.services.ratelimit import RateLimiter
 from notary.settings import Settings
 from notary.store import SqlStore
 from sdk.merkle import hasher
@@ -43,6 +44,7 @@ class Notary:
     log: NotaryLog
     worker: AnchorWorker
     keys: KeyCache
+    rate: RateLimiter
 
     def start(self) -> None:
         self.worker.reconcile()
@@ -123,4 +125,5 @@ def open_notary(settings: Settings) -> Notary:
     # The tree and start-up objects live as long as the process: keep them out of the
     # cyclic collector's way (measured: ~25% more events/s on the hot path).
     gc.freeze()
-    return Notary(settings, store, chain, account, key, registry, notary_log, worker, KeyCache(store))
+    return Notary(settings, store, chain, account, key, registry, notary_log, worker, KeyCache(store),
+                  RateLimiter(settings.rate_limit))

@@ -304,3 +304,17 @@ def test_client_reports_refusals_with_their_code(api):
         with pytest.raises(NotaryClientError) as info:
             client.notarize(make_event(1200))
     assert (info.value.status, info.value.code) == (403, "forbidden")
+
+
+def test_writers_over_their_rate_get_429_and_others_do_not(tmp_path):
+    settings = Settings(data_dir=tmp_path / "d", rate_limit=2)
+    with TestClient(create_app(settings)) as client:
+        store = client.app.state.notary.store
+        busy = {"Authorization": f"Bearer {create_key(store, 'busy')}"}
+        calm = {"Authorization": f"Bearer {create_key(store, 'calm')}"}
+        codes = [client.post("/v1/events", json=make_event(i), headers=busy).status_code for i in range(8)]
+        assert codes[:4] == [201] * 4 and 429 in codes
+        limited = client.post("/v1/events", json=make_event(99), headers=busy)
+        assert limited.json()["code"] == "rate_limited" and int(limited.headers["Retry-After"]) >= 1
+        assert client.post("/v1/events", json=make_event(100), headers=calm).status_code == 201
+        assert client.get("/v1/receipts/evt-0").status_code == 200  # reads are not limited
