@@ -16,7 +16,7 @@ from eth.db.backends.base import BaseDB
 
 class SqliteKV(BaseDB):
     def __init__(self, path: Path) -> None:
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level="DEFERRED")
+        self._conn: sqlite3.Connection | None = sqlite3.connect(str(path), check_same_thread=False, isolation_level="DEFERRED")
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute("CREATE TABLE IF NOT EXISTS kv (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID")
@@ -50,5 +50,7 @@ class SqliteKV(BaseDB):
 
     def close(self) -> None:
         with self._lock:
-            self._conn.commit()
-            self._conn.close()
+            if self._conn is not None:
+                self._conn.commit()
+                self._conn.close()
+                self._conn = None
