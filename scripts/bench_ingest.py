@@ -180,11 +180,15 @@ def anvil_gas(tmp: Path, events: int) -> None:
         start = time.perf_counter()
         hashes = []
         with httpx.Client(timeout=60) as http:
-            for i in range(0, len(raw), 100):
+            for i in range(0, len(raw), 100):  # 100 per JSON-RPC batch, each batch mined before the next
                 calls = [{"jsonrpc": "2.0", "id": j, "method": "eth_sendRawTransaction", "params": [r]}
                          for j, r in enumerate(raw[i:i + 100])]
-                hashes += [c["result"] for c in http.post(node.url, json=calls).json()]
-        chain.wait(hashes[-1], timeout=600)
+                answers = http.post(node.url, json=calls).json()
+                failed = [a["error"] for a in answers if "error" in a]
+                if failed:
+                    raise RuntimeError(f"anvil refused a transaction: {failed[0]}")
+                hashes += [a["result"] for a in answers]
+                chain.wait(hashes[-1], timeout=120)
         naive_s = time.perf_counter() - start
         sample = [chain.w3.eth.get_transaction_receipt(h)["gasUsed"] for h in hashes[:: max(1, events // 200)]]
         naive_gas = statistics.mean(sample) * events
@@ -201,6 +205,8 @@ def anvil_gas(tmp: Path, events: int) -> None:
 def run(events: int = 100_000, anvil_events: int = 10_000) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="lz-bench-"))
     print(f"lianzheng bench ingest — {os.cpu_count()} cores, events {events:,}")
+    print("verification (pure Python, SDK):")
+    proofs_per_second()
     print("throughput (server and client on this machine):")
     batch_ingest(tmp / "sqlite", ["--anchor-interval", "1"], [], events, "SQLite, embedded chain")
     cluster = PostgresCluster()
@@ -211,7 +217,5 @@ def run(events: int = 100_000, anvil_events: int = 10_000) -> None:
     finally:
         cluster.stop()
     single_and_latency(tmp / "single")
-    print("verification:")
-    proofs_per_second()
     print("gas:")
     anvil_gas(tmp, anvil_events)
