@@ -165,12 +165,13 @@ class Chain:
         self.send_raw(signed)
         result = self.wait(signed.hash, timeout)
         if result.status != 1:
-            raise TransactionReverted(self._replay_reason(account, call), signed.hash)
+            raise TransactionReverted(self.replay_reason(account, call, result.block_number), signed.hash)
         return result
 
-    def _replay_reason(self, account: LocalAccount, call) -> str:
+    def replay_reason(self, account: LocalAccount, call, block_number: int | str = "latest") -> str:
+        """Why ``call`` reverted: replayed as a read in the block where it failed (same block time)."""
         try:
-            call.call({"from": account.address})
+            call.call({"from": account.address}, block_identifier=block_number)
         except Exception as exc:  # noqa: BLE001 - providers raise different revert types
             return self.decode_error(exc)
         return "reverted"

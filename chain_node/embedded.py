@@ -187,7 +187,7 @@ class EmbeddedChain(Chain):
         return "0x" + bytes(self.w3.eth.send_raw_transaction(raw)).hex()
 
     def time_travel(self, timestamp: int) -> None:
-        """Mine an empty block at ``timestamp`` (tests of time-bound rules)."""
+        """Move chain time: the next block carries ``timestamp`` (tests of time-bound rules)."""
         with self._lock:
             self.tester.time_travel(timestamp)
 

@@ -1,0 +1,24 @@
+"""Errors of the rules engine: a rule said no, and the chain holds the decision."""
+from __future__ import annotations
+
+
+class RuleError(Exception):
+    """Root of every rules-engine error; ``code`` is stable."""
+
+    code = "rule_error"
+
+
+class RuleRejected(RuleError):
+    """The contract refused the step. ``reason`` is its custom error, e.g.
+    ``BidDeadlinePassed(...)``; ``tx_hash`` is the mined, reverted transaction (the decision
+    on chain), or None when the step was refused before it was sent."""
+
+    code = "rule_rejected"
+
+    def __init__(self, reason: str, tx_hash: str | None = None) -> None:
+        super().__init__(reason if tx_hash is None else f"{reason} (tx {tx_hash})")
+        self.reason, self.tx_hash = reason, tx_hash
+
+    @property
+    def error_name(self) -> str:
+        return self.reason.split("(", 1)[0]

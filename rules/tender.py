@@ -1,0 +1,256 @@
+"""The tender rules (投标截止时间判断, 投标文件一致性判断) from Python, on any chain.
+
+``TenderRules`` drives the TenderRules contract through ``chain_node``: open a section,
+register bidders, relay bidder-signed (EIP-712) commitments and withdrawals, open bids and
+read the results. Every step is sent with a fixed gas limit, so a refused step is *mined*
+as a reverted transaction: the refusal itself is a decision on chain, with a hash. With a
+``NotaryClient`` every step, accepted or refused, is also notarized, its transaction named.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from eth_abi import encode
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+from web3.logs import DISCARD
+
+from chain_node import Chain, TransactionReverted, TxOutcome
+from rules.errors import RuleRejected
+from sdk.client import NotaryClient
+
+STEP_GAS = 500_000
+SECTION_STATES = ("none", "bidding", "opening", "evaluation", "failed")
+BID_STATES = ("none", "committed", "withdrawn", "valid", "inconsistent")
+FLAG_KINDS = ("DuplicateBidFile", "SharedDeviceFingerprint")
+ZERO = b"\x00" * 32
+
+
+def bidder_id(credit_code: str) -> bytes:
+    """Bidder id: SHA-256 of the unified social credit code (统一社会信用代码), upper case."""
+    code = credit_code.strip().upper()
+    if len(code) != 18 or not code.isalnum():
+        raise ValueError("a unified social credit code has 18 letters and digits")
+    return hashlib.sha256(code.encode()).digest()
+
+
+def commitment_of(section_id: bytes, bidder: bytes, file_hash: bytes, salt: bytes, fingerprint: bytes = ZERO) -> bytes:
+    """The sealed commitment, exactly as the contract computes it (``commitmentOf``)."""
+    return keccak(encode(["bytes32"] * 5, [section_id, bidder, file_hash, salt, fingerprint]))
+
+
+@dataclass(frozen=True)
+class SealedBid:
+    """What a bidder keeps secret until opening: its file hash, salt and device fingerprint."""
+
+    file_hash: bytes
+    salt: bytes
+    fingerprint: bytes = ZERO
+
+    def commitment(self, section_id: bytes, bidder: bytes) -> bytes:
+        return commitment_of(section_id, bidder, self.file_hash, self.salt, self.fingerprint)
+
+
+@dataclass(frozen=True)
+class SignedBidMessage:
+    """A bidder-signed commitment (``commitment`` set) or withdrawal (``commitment`` None)."""
+
+    section_id: bytes
+    bidder_id: bytes
+    nonce: int
+    signature: bytes
+    commitment: bytes | None = None
+
+
+@dataclass(frozen=True)
+class SectionView:
+    section_id: bytes
+    region: int
+    state: str
+    deadline: int
+    opening_ends: int
+    active_bids: int
+    valid_bids: int
+    inconsistent_bids: int
+
+
+@dataclass(frozen=True)
+class BidView:
+    bidder_id: bytes
+    state: str
+    nonce: int
+    commitment: bytes
+    file_hash: bytes
+    fingerprint: bytes
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: str
+    value: bytes
+    first_bidder: bytes
+    second_bidder: bytes
+
+
+class TenderRules:
+    def __init__(self, chain: Chain, address: str, notary: NotaryClient | None = None) -> None:
+        self.chain = chain
+        self.contract = chain.contract("TenderRules", address)
+        self.address = self.contract.address
+        self.notary = notary
+        self._sections: dict[bytes, tuple[int, str, str]] = {}
+
+    @classmethod
+    def deploy(cls, chain: Chain, admin: LocalAccount, notary: NotaryClient | None = None) -> "TenderRules":
+        return cls(chain, chain.deploy(admin, "TenderRules", admin.address), notary)
+
+    # --- sending -------------------------------------------------------------------
+
+    def _send(self, account: LocalAccount, call, step: str, section_id: bytes | None,
+              payload: dict[str, Any]) -> TxOutcome:
+        signed = self.chain.sign(account, call, gas=STEP_GAS)
+        self.chain.send_raw(signed)
+        outcome = self.chain.wait(signed.hash)
+        if outcome.status != 1:
+            reason = self.chain.replay_reason(account, call, outcome.block_number)
+            self._notarize(f"{step}.rejected", section_id, account, outcome, {**payload, "reason": reason})
+            raise RuleRejected(reason, signed.hash)
+        self._notarize(step, section_id, account, outcome, payload)
+        return outcome
+
+    def _notarize(self, step: str, section_id: bytes | None, account: LocalAccount, outcome: TxOutcome,
+                  payload: dict[str, Any], event_id: str | None = None) -> None:
+        if self.notary is None or section_id is None:
+            return
+        region, project, section = self._section_meta(section_id)
+        when = datetime.fromtimestamp(outcome.block_time, timezone.utc).isoformat().replace("+00:00", "Z")
+        self.notary.notarize({
+            "id": event_id or f"rule-{outcome.tx_hash}",  # a retried notarization logs once
+            "type": step, "region": str(region), "project": project, "section": section,
+            "occurred_at": when, "actor": account.address,
+            "payload": {**_jsonable(payload), "section_id": section_id.hex(), "contract": self.address,
+                        "chain_id": self.chain.chain_id, "tx_hash": outcome.tx_hash,
+                        "block_number": outcome.block_number, "status": "accepted" if outcome.status else "rejected"},
+        })
+
+    def _section_meta(self, section_id: bytes) -> tuple[int, str, str]:
+        if section_id not in self._sections:
+            logs = self.contract.events.SectionOpened().get_logs(
+                from_block=0, argument_filters={"sectionId": section_id})
+            if not logs:
+                raise RuleRejected(f"TenderRulesUnknownSection({section_id.hex()})")
+            args = logs[0]["args"]
+            self._sections[section_id] = (args["region"], args["project"], args["section"])
+        return self._sections[section_id]
+
+    # --- centre and admin ------------------------------------------------------------
+
+    def grant_centre(self, admin: LocalAccount, region: int, account: str) -> None:
+        fns = self.contract.functions
+        try:
+            self.chain.transact(admin, fns.grantRole(fns.centreRole(region).call(), to_checksum_address(account)))
+        except TransactionReverted as exc:
+            raise RuleRejected(exc.reason, exc.tx_hash) from exc
+
+    def section_id(self, region: int, project: str, section: str) -> bytes:
+        return bytes(self.contract.functions.sectionIdOf(region, project, section).call())
+
+    def open_section(self, centre: LocalAccount, region: int, project: str, section: str, deadline: int,
+                     opening_window: int) -> bytes:
+        """Open a section for bids until ``deadline`` (Unix s); opening allowed for ``opening_window`` s after."""
+        section_id = self.section_id(region, project, section)
+        self._sections[section_id] = (region, project, section)
+        call = self.contract.functions.openSection(region, project, section, deadline, opening_window)
+        self._send(centre, call, "tender.section_opened", section_id,
+                   {"deadline": deadline, "opening_window": opening_window})
+        return section_id
+
+    def register_bidder(self, centre: LocalAccount, region: int, bidder: bytes, key: str) -> None:
+        call = self.contract.functions.registerBidder(region, bidder, to_checksum_address(key))
+        self._send(centre, call, "tender.bidder_registered", None, {})
+
+    # --- bidders sign, the trading system relays --------------------------------------
+
+    def _domain(self) -> dict[str, Any]:
+        return {"name": "LianzhengTenderRules", "version": "1", "chainId": self.chain.chain_id,
+                "verifyingContract": self.address}
+
+    def sign_commitment(self, bidder_key: LocalAccount, section_id: bytes, bidder: bytes, commitment: bytes,
+                        nonce: int) -> SignedBidMessage:
+        types = {"BidCommitment": [{"name": "sectionId", "type": "bytes32"}, {"name": "bidderId", "type": "bytes32"},
+                                   {"name": "commitment", "type": "bytes32"}, {"name": "nonce", "type": "uint64"}]}
+        message = {"sectionId": section_id, "bidderId": bidder, "commitment": commitment, "nonce": nonce}
+        signed = bidder_key.sign_typed_data(self._domain(), types, message)
+        return SignedBidMessage(section_id, bidder, nonce, bytes(signed.signature), commitment)
+
+    def sign_withdrawal(self, bidder_key: LocalAccount, section_id: bytes, bidder: bytes, nonce: int) -> SignedBidMessage:
+        types = {"BidWithdrawal": [{"name": "sectionId", "type": "bytes32"}, {"name": "bidderId", "type": "bytes32"},
+                                   {"name": "nonce", "type": "uint64"}]}
+        message = {"sectionId": section_id, "bidderId": bidder, "nonce": nonce}
+        signed = bidder_key.sign_typed_data(self._domain(), types, message)
+        return SignedBidMessage(section_id, bidder, nonce, bytes(signed.signature))
+
+    def relay(self, relayer: LocalAccount, message: SignedBidMessage) -> TxOutcome:
+        """Submit a bidder-signed commitment or withdrawal; the contract judges the block time."""
+        fns = self.contract.functions
+        payload = {"bidder_id": message.bidder_id.hex(), "nonce": message.nonce}
+        if message.commitment is None:
+            call = fns.withdrawBid(message.section_id, message.bidder_id, message.nonce, message.signature)
+            return self._send(relayer, call, "bid.withdrawn", message.section_id, payload)
+        call = fns.commitBid(message.section_id, message.bidder_id, message.commitment, message.nonce,
+                             message.signature)
+        return self._send(relayer, call, "bid.committed", message.section_id,
+                          {**payload, "commitment": message.commitment.hex()})
+
+    # --- opening (开标) ----------------------------------------------------------------
+
+    def start_opening(self, centre: LocalAccount, section_id: bytes) -> TxOutcome:
+        return self._send(centre, self.contract.functions.startOpening(section_id), "tender.opening_started",
+                          section_id, {})
+
+    def reveal(self, centre: LocalAccount, section_id: bytes, bidder: bytes, sealed: SealedBid) -> str:
+        """Reveal an opened bid; returns its state after the check (``valid`` or ``inconsistent``).
+
+        An inconsistent file or a collusion signal is notarized as an event of its own
+        (``tender.flag.<Name>``) naming the bidders, so that supervisors find it in the log.
+        """
+        call = self.contract.functions.revealBid(section_id, bidder, sealed.file_hash, sealed.salt, sealed.fingerprint)
+        outcome = self._send(centre, call, "bid.opened", section_id,
+                             {"bidder_id": bidder.hex(), "file_hash": sealed.file_hash.hex(),
+                              "fingerprint": sealed.fingerprint.hex()})
+        if self.notary is not None:
+            receipt = self.chain.w3.eth.get_transaction_receipt(outcome.tx_hash)
+            for name in ("BidFileInconsistent", "DuplicateBidFile", "SharedDeviceFingerprint"):
+                for log in getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD):
+                    self._notarize(f"tender.flag.{name}", section_id, centre, outcome, dict(log["args"]),
+                                   event_id=f"rule-{outcome.tx_hash}-{log['logIndex']}")
+        return self.bid(section_id, bidder).state
+
+    def close_opening(self, account: LocalAccount, section_id: bytes) -> SectionView:
+        self._send(account, self.contract.functions.closeOpening(section_id), "tender.opening_closed", section_id, {})
+        return self.section(section_id)
+
+    # --- reads -------------------------------------------------------------------------
+
+    def section(self, section_id: bytes) -> SectionView:
+        r = self.contract.functions.sectionOf(section_id).call()
+        return SectionView(section_id, r[0], SECTION_STATES[r[1]], r[2], r[3], r[4], r[5], r[6])
+
+    def bid(self, section_id: bytes, bidder: bytes) -> BidView:
+        r = self.contract.functions.bidOf(section_id, bidder).call()
+        return BidView(bidder, BID_STATES[r[0]], r[1], bytes(r[2]), bytes(r[3]), bytes(r[4]))
+
+    def bidders(self, section_id: bytes) -> list[bytes]:
+        return [bytes(b) for b in self.contract.functions.biddersOf(section_id).call()]
+
+    def flags(self, section_id: bytes) -> list[Flag]:
+        return [Flag(FLAG_KINDS[k], bytes(v), bytes(a), bytes(b))
+                for k, v, a, b in self.contract.functions.flagsOf(section_id).call()]
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.hex() if isinstance(v, (bytes, bytearray)) else v) for k, v in values.items()}
+
