@@ -9,6 +9,7 @@ as a reverted transaction: the refusal itself is a decision on chain, with a has
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -215,7 +216,7 @@ class TenderRules:
         """Reveal an opened bid; returns its state after the check (``valid`` or ``inconsistent``).
 
         An inconsistent file or a collusion signal is notarized as an event of its own
-        (``tender.flag.<Name>``) naming the bidders, so that supervisors find it in the log.
+        (``tender.flag.duplicate_bid_file`` ...) naming the bidders, so that supervisors find it in the log.
         """
         call = self.contract.functions.revealBid(section_id, bidder, sealed.file_hash, sealed.salt, sealed.fingerprint)
         outcome = self._send(centre, call, "bid.opened", section_id,
@@ -225,7 +226,7 @@ class TenderRules:
             receipt = self.chain.w3.eth.get_transaction_receipt(outcome.tx_hash)
             for name in ("BidFileInconsistent", "DuplicateBidFile", "SharedDeviceFingerprint"):
                 for log in getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD):
-                    self._notarize(f"tender.flag.{name}", section_id, centre, outcome, dict(log["args"]),
+                    self._notarize(f"tender.flag.{_snake(name)}", section_id, centre, outcome, dict(log["args"]),
                                    event_id=f"rule-{outcome.tx_hash}-{log['logIndex']}")
         return self.bid(section_id, bidder).state
 
@@ -249,6 +250,10 @@ class TenderRules:
     def flags(self, section_id: bytes) -> list[Flag]:
         return [Flag(FLAG_KINDS[k], bytes(v), bytes(a), bytes(b))
                 for k, v, a, b in self.contract.functions.flagsOf(section_id).call()]
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
