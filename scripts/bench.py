@@ -1,4 +1,5 @@
-"""Benchmarks: ``scripts/bench ingest [--events N] [--anvil-events N]``. Prints figures, asserts nothing."""
+"""Benchmarks: ``scripts/bench ingest [--events N] [--anvil-events N]``, ``scripts/bench tender``.
+They print figures and assert nothing."""
 from __future__ import annotations
 
 import argparse
@@ -14,11 +15,16 @@ def main() -> None:
     ingest = sub.add_parser("ingest", help="notary throughput, latency, proof verification, gas")
     ingest.add_argument("--events", type=int, default=100_000)
     ingest.add_argument("--anvil-events", type=int, default=10_000)
+    sub.add_parser("tender", help="gas per commitment and per revealed bid for 3, 30 and 300 bidders")
     args = parser.parse_args()
     if args.suite == "ingest":
         from scripts import bench_ingest
 
         bench_ingest.run(args.events, args.anvil_events)
+    elif args.suite == "tender":
+        from scripts import bench_tender
+
+        bench_tender.run()
 
 
 if __name__ == "__main__":
