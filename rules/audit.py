@@ -1,0 +1,75 @@
+"""A witness's view of a section, rebuilt from the chain alone (contract events and state)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from web3 import Web3
+
+from contracts import artifact
+from rules.tender import BID_STATES, FLAG_KINDS, SECTION_STATES
+
+TIMELINE_EVENTS = ("SectionOpened", "BidCommitted", "BidWithdrawn", "OpeningStarted", "BidOpened",
+                   "BidFileInconsistent", "DuplicateBidFile", "SharedDeviceFingerprint", "SectionProceeded",
+                   "SectionFailed")
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    block: int
+    time: int
+    tx_hash: str
+    event: str
+    detail: str
+
+    def line(self) -> str:
+        when = datetime.fromtimestamp(self.time, timezone.utc).isoformat().replace("+00:00", "Z")
+        return f"{when}  block {self.block:<7} {self.event:<24} {self.detail}  tx {self.tx_hash}"
+
+
+def _short(value: bytes) -> str:
+    return "0x" + value.hex()[:12]
+
+
+def _detail(name: str, args: dict) -> str:
+    if name == "SectionOpened":
+        return f"region {args['region']} {args['project']}/{args['section']} deadline {args['deadline']}"
+    if name in ("BidCommitted", "BidWithdrawn"):
+        extra = " (replaced)" if args.get("replaced") else ""
+        return f"bidder {_short(args['bidderId'])} nonce {args['nonce']}{extra}"
+    if name == "BidOpened":
+        return f"bidder {_short(args['bidderId'])} file {_short(args['fileHash'])}"
+    if name == "BidFileInconsistent":
+        return f"WARNING bidder {_short(args['bidderId'])}: opened file does not match its commitment"
+    if name in ("DuplicateBidFile", "SharedDeviceFingerprint"):
+        return f"WARNING bidders {_short(args['firstBidder'])} and {_short(args['secondBidder'])}"
+    if name in ("SectionProceeded", "SectionFailed"):
+        return f"{args['validBids']} valid bids"
+    return ""
+
+
+def audit(rpc: str, contract_address: str, section_id: bytes) -> tuple[list[TimelineEntry], list[str]]:
+    """The section's timeline and a summary (state, bids, flags), read from the chain."""
+    w3 = Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": 20}))
+    contract = w3.eth.contract(address=Web3.to_checksum_address(contract_address), abi=artifact("TenderRules")["abi"])
+    entries: list[tuple[int, int, TimelineEntry]] = []
+    times: dict[int, int] = {}
+    for name in TIMELINE_EVENTS:
+        for log in getattr(contract.events, name)().get_logs(from_block=0, argument_filters={"sectionId": section_id}):
+            block = log["blockNumber"]
+            times.setdefault(block, w3.eth.get_block(block)["timestamp"])
+            entry = TimelineEntry(block, times[block], "0x" + bytes(log["transactionHash"]).hex(), name,
+                                  _detail(name, dict(log["args"])))
+            entries.append((block, log["logIndex"], entry))
+    timeline = [e for _, _, e in sorted(entries, key=lambda x: (x[0], x[1]))]
+    f = contract.functions
+    region, state, deadline, opening_ends, active, valid, inconsistent = f.sectionOf(section_id).call()
+    summary = [f"section {section_id.hex()}: {SECTION_STATES[state]}, region {region}, deadline {deadline}, "
+               f"{active} bids in force, {valid} valid, {inconsistent} inconsistent"]
+    for bidder in f.biddersOf(section_id).call():
+        bid = f.bidOf(section_id, bidder).call()
+        summary.append(f"  bidder {bytes(bidder).hex()}: {BID_STATES[bid[0]]}")
+    for kind, value, first, second in f.flagsOf(section_id).call():
+        summary.append(f"  FLAG {FLAG_KINDS[kind]} {bytes(value).hex()[:16]}…: bidders {bytes(first).hex()[:12]}… "
+                       f"and {bytes(second).hex()[:12]}…")
+    return timeline, summary
