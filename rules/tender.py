@@ -12,7 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
@@ -21,7 +21,6 @@ from web3.logs import DISCARD
 
 from chain_node import Chain, TransactionReverted, TxOutcome
 from rules.errors import RuleRejected
-from sdk.client import NotaryClient
 
 STEP_GAS = 500_000
 SECTION_STATES = ("none", "bidding", "opening", "evaluation", "failed")
@@ -96,8 +95,14 @@ class Flag:
     second_bidder: bytes
 
 
+class EventSink(Protocol):
+    """Where steps are notarized: a ``NotaryClient``, or the notary's own log in process."""
+
+    def notarize(self, event: dict[str, Any]) -> Any: ...
+
+
 class TenderRules:
-    def __init__(self, chain: Chain, address: str, notary: NotaryClient | None = None) -> None:
+    def __init__(self, chain: Chain, address: str, notary: EventSink | None = None) -> None:
         self.chain = chain
         self.contract = chain.contract("TenderRules", address)
         self.address = self.contract.address
@@ -105,7 +110,7 @@ class TenderRules:
         self._sections: dict[bytes, tuple[int, str, str]] = {}
 
     @classmethod
-    def deploy(cls, chain: Chain, admin: LocalAccount, notary: NotaryClient | None = None) -> "TenderRules":
+    def deploy(cls, chain: Chain, admin: LocalAccount, notary: EventSink | None = None) -> "TenderRules":
         return cls(chain, chain.deploy(admin, "TenderRules", admin.address), notary)
 
     # --- sending -------------------------------------------------------------------

@@ -9,10 +9,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from notary.api.routes import chain_rpc, events, reads
+from notary.api.routes import chain_rpc, events, reads, tender
 from notary.errors import NotaryError
 from notary.services.setup import Notary, open_notary
 from notary.settings import Settings
+from rules.errors import RuleRejected
 from sdk.errors import VerificationError
 
 log = logging.getLogger("lianzheng.api")
@@ -36,6 +37,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotaryError)
     async def notary_error(_: Request, exc: NotaryError) -> JSONResponse:
         return _error(exc.status, exc.code, str(exc), details=exc.details or None)
+
+    @app.exception_handler(RuleRejected)
+    async def rule_rejected(_: Request, exc: RuleRejected) -> JSONResponse:
+        return _error(422, exc.code, f"the rule refused this step: {exc.reason}",
+                      details={"reason": exc.reason, "error": exc.error_name, "tx_hash": exc.tx_hash})
 
     @app.exception_handler(VerificationError)
     async def verification_error(_: Request, exc: VerificationError) -> JSONResponse:
@@ -77,6 +83,7 @@ def create_app(settings: Settings, notary: Notary | None = None) -> FastAPI:
     app.include_router(events.router)
     app.include_router(reads.router)
     app.include_router(chain_rpc.router)
+    app.include_router(tender.router)
     _publish_event_schema(app)
     return app
 

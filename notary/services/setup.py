@@ -24,6 +24,7 @@ from notary.services.log import NotaryLog
 from notary.services.ratelimit import RateLimiter
 from notary.settings import Settings
 from notary.store import SqlStore
+from rules.tender import TenderRules
 from sdk.merkle import hasher
 
 HASH_IDS = {"sha256": 0, "sm3": 1}
@@ -45,6 +46,7 @@ class Notary:
     worker: AnchorWorker
     keys: KeyCache
     rate: RateLimiter
+    tender: TenderRules
 
     def start(self) -> None:
         self.worker.reconcile()
@@ -100,6 +102,30 @@ def _enrol(settings: Settings, chain: Chain, registry, account: LocalAccount, ke
         raise SetupError(f"region {region} is registered with another checkpoint key, origin or hash")
 
 
+class LogSink:
+    """Lets the rules engine notarize its steps straight into this notary's log."""
+
+    def __init__(self, notary_log: NotaryLog, writer: str) -> None:
+        self.log, self.writer = notary_log, writer
+
+    def notarize(self, event: dict) -> None:
+        self.log.submit([event], self.writer)
+
+
+def _tender(settings: Settings, store: SqlStore, chain: Chain, account: LocalAccount, sink: LogSink) -> TenderRules:
+    """The TenderRules contract this notary serves; on first start deployed, with this notary's
+    account as the centre of its region (it relays for the region's trading systems)."""
+    address = settings.tender_contract or store.meta("tender_contract")
+    rules = TenderRules(chain, address, sink) if address else TenderRules.deploy(chain, account, sink)
+    _fixed(store, "tender_contract", rules.address, "tender contract")
+    fns, region = rules.contract.functions, int(settings.region)
+    role = fns.centreRole(region).call()
+    if not fns.hasRole(role, account.address).call() and fns.hasRole(fns.DEFAULT_ADMIN_ROLE().call(),
+                                                                     account.address).call():
+        rules.grant_centre(account, region, account.address)
+    return rules
+
+
 def open_notary(settings: Settings) -> Notary:
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -119,6 +145,7 @@ def open_notary(settings: Settings) -> Notary:
         notary_log = NotaryLog(store, hasher(settings.hash), settings.region, settings.log_origin)
         worker = AnchorWorker(notary_log, store, chain, account, registry, key,
                               settings.anchor_interval, settings.anchor_every)
+        tender = _tender(settings, store, chain, account, LogSink(notary_log, "tender-rules"))
     except Exception:
         store.close()
         raise
@@ -126,4 +153,4 @@ def open_notary(settings: Settings) -> Notary:
     # cyclic collector's way (measured: ~25% more events/s on the hot path).
     gc.freeze()
     return Notary(settings, store, chain, account, key, registry, notary_log, worker, KeyCache(store),
-                  RateLimiter(settings.rate_limit))
+                  RateLimiter(settings.rate_limit), tender)
