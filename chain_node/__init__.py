@@ -4,9 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from chain_node.base import Chain, SignedTx, TxOutcome
-from chain_node.errors import ChainError, ChainUnavailable, TransactionReverted
+from chain_node.errors import ChainError, ChainUnavailable, InvalidTransaction, TransactionReverted
 
-__all__ = ["Chain", "ChainError", "ChainUnavailable", "SignedTx", "TransactionReverted", "TxOutcome", "open_chain"]
+__all__ = ["Chain", "ChainError", "ChainUnavailable", "InvalidTransaction", "SignedTx", "TransactionReverted", "TxOutcome", "open_chain"]
 
 
 def open_chain(rpc_url: str | None, data_dir: Path) -> Chain:

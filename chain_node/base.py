@@ -19,7 +19,7 @@ from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
 
-from chain_node.errors import ChainError, ChainUnavailable, TransactionReverted
+from chain_node.errors import ChainError, ChainUnavailable, InvalidTransaction, TransactionReverted
 from contracts import artifact
 
 
@@ -77,6 +77,7 @@ class Chain:
         self.w3 = w3
         self._nonce_lock = threading.Lock()
         self._next_nonce: dict[str, int] = {}
+        self._senders: dict[str, threading.RLock] = {}
         self._error_abi = self._collect_errors()
         try:
             self.chain_id = int(w3.eth.chain_id)
@@ -110,6 +111,12 @@ class Chain:
         with self._nonce_lock:
             self._next_nonce.pop(address, None)
 
+    def sender(self, address: str) -> threading.RLock:
+        """The lock to hold from signing to sending for ``address``: nonces then reach the node
+        in order (some nodes refuse a gap) and a failed step can hand its nonce back safely."""
+        with self._nonce_lock:
+            return self._senders.setdefault(address, threading.RLock())
+
     def sign(self, account: LocalAccount, call, gas: int | None = None, nonce: int | None = None) -> SignedTx:
         """Sign a contract call (or constructor) without sending it."""
         params = {"from": account.address, "chainId": self.chain_id}
@@ -119,9 +126,15 @@ class Chain:
             if revert_data(exc) is None and "revert" not in str(exc).lower():
                 raise ChainError(f"cannot estimate gas: {exc}") from exc
             raise TransactionReverted(self.decode_error(exc)) from exc
-        nonce = self._take_nonce(account.address) if nonce is None else nonce
-        tx = call.build_transaction({**params, "gas": gas, "nonce": nonce, "gasPrice": self.w3.eth.gas_price})
-        signed = account.sign_transaction(tx)
+        taken = nonce is None
+        nonce = self._take_nonce(account.address) if taken else nonce
+        try:
+            tx = call.build_transaction({**params, "gas": gas, "nonce": nonce, "gasPrice": self.w3.eth.gas_price})
+            signed = account.sign_transaction(tx)
+        except Exception as exc:  # noqa: BLE001 - arguments the ABI cannot encode, among others
+            if taken:
+                self.release_nonce(account.address)
+            raise InvalidTransaction(f"cannot build the transaction: {exc}") from exc
         return SignedTx(bytes(signed.raw_transaction), "0x" + bytes(signed.hash).hex(), nonce, account.address)
 
     def send_raw(self, signed: SignedTx) -> str:
@@ -161,8 +174,13 @@ class Chain:
 
     def transact(self, account: LocalAccount, call, gas: int | None = None, timeout: float = 30.0) -> TxOutcome:
         """Sign, send and wait; a revert raises ``TransactionReverted`` with the decoded error."""
-        signed = self.sign(account, call, gas)
-        self.send_raw(signed)
+        with self.sender(account.address):
+            signed = self.sign(account, call, gas)
+            try:
+                self.send_raw(signed)
+            except ChainError:
+                self.release_nonce(account.address)
+                raise
         result = self.wait(signed.hash, timeout)
         if result.status != 1:
             raise TransactionReverted(self.replay_reason(account, call, result.block_number), signed.hash)
@@ -206,11 +224,16 @@ class Chain:
 
     def transfer(self, sender: LocalAccount, to: str, wei: int) -> TxOutcome:
         """Send ``wei`` to ``to`` (gas money for a new account on a test or dev chain)."""
-        tx = {"to": to_checksum_address(to), "value": wei, "gas": 21000, "gasPrice": self.w3.eth.gas_price,
-              "nonce": self._take_nonce(sender.address), "chainId": self.chain_id}
-        signed = sender.sign_transaction(tx)
-        tx_hash = self.send_raw(SignedTx(bytes(signed.raw_transaction), "0x" + bytes(signed.hash).hex(),
-                                         tx["nonce"], sender.address))
+        with self.sender(sender.address):
+            tx = {"to": to_checksum_address(to), "value": wei, "gas": 21000, "gasPrice": self.w3.eth.gas_price,
+                  "nonce": self._take_nonce(sender.address), "chainId": self.chain_id}
+            signed = sender.sign_transaction(tx)
+            try:
+                tx_hash = self.send_raw(SignedTx(bytes(signed.raw_transaction), "0x" + bytes(signed.hash).hex(),
+                                                 tx["nonce"], sender.address))
+            except ChainError:
+                self.release_nonce(sender.address)
+                raise
         return self.wait(tx_hash)
 
     def close(self) -> None:

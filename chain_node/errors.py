@@ -14,6 +14,12 @@ class ChainUnavailable(ChainError):
     code = "chain_unavailable"
 
 
+class InvalidTransaction(ChainError):
+    """The call's arguments cannot be encoded into a transaction (caller's bad input)."""
+
+    code = "invalid_transaction"
+
+
 class TransactionReverted(ChainError):
     """A transaction or call reverted; ``reason`` is the decoded custom error when known."""
 

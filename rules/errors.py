@@ -22,3 +22,9 @@ class RuleRejected(RuleError):
     @property
     def error_name(self) -> str:
         return self.reason.split("(", 1)[0]
+
+
+class RuleInputError(RuleError):
+    """The step's arguments cannot even be put into a transaction (e.g. text the ABI cannot encode)."""
+
+    code = "invalid_rule_input"

@@ -19,8 +19,8 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from web3.logs import DISCARD
 
-from chain_node import Chain, TransactionReverted, TxOutcome
-from rules.errors import RuleRejected
+from chain_node import Chain, InvalidTransaction, TransactionReverted, TxOutcome
+from rules.errors import RuleInputError, RuleRejected
 
 STEP_GAS = 500_000
 SECTION_STATES = ("none", "bidding", "opening", "evaluation", "failed")
@@ -117,13 +117,16 @@ class TenderRules:
 
     def _send(self, account: LocalAccount, call, step: str, section_id: bytes | None,
               payload: dict[str, Any]) -> TxOutcome:
-        signed = self.chain.sign(account, call, gas=STEP_GAS)
-        self.chain.send_raw(signed)
-        outcome = self.chain.wait(signed.hash)
-        if outcome.status != 1:
-            reason = self.chain.replay_reason(account, call, outcome.block_number)
-            self._notarize(f"{step}.rejected", section_id, account, outcome, {**payload, "reason": reason})
-            raise RuleRejected(reason, signed.hash)
+        try:
+            outcome = self.chain.transact(account, call, gas=STEP_GAS)
+        except TransactionReverted as exc:
+            if exc.tx_hash is None:
+                raise RuleRejected(exc.reason) from exc
+            outcome = self.chain.outcome(exc.tx_hash)
+            self._notarize(f"{step}.rejected", section_id, account, outcome, {**payload, "reason": exc.reason})
+            raise RuleRejected(exc.reason, exc.tx_hash) from exc
+        except InvalidTransaction as exc:
+            raise RuleInputError(str(exc)) from exc
         self._notarize(step, section_id, account, outcome, payload)
         return outcome
 

@@ -13,7 +13,7 @@ from notary.api.routes import chain_rpc, events, reads, tender
 from notary.errors import NotaryError
 from notary.services.setup import Notary, open_notary
 from notary.settings import Settings
-from rules.errors import RuleRejected
+from rules.errors import RuleError, RuleRejected
 from sdk.errors import VerificationError
 
 log = logging.getLogger("lianzheng.api")
@@ -38,10 +38,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def notary_error(_: Request, exc: NotaryError) -> JSONResponse:
         return _error(exc.status, exc.code, str(exc), details=exc.details or None)
 
-    @app.exception_handler(RuleRejected)
-    async def rule_rejected(_: Request, exc: RuleRejected) -> JSONResponse:
-        return _error(422, exc.code, f"the rule refused this step: {exc.reason}",
-                      details={"reason": exc.reason, "error": exc.error_name, "tx_hash": exc.tx_hash})
+    @app.exception_handler(RuleError)
+    async def rule_error(_: Request, exc: RuleError) -> JSONResponse:
+        if isinstance(exc, RuleRejected):
+            return _error(422, exc.code, f"the rule refused this step: {exc.reason}",
+                          details={"reason": exc.reason, "error": exc.error_name, "tx_hash": exc.tx_hash})
+        return _error(422, exc.code, str(exc))
 
     @app.exception_handler(VerificationError)
     async def verification_error(_: Request, exc: VerificationError) -> JSONResponse:

@@ -86,10 +86,19 @@ class AnchorWorker:
         with self._run_lock:
             for open_intent in self.store.open_intents():
                 self._settle(open_intent, resend=True)
-            intent = self.prepare()
+            with self.chain.sender(self.account.address):  # nonce order shared with other senders
+                intent = self.prepare()
+                if intent is not None:
+                    self._send_recorded(intent)
             if intent is not None:
-                self._settle(intent, resend=True)
+                self._settle(intent, resend=True)  # a send that failed above is retried here
             return intent
+
+    def _send_recorded(self, intent: AnchorIntent) -> None:
+        try:
+            self.chain.send_raw(SignedTx(intent.raw_tx, intent.tx_hash, intent.nonce, self.account.address))
+        except ChainError:
+            log.warning("sending anchor of size %d failed; it stays recorded and is retried", intent.tree_size)
 
     def prepare(self) -> AnchorIntent | None:
         """Sign the checkpoint and the transaction for the current size and record the intent.
