@@ -138,54 +138,6 @@ class EmbeddedChain(Chain):
 
         self.transfer(Account.from_key(self.dev_keys[0]), address, wei)
 
-    def time_travel(self, to_timestamp: int) -> int:
-        result = super().time_travel(to_timestamp)
-        self._kv.commit()
-        return result
-
-    def close(self) -> None:
-        self._kv.close()
-
-
-class _LockedProvider(EthereumTesterProvider):
-    """eth-tester is not thread-safe: the API threads and the anchor worker take turns."""
-
-    def __init__(self, tester: EthereumTester, lock: threading.RLock) -> None:
-        super().__init__(tester)
-        self._lock = lock
-
-    def make_request(self, method, params):
-        with self._lock:
-            return super().make_request(method, params)
-
-
-class EmbeddedChain(Chain):
-    kind = "embedded"
-
-    def __init__(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self.backend = PersistentPyEVMBackend(data_dir / "chain.db")
-        self.tester = EthereumTester(self.backend)
-        super().__init__(Web3(_LockedProvider(self.tester, self._lock)))
-
-    @property
-    def dev_keys(self) -> list[bytes]:
-        """Private keys of the funded development accounts of the embedded genesis."""
-        return [k.to_bytes() for k in self.backend.account_keys]
-
-    def fund(self, address: str, wei: int = 10**21) -> None:
-        """Give ``address`` gas money from a development account (embedded chain only)."""
-        from eth_account import Account
-
-        dev = Account.from_key(self.dev_keys[0])
-        tx = {"to": address, "value": wei, "gas": 21000, "gasPrice": self.w3.eth.gas_price,
-              "nonce": self._take_nonce(dev.address), "chainId": self.chain_id}
-        self.wait(self.send_raw_signed(dev.sign_transaction(tx).raw_transaction))
-
-    def send_raw_signed(self, raw: bytes) -> str:
-        return "0x" + bytes(self.w3.eth.send_raw_transaction(raw)).hex()
-
     def time_travel(self, timestamp: int) -> None:
         """Move chain time: the next block carries ``timestamp`` (tests of time-bound rules)."""
         with self._lock:
