@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from chain_node.accounts import KeyFileError, load_or_create_account
-from rules.errors import RuleRejected
+from rules.errors import RuleError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Tender rules: bid deadline and bid-file consistency (投标截止时间判断, 投标文件一致性判断)")
@@ -70,8 +70,57 @@ def open_section(rpc: Rpc, contract: Contract, key_file: KeyFile,
     try:
         typer.echo("0x" + _rules(rpc, contract).open_section(_account(key_file), region, project, section,
                                                                deadline, window).hex())
-    except RuleRejected as exc:
+    except RuleError as exc:
         _fail(f"refused: {exc}")
+
+
+@app.command("register-bidder")
+def register_bidder(rpc: Rpc, contract: Contract, key_file: KeyFile,
+                    region: Annotated[int, typer.Option("--region")],
+                    credit_code: Annotated[str, typer.Option("--credit-code", help="统一社会信用代码 (18 chars)")],
+                    bidder_key: Annotated[str, typer.Option("--bidder-address", help="the bidder's signing account")]
+                    ) -> None:
+    """Register a bidder (centre only, after its CA certificate was checked); prints its id."""
+    from rules.tender import bidder_id
+
+    try:
+        bid = bidder_id(credit_code)
+    except ValueError as exc:
+        _fail(f"error: {exc}", 2)
+    try:
+        _rules(rpc, contract).register_bidder(_account(key_file), region, bid, bidder_key)
+    except RuleError as exc:
+        _fail(f"refused: {exc}")
+    typer.echo("0x" + bid.hex())
+
+
+@app.command("withdraw")
+def withdraw(rpc: Rpc, contract: Contract, key_file: KeyFile, section: Section,
+             bidder_key_file: Annotated[Path, typer.Option("--bidder-key-file")],
+             bidder: Annotated[str, typer.Option("--bidder", help="bidder id (0x…)")],
+             nonce: Annotated[int, typer.Option("--nonce", help="above the bidder's last nonce in this section")]
+             ) -> None:
+    """Sign a withdrawal as the bidder and relay it (before the deadline only)."""
+    rules, section_id, bidder_id = _rules(rpc, contract), _bytes32(section, "--section"), _bytes32(bidder, "--bidder")
+    message = rules.sign_withdrawal(_account(bidder_key_file), section_id, bidder_id, nonce)
+    try:
+        outcome = rules.relay(_account(key_file), message)
+    except RuleError as exc:
+        _fail(f"refused: {exc}")
+    typer.echo(f"withdrawn in block {outcome.block_number}, tx {outcome.tx_hash}")
+
+
+@app.command("status")
+def status(rpc: Rpc, contract: Contract, section: Section) -> None:
+    """A section's state and counts, and its collusion flags."""
+    rules, section_id = _rules(rpc, contract), _bytes32(section, "--section")
+    view = rules.section(section_id)
+    if view.state == "none":
+        _fail(f"no section {section} in contract {contract}")
+    typer.echo(f"{view.state}: deadline {view.deadline}, {view.active_bids} bids in force, "
+               f"{view.valid_bids} valid, {view.inconsistent_bids} inconsistent")
+    for flag in rules.flags(section_id):
+        typer.echo(f"FLAG {flag.kind} 0x{flag.first_bidder.hex()} 0x{flag.second_bidder.hex()}")
 
 
 @app.command("commit")
@@ -91,7 +140,7 @@ def commit(rpc: Rpc, contract: Contract, key_file: KeyFile, section: Section,
                                     sealed.commitment(section_id, bidder_id), nonce)
     try:
         outcome = rules.relay(_account(key_file), message)
-    except RuleRejected as exc:
+    except RuleError as exc:
         _fail(f"refused: {exc}")
     target = sealed_out or file.with_name(file.name + ".sealed.json")
     target.write_text(json.dumps({"section": section_id.hex(), "bidder": bidder_id.hex(),
@@ -105,7 +154,7 @@ def start_opening(rpc: Rpc, contract: Contract, key_file: KeyFile, section: Sect
     """Start opening (开标): centre only, at or after the deadline."""
     try:
         outcome = _rules(rpc, contract).start_opening(_account(key_file), _bytes32(section, "--section"))
-    except RuleRejected as exc:
+    except RuleError as exc:
         _fail(f"refused: {exc}")
     typer.echo(f"opening started in block {outcome.block_number}")
 
@@ -121,7 +170,7 @@ def reveal(rpc: Rpc, contract: Contract, key_file: KeyFile,
     try:
         state = _rules(rpc, contract).reveal(_account(key_file), bytes.fromhex(data["section"]),
                                              bytes.fromhex(data["bidder"]), bid)
-    except RuleRejected as exc:
+    except RuleError as exc:
         _fail(f"refused: {exc}")
     typer.echo(state)
 
@@ -131,7 +180,7 @@ def close(rpc: Rpc, contract: Contract, key_file: KeyFile, section: Section) -> 
     """Close opening: the section fails with fewer than three valid bids, else proceeds."""
     try:
         view = _rules(rpc, contract).close_opening(_account(key_file), _bytes32(section, "--section"))
-    except RuleRejected as exc:
+    except RuleError as exc:
         _fail(f"refused: {exc}")
     typer.echo(f"{view.state}: {view.valid_bids} valid bids")
 

@@ -9,7 +9,7 @@ from eth_account import Account
 
 from chain_node.anvil import ANVIL_DEV_KEY, AnvilNode
 from chain_node.rpc import RpcChain
-from rules.tender import TenderRules
+from rules.tender import TenderRules, bidder_id
 from tests.helpers import cli
 
 
@@ -30,12 +30,18 @@ def test_tender_from_the_command_line_and_audit(tmp_path):
             chain.transfer(dev, a.address, 10**20)
         rules = TenderRules.deploy(chain, admin)
         rules.grant_centre(admin, 370000, centre.address)
-        bidders = [Account.create() for _ in range(3)]
-        ids = [os.urandom(32) for _ in range(3)]
-        for bid_id, key in zip(ids, bidders):
-            rules.register_bidder(centre, 370000, bid_id, key.address)
+        bidders = [Account.create() for _ in range(4)]
         common = ["--rpc", node.url, "--contract", rules.address]
         centre_key, relay_key = _key_file(tmp_path / "centre.key", centre), _key_file(tmp_path / "relay.key", relayer)
+        ids = []
+        for i, key in enumerate(bidders):
+            out = cli("tender", "register-bidder", *common, "--key-file", centre_key, "--region", "370000",
+                      "--credit-code", f"91370100MA3C12{i:02d}X5", "--bidder-address", key.address, check=True)
+            ids.append(bytes.fromhex(out.stdout.strip()[2:]))
+        assert ids[0] == bidder_id("91370100MA3C1200X5")
+        refused = cli("tender", "register-bidder", *common, "--key-file", relay_key, "--region", "370000",
+                      "--credit-code", "91370100MA3C1299X5", "--bidder-address", relayer.address)
+        assert refused.returncode == 1 and "AccessControlUnauthorizedAccount" in refused.stderr
         deadline = int(time.time()) + 120
         opened = cli("tender", "open", *common, "--key-file", centre_key, "--region", "370000",
                      "--project", "SDGP-2026-0042", "--section-code", "S1", "--deadline", str(deadline), check=True)
@@ -50,6 +56,14 @@ def test_tender_from_the_command_line_and_audit(tmp_path):
                       "--bidder-key-file", _key_file(tmp_path / f"bidder{i}.key", bidders[i]),
                       "--bidder", "0x" + ids[i].hex(), "--file", str(f), check=True)
             assert out.stdout.startswith("committed in block")
+        fourth = cli("tender", "commit", *common, "--key-file", relay_key, "--section", section,
+                     "--bidder-key-file", _key_file(tmp_path / "bidder3.key", bidders[3]),
+                     "--bidder", "0x" + ids[3].hex(), "--file", str(files[2]),
+                     "--sealed-out", str(tmp_path / "fourth.json"), check=True)
+        assert fourth.returncode == 0
+        cli("tender", "withdraw", *common, "--key-file", relay_key, "--section", section,
+            "--bidder-key-file", str(tmp_path / "bidder3.key"), "--bidder", "0x" + ids[3].hex(), "--nonce", "2",
+            check=True)
         early = cli("tender", "start-opening", *common, "--key-file", centre_key, "--section", section)
         assert early.returncode == 1 and "TenderRulesOpeningBeforeDeadline" in early.stderr
         node.rpc("evm_setNextBlockTimestamp", [deadline])
@@ -64,12 +78,15 @@ def test_tender_from_the_command_line_and_audit(tmp_path):
             assert out.stdout.strip() == "valid"
         closed = cli("tender", "close", *common, "--key-file", centre_key, "--section", section, check=True)
         assert closed.stdout.strip() == "evaluation: 3 valid bids"
+        status = cli("tender", "status", *common, "--section", section, check=True).stdout.splitlines()
+        assert status[0].startswith("evaluation:") and status[1].startswith("FLAG DuplicateBidFile")
 
         report = cli("tender", "audit", "--rpc", node.url, "--contract", rules.address, "--section", section,
                      check=True).stdout
         events = [line.split()[3] for line in report.splitlines() if " block " in line]
         assert events[0] == "SectionOpened" and events[-1] == "SectionProceeded"
-        assert events.count("BidCommitted") == 3 and events.count("BidOpened") == 3
+        assert events.count("BidCommitted") == 4 and events.count("BidOpened") == 3
+        assert events.count("BidWithdrawn") == 1
         assert "DuplicateBidFile" in events
         assert "FLAG DuplicateBidFile" in report and ids[0].hex()[:12] in report and ids[1].hex()[:12] in report
         assert report.count(": valid") == 3
