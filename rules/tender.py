@@ -183,7 +183,8 @@ class TenderRules:
 
     # --- bidders sign, the trading system relays --------------------------------------
 
-    def _domain(self) -> dict[str, Any]:
+    def domain(self) -> dict[str, Any]:
+        """The EIP-712 domain bidders sign under (this contract on this chain)."""
         return {"name": "LianzhengTenderRules", "version": "1", "chainId": self.chain.chain_id,
                 "verifyingContract": self.address}
 
@@ -192,14 +193,14 @@ class TenderRules:
         types = {"BidCommitment": [{"name": "sectionId", "type": "bytes32"}, {"name": "bidderId", "type": "bytes32"},
                                    {"name": "commitment", "type": "bytes32"}, {"name": "nonce", "type": "uint64"}]}
         message = {"sectionId": section_id, "bidderId": bidder, "commitment": commitment, "nonce": nonce}
-        signed = bidder_key.sign_typed_data(self._domain(), types, message)
+        signed = bidder_key.sign_typed_data(self.domain(), types, message)
         return SignedBidMessage(section_id, bidder, nonce, bytes(signed.signature), commitment)
 
     def sign_withdrawal(self, bidder_key: LocalAccount, section_id: bytes, bidder: bytes, nonce: int) -> SignedBidMessage:
         types = {"BidWithdrawal": [{"name": "sectionId", "type": "bytes32"}, {"name": "bidderId", "type": "bytes32"},
                                    {"name": "nonce", "type": "uint64"}]}
         message = {"sectionId": section_id, "bidderId": bidder, "nonce": nonce}
-        signed = bidder_key.sign_typed_data(self._domain(), types, message)
+        signed = bidder_key.sign_typed_data(self.domain(), types, message)
         return SignedBidMessage(section_id, bidder, nonce, bytes(signed.signature))
 
     def relay(self, relayer: LocalAccount, message: SignedBidMessage) -> TxOutcome:

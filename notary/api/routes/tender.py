@@ -58,7 +58,7 @@ def _outcome(outcome) -> dict:
 
 @router.get("/domain", summary="The EIP-712 domain and types bidders sign")
 def domain(notary: NotaryDep) -> dict:
-    return {"domain": notary.tender._domain(), "contract": notary.tender.address,
+    return {"domain": notary.tender.domain(), "contract": notary.tender.address,
             "types": {"BidCommitment": ["bytes32 sectionId", "bytes32 bidderId", "bytes32 commitment", "uint64 nonce"],
                       "BidWithdrawal": ["bytes32 sectionId", "bytes32 bidderId", "uint64 nonce"]}}
 
