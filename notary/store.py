@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine
@@ -82,10 +82,6 @@ class SqlStore:
             conn.execute(insert(Entry.__table__), list(entries))
             if documents:
                 conn.execute(insert(EntryDocument.__table__), list(documents))
-
-    def size(self) -> int:
-        with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(Entry.__table__)).scalar_one())
 
     def digests(self, start: int = 0, chunk: int = 50_000) -> Iterator[bytes]:
         t = Entry.__table__

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from web3 import Web3
 
 from contracts import artifact
 from rules.tender import BID_STATES, FLAG_KINDS, SECTION_STATES
+from sdk.verifier import utc_iso
 
 TIMELINE_EVENTS = ("SectionOpened", "BidCommitted", "BidWithdrawn", "OpeningStarted", "BidOpened",
                    "BidFileInconsistent", "DuplicateBidFile", "SharedDeviceFingerprint", "SectionProceeded",
@@ -23,8 +23,7 @@ class TimelineEntry:
     detail: str
 
     def line(self) -> str:
-        when = datetime.fromtimestamp(self.time, timezone.utc).isoformat().replace("+00:00", "Z")
-        return f"{when}  block {self.block:<7} {self.event:<24} {self.detail}  tx {self.tx_hash}"
+        return f"{utc_iso(self.time)}  block {self.block:<7} {self.event:<24} {self.detail}  tx {self.tx_hash}"
 
 
 def _short(value: bytes) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from eth_abi import encode
@@ -21,6 +20,7 @@ from web3.logs import DISCARD
 
 from chain_node import Chain, InvalidTransaction, TransactionReverted, TxOutcome
 from rules.errors import RuleInputError, RuleRejected
+from sdk.verifier import utc_iso
 
 STEP_GAS = 500_000
 SECTION_STATES = ("none", "bidding", "opening", "evaluation", "failed")
@@ -135,11 +135,10 @@ class TenderRules:
         if self.notary is None or section_id is None:
             return
         region, project, section = self._section_meta(section_id)
-        when = datetime.fromtimestamp(outcome.block_time, timezone.utc).isoformat().replace("+00:00", "Z")
         self.notary.notarize({
             "id": event_id or f"rule-{outcome.tx_hash}",  # a retried notarization logs once
             "type": step, "region": str(region), "project": project, "section": section,
-            "occurred_at": when, "actor": account.address,
+            "occurred_at": utc_iso(outcome.block_time), "actor": account.address,
             "payload": {**_jsonable(payload), "section_id": section_id.hex(), "contract": self.address,
                         "chain_id": self.chain.chain_id, "tx_hash": outcome.tx_hash,
                         "block_number": outcome.block_number, "status": "accepted" if outcome.status else "rejected"},

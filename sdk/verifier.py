@@ -34,11 +34,16 @@ class Verified:
     block_time: int
 
     def summary(self) -> str:
-        when = datetime.fromtimestamp(self.block_time, timezone.utc).isoformat().replace("+00:00", "Z")
+        when = utc_iso(self.block_time)
         return (
             f"verified: region {self.region}, index {self.index} of {self.tree_size}, "
             f"block {self.block_number} at {when}, chain {self.chain_id}, registry {self.registry}"
         )
+
+
+def utc_iso(seconds: int) -> str:
+    """Unix seconds as an RFC 3339 UTC time (``2026-11-23T09:30:00Z``)."""
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def file_sha256(path) -> str:

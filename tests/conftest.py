@@ -44,3 +44,17 @@ def notary(tmp_path):
     yield n
     n.close()
 
+
+
+@pytest.fixture
+def funded(chain):
+    """A factory of fresh accounts with gas money on ``chain`` (each test folder defines ``chain``
+    with a ``dev`` account: the embedded EVM and anvil behind one behaviour suite)."""
+    from eth_account import Account
+
+    def make():
+        account = Account.create()
+        chain.transfer(chain.dev, account.address, 10**20)
+        return account
+
+    return make

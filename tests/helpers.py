@@ -26,6 +26,15 @@ def cli(*args: str, check: bool = False, timeout: float = 120) -> subprocess.Com
     return result
 
 
+def write_key_file(path: Path, account) -> Path:
+    """An account's hex private key in a 0600 file, as the notary and the CLI read them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(account.key.hex())
+    return path
+
+
 class NotaryServer:
     """``lianzheng serve`` in a child process, on a free port."""
 

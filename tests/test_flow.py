@@ -16,7 +16,7 @@ from chain_node.rpc import RpcChain
 from sdk.client import NotaryClient, NotaryClientError
 from sdk.registry import RegistryReader
 from sdk.verifier import Verifier
-from tests.helpers import NotaryServer, cli, make_event
+from tests.helpers import NotaryServer, cli, make_event, write_key_file
 
 
 def funded_key_file(anvil_url: str, path: Path) -> Path:
@@ -24,11 +24,7 @@ def funded_key_file(anvil_url: str, path: Path) -> Path:
     account = Account.create()
     chain = RpcChain(anvil_url)
     chain.transfer(Account.from_key(ANVIL_DEV_KEY), account.address, 10**20)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(account.key.hex())
-    return path
+    return write_key_file(path, account)
 
 
 @pytest.fixture

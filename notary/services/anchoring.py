@@ -77,10 +77,6 @@ class AnchorWorker:
 
     # --- anchoring ---------------------------------------------------------------
 
-    def pending_count(self) -> int:
-        last = self.store.latest_anchor("confirmed")
-        return len(self.log) - (last.tree_size if last else 0)
-
     def anchor_once(self) -> AnchorIntent | None:
         """Anchor the current tree head if it grew since the last anchor; return the intent."""
         with self._run_lock:

@@ -22,14 +22,3 @@ def chain(request, tmp_path):
     yield c
     c.close()
 
-
-@pytest.fixture
-def funded(chain):
-    """A factory of fresh accounts with gas money on ``chain``."""
-
-    def make():
-        account = Account.create()
-        chain.transfer(chain.dev, account.address, 10**20)
-        return account
-
-    return make

@@ -46,15 +46,6 @@ def chain(request, tmp_path):
     c.close()
 
 
-@pytest.fixture
-def funded(chain):
-    def make():
-        account = Account.create()
-        chain.transfer(chain.dev, account.address, 10**20)
-        return account
-
-    return make
-
 
 @pytest.fixture
 def tender(chain, funded):

@@ -1,7 +1,6 @@
 """`lianzheng tender ...` against a real anvil node, ending with a witness's `tender audit`."""
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -10,14 +9,11 @@ from eth_account import Account
 from chain_node.anvil import ANVIL_DEV_KEY, AnvilNode
 from chain_node.rpc import RpcChain
 from rules.tender import TenderRules, bidder_id
-from tests.helpers import cli
+from tests.helpers import cli, write_key_file
 
 
 def _key_file(path, account):
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(account.key.hex())
-    return str(path)
+    return str(write_key_file(path, account))
 
 
 @pytest.mark.anvil
