@@ -2,27 +2,25 @@
 
 ``TenderRules`` drives the TenderRules contract through ``chain_node``: open a section,
 register bidders, relay bidder-signed (EIP-712) commitments and withdrawals, open bids and
-read the results. Every step is sent with a fixed gas limit, so a refused step is *mined*
-as a reverted transaction: the refusal itself is a decision on chain, with a hash. With a
-``NotaryClient`` every step, accepted or refused, is also notarized, its transaction named.
+read the results. Every step, accepted or refused, is a transaction on chain and, with a notary, an event
+(see ``rules.steps``).
 """
 from __future__ import annotations
 
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from web3.logs import DISCARD
 
-from chain_node import Chain, InvalidTransaction, TransactionReverted, TxOutcome
-from rules.errors import RuleInputError, RuleRejected
-from sdk.verifier import utc_iso
+from chain_node import Chain, TransactionReverted, TxOutcome
+from rules.errors import RuleRejected
+from rules.steps import EventSink, RuleContract
 
-STEP_GAS = 500_000
 SECTION_STATES = ("none", "bidding", "opening", "evaluation", "failed")
 BID_STATES = ("none", "committed", "withdrawn", "valid", "inconsistent")
 FLAG_KINDS = ("DuplicateBidFile", "SharedDeviceFingerprint")
@@ -95,63 +93,36 @@ class Flag:
     second_bidder: bytes
 
 
-class EventSink(Protocol):
-    """Where steps are notarized: a ``NotaryClient``, or the notary's own log in process."""
+@dataclass(frozen=True)
+class _SectionSubject:
+    section_id: bytes
+    region: int
+    project: str
+    section: str
 
-    def notarize(self, event: dict[str, Any]) -> Any: ...
+    def payload(self) -> dict[str, Any]:
+        return {"section_id": self.section_id.hex()}
 
 
-class TenderRules:
+class TenderRules(RuleContract):
+    CONTRACT = "TenderRules"
+
     def __init__(self, chain: Chain, address: str, notary: EventSink | None = None) -> None:
-        self.chain = chain
-        self.contract = chain.contract("TenderRules", address)
-        self.address = self.contract.address
-        self.notary = notary
-        self._sections: dict[bytes, tuple[int, str, str]] = {}
+        super().__init__(chain, address, notary)
+        self._sections: dict[bytes, _SectionSubject] = {}
 
     @classmethod
     def deploy(cls, chain: Chain, admin: LocalAccount, notary: EventSink | None = None) -> "TenderRules":
         return cls(chain, chain.deploy(admin, "TenderRules", admin.address), notary)
 
-    # --- sending -------------------------------------------------------------------
-
-    def _send(self, account: LocalAccount, call, step: str, section_id: bytes | None,
-              payload: dict[str, Any]) -> TxOutcome:
-        try:
-            outcome = self.chain.transact(account, call, gas=STEP_GAS)
-        except TransactionReverted as exc:
-            if exc.tx_hash is None:
-                raise RuleRejected(exc.reason) from exc
-            outcome = self.chain.outcome(exc.tx_hash)
-            self._notarize(f"{step}.rejected", section_id, account, outcome, {**payload, "reason": exc.reason})
-            raise RuleRejected(exc.reason, exc.tx_hash) from exc
-        except InvalidTransaction as exc:
-            raise RuleInputError(str(exc)) from exc
-        self._notarize(step, section_id, account, outcome, payload)
-        return outcome
-
-    def _notarize(self, step: str, section_id: bytes | None, account: LocalAccount, outcome: TxOutcome,
-                  payload: dict[str, Any], event_id: str | None = None) -> None:
-        if self.notary is None or section_id is None:
-            return
-        region, project, section = self._section_meta(section_id)
-        self.notary.notarize({
-            "id": event_id or f"rule-{outcome.tx_hash}",  # a retried notarization logs once
-            "type": step, "region": str(region), "project": project, "section": section,
-            "occurred_at": utc_iso(outcome.block_time), "actor": account.address,
-            "payload": {**_jsonable(payload), "section_id": section_id.hex(), "contract": self.address,
-                        "chain_id": self.chain.chain_id, "tx_hash": outcome.tx_hash,
-                        "block_number": outcome.block_number, "status": "accepted" if outcome.status else "rejected"},
-        })
-
-    def _section_meta(self, section_id: bytes) -> tuple[int, str, str]:
+    def _subject(self, section_id: bytes) -> _SectionSubject:
         if section_id not in self._sections:
             logs = self.contract.events.SectionOpened().get_logs(
                 from_block=0, argument_filters={"sectionId": section_id})
             if not logs:
                 raise RuleRejected(f"TenderRulesUnknownSection({section_id.hex()})")
             args = logs[0]["args"]
-            self._sections[section_id] = (args["region"], args["project"], args["section"])
+            self._sections[section_id] = _SectionSubject(section_id, args["region"], args["project"], args["section"])
         return self._sections[section_id]
 
     # --- centre and admin ------------------------------------------------------------
@@ -170,7 +141,7 @@ class TenderRules:
                      opening_window: int) -> bytes:
         """Open a section for bids until ``deadline`` (Unix s); opening allowed for ``opening_window`` s after."""
         section_id = self.section_id(region, project, section)
-        self._sections[section_id] = (region, project, section)
+        self._sections[section_id] = _SectionSubject(section_id, region, project, section)
         call = self.contract.functions.openSection(region, project, section, deadline, opening_window)
         self._send(centre, call, "tender.section_opened", section_id,
                    {"deadline": deadline, "opening_window": opening_window})
@@ -262,8 +233,4 @@ class TenderRules:
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.hex() if isinstance(v, (bytes, bytearray)) else v) for k, v in values.items()}
 
