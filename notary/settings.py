@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     rpc_url: str | None = Field(None, description="JSON-RPC node; default the embedded chain")
     registry: str | None = Field(None, description="EvidenceRegistry address on a JSON-RPC chain")
     tender_contract: str | None = Field(None, description="TenderRules address; default: deployed on first start")
+    expert_draw_contract: str | None = Field(None, description="ExpertDraw address; default: deployed on first start")
     chain_key_file: Path | None = None
     checkpoint_key_file: Path | None = None
     anchor_interval: float = Field(1.0, gt=0, description="seconds between anchors while events arrive")

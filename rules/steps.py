@@ -65,18 +65,23 @@ class RuleContract:
 
     def _notarize(self, step: str, key: bytes | None, account: LocalAccount, outcome: TxOutcome,
                   payload: dict[str, Any], event_id: str | None = None) -> None:
+        self._record(step, key, account.address, outcome.block_time, {
+            **payload, "tx_hash": outcome.tx_hash, "block_number": outcome.block_number,
+            "status": "accepted" if outcome.status else "rejected"},
+            event_id or f"rule-{outcome.tx_hash}")  # a retried notarization logs once
+
+    def _record(self, step: str, key: bytes | None, actor: str, when: int, payload: dict[str, Any],
+                event_id: str) -> None:
+        """Notarize a step about ``key`` (section, draw ...) that ``actor`` took at Unix time ``when``."""
         if self.notary is None or key is None:
             return
         subject = self._subject(key)
         self.notary.notarize({
-            "id": event_id or f"rule-{outcome.tx_hash}",  # a retried notarization logs once
-            "type": step, "region": str(subject.region), "project": subject.project, "section": subject.section,
-            "occurred_at": utc_iso(outcome.block_time), "actor": account.address,
+            "id": event_id, "type": step, "region": str(subject.region), "project": subject.project,
+            "section": subject.section, "occurred_at": utc_iso(when), "actor": actor,
             "payload": {**jsonable(payload), **subject.payload(), "contract": self.address,
-                        "chain_id": self.chain.chain_id, "tx_hash": outcome.tx_hash,
-                        "block_number": outcome.block_number, "status": "accepted" if outcome.status else "rejected"},
+                        "chain_id": self.chain.chain_id},
         })
-
 
 def jsonable(values: dict[str, Any]) -> dict[str, Any]:
     """Bytes as hex, lists of bytes as lists of hex; everything else as it is."""

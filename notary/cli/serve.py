@@ -25,6 +25,9 @@ def serve(
     anchor_interval: Annotated[float, typer.Option("--anchor-interval", help="seconds between anchors")] = 1.0,
     anchor_every: Annotated[int, typer.Option("--anchor-every", help="anchor early after N events")] = 10_000,
     rate_limit: Annotated[float, typer.Option("--rate-limit", help="write requests/s per API key")] = 500.0,
+    tender_contract: Annotated[Optional[str], typer.Option("--tender-contract", help="TenderRules on --rpc")] = None,
+    expert_draw_contract: Annotated[Optional[str], typer.Option("--expert-draw-contract",
+                                                                help="ExpertDraw on --rpc")] = None,
     chain_key_file: Annotated[Optional[Path], typer.Option("--chain-key-file")] = None,
     checkpoint_key_file: Annotated[Optional[Path], typer.Option("--checkpoint-key-file")] = None,
 ) -> None:
@@ -34,6 +37,7 @@ def serve(
             port=port, host=host, data_dir=data_dir, region=region, rpc_url=rpc, registry=registry,
             database_url=database_url, hash=hash_name, origin=origin, anchor_interval=anchor_interval,
             anchor_every=anchor_every, rate_limit=rate_limit, chain_key_file=chain_key_file, checkpoint_key_file=checkpoint_key_file,
+            tender_contract=tender_contract, expert_draw_contract=expert_draw_contract,
         )
     except ValidationError as exc:
         first = exc.errors()[0]

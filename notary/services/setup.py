@@ -24,6 +24,7 @@ from notary.services.log import NotaryLog
 from notary.services.ratelimit import RateLimiter
 from notary.settings import Settings
 from notary.store import SqlStore
+from rules.experts.draw import ExpertDraw
 from rules.tender import TenderRules
 from sdk.merkle import hasher
 
@@ -47,6 +48,7 @@ class Notary:
     keys: KeyCache
     rate: RateLimiter
     tender: TenderRules
+    experts: ExpertDraw
 
     def start(self) -> None:
         self.worker.reconcile()
@@ -112,12 +114,13 @@ class LogSink:
         self.log.submit([event], self.writer)
 
 
-def _tender(settings: Settings, store: SqlStore, chain: Chain, account: LocalAccount, sink: LogSink) -> TenderRules:
-    """The TenderRules contract this notary serves; on first start deployed, with this notary's
-    account as the centre of its region (it relays for the region's trading systems)."""
-    address = settings.tender_contract or store.meta("tender_contract")
-    rules = TenderRules(chain, address, sink) if address else TenderRules.deploy(chain, account, sink)
-    _fixed(store, "tender_contract", rules.address, "tender contract")
+def _rules(settings: Settings, store: SqlStore, chain: Chain, account: LocalAccount, sink: LogSink,
+           cls: type[TenderRules] | type[ExpertDraw], configured: str | None, meta: str):
+    """A rules contract this notary serves; on first start deployed, with this notary's account
+    as admin and as the centre of its region (it relays for the region's trading systems)."""
+    address = configured or store.meta(meta)
+    rules = cls(chain, address, sink) if address else cls.deploy(chain, account, sink)
+    _fixed(store, meta, rules.address, meta.replace("_", " "))
     fns, region = rules.contract.functions, int(settings.region)
     role = fns.centreRole(region).call()
     if not fns.hasRole(role, account.address).call() and fns.hasRole(fns.DEFAULT_ADMIN_ROLE().call(),
@@ -145,7 +148,11 @@ def open_notary(settings: Settings) -> Notary:
         notary_log = NotaryLog(store, hasher(settings.hash), settings.region, settings.log_origin)
         worker = AnchorWorker(notary_log, store, chain, account, registry, key,
                               settings.anchor_interval, settings.anchor_every)
-        tender = _tender(settings, store, chain, account, LogSink(notary_log, "tender-rules"))
+        sink = LogSink(notary_log, "rules-engine")
+        tender = _rules(settings, store, chain, account, sink, TenderRules, settings.tender_contract,
+                        "tender_contract")
+        experts = _rules(settings, store, chain, account, sink, ExpertDraw, settings.expert_draw_contract,
+                         "expert_draw_contract")
     except Exception:
         store.close()
         raise
@@ -153,4 +160,4 @@ def open_notary(settings: Settings) -> Notary:
     # cyclic collector's way (measured: ~25% more events/s on the hot path).
     gc.freeze()
     return Notary(settings, store, chain, account, key, registry, notary_log, worker, KeyCache(store),
-                  RateLimiter(settings.rate_limit), tender)
+                  RateLimiter(settings.rate_limit), tender, experts)

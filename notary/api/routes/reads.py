@@ -106,6 +106,7 @@ def healthz(notary: NotaryDep) -> dict:
         "region": notary.log.region, "origin": notary.log.origin, "hash": notary.log.hasher.name,
         "tree_size": len(notary.log), "anchored_size": anchored.tree_size if anchored else 0,
         "chain": {"kind": notary.chain.kind, "chain_id": notary.chain.chain_id,
-                  "registry": notary.registry.address},
+                  "registry": notary.registry.address, "tender_rules": notary.tender.address,
+                  "expert_draw": notary.experts.address},
         "anchor_error": notary.worker.last_error,
     }
