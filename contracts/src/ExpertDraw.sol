@@ -10,12 +10,14 @@ import {RFC9162} from "./RFC9162.sol";
 /// list, naming the parties (at least two, one of them a supervisor of the region) whose seeds
 /// make the randomness. Each party commits keccak256(abi.encode(drawId, party, secret)); only
 /// when all have committed may anyone reveal. When the last secret is revealed the contract
-/// derives the seed and k distinct pool positions, O(k) whatever the pool size:
+/// derives the seed and k distinct pool positions by a Fisher-Yates shuffle of the virtual
+/// array A = (0, 1, ..., poolSize - 1), cost O(k^2) in memory whatever the pool size:
 ///
-///   seed     = keccak256(abi.encode(SEED_DOMAIN, drawId, poolRoot, poolSize, xor of all secrets))
-///   x_j      = uint256(keccak256(abi.encode(seed, uint256 j)))        for j = 0, 1, 2, ...
-///   x_j is skipped when x_j >= 2^256 - (2^256 mod poolSize)           (no modulo bias)
-///   position = x_j mod poolSize, skipped when already drawn
+///   seed  = keccak256(abi.encode(SEED_DOMAIN, drawId, poolRoot, poolSize, xor of all secrets))
+///   x_j   = uint256(keccak256(abi.encode(seed, uint256 j)))            for j = 0, 1, 2, ...
+///   pick i (i = 0, 1, ...): m = poolSize - i; take the next x_j, skipping any
+///         x_j >= 2^256 - (2^256 mod m) (no modulo bias); r = i + x_j mod m;
+///         position_i = A[r]; A[r] = A[i]
 ///
 /// Alternates for refusals continue the same sequence. Positions go on chain, names do not:
 /// the centre shows an entitled person the expert's leaf and its inclusion proof, which
@@ -72,7 +74,6 @@ contract ExpertDraw is AccessControl {
         uint64 commitEnds;
         uint64 revealWindow;
         uint64 revealEnds;
-        uint64 cursor;
         uint64 refused;
         bytes32 poolRoot;
         bytes32 exclusionHash;
@@ -136,7 +137,7 @@ contract ExpertDraw is AccessControl {
     event ExpertsDrawn(bytes32 indexed drawId, bytes32 seed, uint32[] positions);
     /// @notice The draw was voided because the named parties did not commit or reveal in time.
     event DrawVoided(bytes32 indexed drawId, Phase phase, address[] defaulters);
-    /// @notice A drawn expert refused or was unreachable; the next position of the sequence replaces it.
+    /// @notice A drawn expert refused or was unreachable; the next position of the shuffle replaces it.
     event ExpertReplaced(bytes32 indexed drawId, uint32 ordinal, bytes32 reason, uint32 newOrdinal, uint32 newPosition);
 
     /// @param admin account that grants the per-region centre and supervisor roles
@@ -286,7 +287,7 @@ contract ExpertDraw is AccessControl {
     }
 
     /// @notice The drawn expert at `ordinal` refused or cannot serve (centre only): the next
-    /// position of the same sequence replaces it.
+    /// position of the same shuffle replaces it.
     /// @param reason hash or short code of the reason (e.g. keccak256("refused"))
     function replaceExpert(bytes32 drawId, uint32 ordinal, bytes32 reason) external returns (uint32 position) {
         Draw storage d = _draw(drawId);
@@ -314,60 +315,63 @@ contract ExpertDraw is AccessControl {
         revert ExpertDrawNotParty(drawId, msg.sender);
     }
 
-    /// @dev Appends `count` further distinct positions of the draw's sequence.
+    /// @dev Appends `count` further positions of the draw's shuffle (replayed from the start).
     function _extend(bytes32 drawId, Draw storage d, uint32 count) private {
         uint32[] storage drawn = _positions[drawId];
         uint256 have = drawn.length;
         uint256 limit = d.poolSize < MAX_POSITIONS ? d.poolSize : MAX_POSITIONS;
         if (have + count > limit) revert ExpertDrawPoolExhausted(drawId, uint32(have));
-        uint32[] memory all = new uint32[](have + count);
-        for (uint256 i = 0; i < have; ++i) {
-            all[i] = drawn[i];
-        }
-        uint64 cursor = _fill(d.seed, d.poolSize, d.cursor, all, have);
+        uint32[] memory all = _shuffle(d.seed, d.poolSize, have + count);
         for (uint256 i = have; i < all.length; ++i) {
             drawn.push(all[i]);
         }
-        d.cursor = cursor;
     }
 
-    /// @dev Fills `out[from..]` with the next distinct positions; returns the cursor after them.
-    function _fill(bytes32 seed, uint32 poolSize, uint64 cursor, uint32[] memory out, uint256 from)
-        private
-        pure
-        returns (uint64)
-    {
-        uint256 n = poolSize;
-        uint256 rejectFrom = type(uint256).max - (type(uint256).max % n + 1) % n; // accept x <= rejectFrom
-        for (uint256 i = from; i < out.length;) {
-            uint256 x = uint256(keccak256(abi.encode(seed, uint256(cursor))));
-            cursor += 1;
-            if (x > rejectFrom) continue;
-            uint32 position = uint32(x % n);
-            bool seen;
-            for (uint256 j = 0; j < i; ++j) {
-                if (out[j] == position) {
-                    seen = true;
-                    break;
+    /// @dev The first `count` positions of the Fisher-Yates shuffle of 0..poolSize-1 under `seed`.
+    /// Only moved entries of the virtual array are kept: at most one per pick.
+    function _shuffle(bytes32 seed, uint32 poolSize, uint256 count) private pure returns (uint32[] memory out) {
+        out = new uint32[](count);
+        uint256[] memory movedAt = new uint256[](count);
+        uint256[] memory movedValue = new uint256[](count);
+        uint256 moved;
+        uint256 j;
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 m = poolSize - i;
+            uint256 rejectAbove = type(uint256).max - (type(uint256).max % m + 1) % m;
+            uint256 x;
+            do {
+                x = uint256(keccak256(abi.encode(seed, j)));
+                ++j;
+            } while (x > rejectAbove);
+            uint256 r = i + x % m;
+            uint256 valueAtI = i;
+            uint256 valueAtR = r;
+            uint256 slotR = moved;
+            for (uint256 t = 0; t < moved; ++t) {
+                if (movedAt[t] == i) valueAtI = movedValue[t];
+                if (movedAt[t] == r) {
+                    valueAtR = movedValue[t];
+                    slotR = t;
                 }
             }
-            if (seen) continue;
-            out[i] = position;
-            ++i;
+            out[i] = uint32(valueAtR);
+            if (slotR == moved) {
+                movedAt[moved] = r;
+                ++moved;
+            }
+            movedValue[slotR] = valueAtI;
         }
-        return cursor;
     }
 
     // --- reads and checks for supervisors and witnesses -------------------------------
 
-    /// @notice The first `count` distinct positions of the sequence of `seed` over a pool of `poolSize`.
-    function positionsFor(bytes32 seed, uint32 poolSize, uint32 count) external pure returns (uint32[] memory out) {
+    /// @notice The first `count` positions the shuffle of `seed` gives over a pool of `poolSize`.
+    function positionsFor(bytes32 seed, uint32 poolSize, uint32 count) external pure returns (uint32[] memory) {
         if (poolSize == 0 || count > poolSize || count > MAX_POSITIONS) revert ExpertDrawInvalidRequest();
-        out = new uint32[](count);
-        _fill(seed, poolSize, 0, out, 0);
+        return _shuffle(seed, poolSize, count);
     }
 
-    /// @notice A draw's pool commitment, parties' progress, seed and cursor.
+    /// @notice A draw's pool commitment, parties' progress and seed.
     function drawOf(bytes32 drawId) external view returns (Draw memory) {
         return _draws[drawId];
     }

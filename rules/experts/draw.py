@@ -16,6 +16,7 @@ from rules.experts.sequence import commitment_of
 from rules.steps import EventSink, RuleContract
 
 DRAW_STATES = ("none", "committing", "revealing", "drawn", "voided")
+DRAWING_GAS = 1_500_000  # the last reveal (or a replacement) replays the shuffle: up to ~0.9M gas at 64 positions
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,6 @@ class DrawView:
     commit_ends: int
     reveal_window: int
     reveal_ends: int
-    cursor: int
     refused: frozenset[int]
     pool_root: bytes
     exclusion_hash: bytes
@@ -137,7 +137,7 @@ class ExpertDraw(RuleContract):
     def reveal_seed(self, party: LocalAccount, draw_id: bytes, secret: bytes) -> TxOutcome:
         """Reveal ``party``'s secret; the last reveal draws (notarized as ``experts.drawn`` too)."""
         outcome = self._send(party, self.contract.functions.revealSeed(draw_id, secret), "experts.seed_revealed",
-                             draw_id, {"secret": secret})
+                             draw_id, {"secret": secret}, gas=DRAWING_GAS)
         if self.notary is not None:
             receipt = self.chain.w3.eth.get_transaction_receipt(outcome.tx_hash)
             for log in self.contract.events.ExpertsDrawn().process_receipt(receipt, errors=DISCARD):
@@ -159,7 +159,8 @@ class ExpertDraw(RuleContract):
     def replace(self, centre: LocalAccount, draw_id: bytes, ordinal: int, reason: str) -> int:
         """The expert drawn as ``ordinal`` refused: the next position of the sequence replaces it."""
         call = self.contract.functions.replaceExpert(draw_id, ordinal, reason_code(reason))
-        self._send(centre, call, "experts.expert_replaced", draw_id, {"ordinal": ordinal, "reason": reason})
+        self._send(centre, call, "experts.expert_replaced", draw_id, {"ordinal": ordinal, "reason": reason},
+                   gas=DRAWING_GAS)
         return self.positions(draw_id)[-1]
 
     def reveal_expert(self, centre: LocalAccount, draw_id: bytes, ordinal: int, pool: Pool) -> dict[str, Any]:
@@ -194,9 +195,9 @@ class ExpertDraw(RuleContract):
 
     def draw(self, draw_id: bytes) -> DrawView:
         r = self.contract.functions.drawOf(draw_id).call()
-        refused = frozenset(i for i in range(64) if r[13] >> i & 1)
-        return DrawView(draw_id, bytes(r[0]), r[1], r[2], DRAW_STATES[r[3]], *r[4:13], refused,
-                        bytes(r[14]), bytes(r[15]), bytes(r[16]), bytes(r[17]))
+        refused = frozenset(i for i in range(64) if r[12] >> i & 1)
+        return DrawView(draw_id, bytes(r[0]), r[1], r[2], DRAW_STATES[r[3]], *r[4:12], refused,
+                        bytes(r[13]), bytes(r[14]), bytes(r[15]), bytes(r[16]))
 
     def positions(self, draw_id: bytes) -> list[int]:
         return list(self.contract.functions.positionsOf(draw_id).call())

@@ -3,12 +3,16 @@
     commitment = keccak256(abi.encode(drawId, party, secret))
     seed       = keccak256(abi.encode(SEED_DOMAIN, drawId, poolRoot, poolSize, xor of the secrets))
     x_j        = keccak256(abi.encode(seed, uint256 j)) as an integer, j = 0, 1, 2, ...
-    x_j >= 2^256 - (2^256 mod poolSize) is skipped (no modulo bias); position = x_j mod poolSize,
-    skipped when drawn already. Alternates continue the same sequence.
+    pick i     = a Fisher-Yates step on the virtual array A = (0 .. poolSize-1): m = poolSize - i;
+                 the next x_j below 2^256 - (2^256 mod m) (no modulo bias); r = i + x_j mod m;
+                 position_i = A[r]; A[r] = A[i]
+
+Every pick costs one hash (rejections have probability below 2^-224), so the contract's cost
+grows with k only. Alternates are the next picks of the same shuffle.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
@@ -29,29 +33,22 @@ def seed_of(draw_id: bytes, pool_root: bytes, pool_size: int, secrets: Iterable[
                          [SEED_DOMAIN, draw_id, pool_root, pool_size, mixed.to_bytes(32, "big")]))
 
 
-def sequence(seed: bytes, pool_size: int) -> Iterator[int]:
-    """The endless sequence of uniform pool positions (repeats included) a seed gives."""
-    if pool_size < 1:
-        raise ValueError("the pool is empty")
-    accept_below = _SPAN - _SPAN % pool_size
-    j = 0
-    while True:
-        x = int.from_bytes(keccak(seed + j.to_bytes(32, "big")), "big")
-        j += 1
-        if x < accept_below:
-            yield x % pool_size
-
-
 def positions(seed: bytes, pool_size: int, count: int) -> list[int]:
-    """The first ``count`` distinct positions: the drawn experts, then the alternates in order."""
-    if count > pool_size:
+    """The first ``count`` picks: the drawn experts' positions, then the alternates in order."""
+    if not 0 <= count <= pool_size:
         raise ValueError(f"cannot draw {count} distinct experts from a pool of {pool_size}")
+    moved: dict[int, int] = {}
     out: list[int] = []
-    seen: set[int] = set()
-    for p in sequence(seed, pool_size):
-        if len(out) == count:
-            break
-        if p not in seen:
-            seen.add(p)
-            out.append(p)
+    j = 0
+    for i in range(count):
+        m = pool_size - i
+        accept_below = _SPAN - _SPAN % m
+        while True:
+            x = int.from_bytes(keccak(seed + j.to_bytes(32, "big")), "big")
+            j += 1
+            if x < accept_below:
+                break
+        r = i + x % m
+        out.append(moved.get(r, r))
+        moved[r] = moved.get(i, i)
     return out

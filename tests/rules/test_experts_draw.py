@@ -210,7 +210,7 @@ def test_contract_and_recomputation_agree_for_random_pools_and_k(draws):
     """Full draws for pool sizes across 1..5,000 and k up to 30, and the contract's pure
     `positionsFor` against the Python sequence for many more (seed, size, count)."""
     rng = random.Random(2026)
-    cases = [(1, 1), (2, 2), (5000, 30), (31, 30), (30, 30)] + [
+    cases = [(1, 1), (2, 2), (5000, 30), (31, 30), (30, 30), (64, 64)] + [
         (n, rng.randint(1, min(30, n))) for n in (rng.randint(3, 5000) for _ in range(5))]
     for i, (size, k) in enumerate(cases):
         pool = Pool.build(registry_with_pool(size, seed=i), request(k=k, section=f"S{i}"), os.urandom(32))
@@ -219,6 +219,9 @@ def test_contract_and_recomputation_agree_for_random_pools_and_k(draws):
         result = verify_draw(draws, draw_id, pool)
         assert result.ok, (size, k, result.checks)
         assert len(result.experts) == k
+        if size == k == 64:  # the largest draw stays within its gas: one more is refused, not out of gas
+            with pytest.raises(RuleRejected, match="ExpertDrawPoolExhausted"):
+                draws.replace(draws.centre, draw_id, 0, "refused")
     for _ in range(300):
         size = rng.randint(1, 5000)
         count = rng.randint(1, min(30, size))
