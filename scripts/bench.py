@@ -1,4 +1,5 @@
-"""Benchmarks: ``scripts/bench ingest [--events N] [--anvil-events N]``, ``scripts/bench tender``.
+"""Benchmarks: ``scripts/bench ingest [--events N] [--anvil-events N]``, ``scripts/bench tender``,
+``scripts/bench experts``.
 They print figures and assert nothing."""
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ def main() -> None:
     ingest.add_argument("--events", type=int, default=100_000)
     ingest.add_argument("--anvil-events", type=int, default=10_000)
     sub.add_parser("tender", help="gas per commitment and per revealed bid for 3, 30 and 300 bidders")
+    sub.add_parser("experts", help="gas of an expert draw (k = 7) for pools of 100, 10,000 and 1,000,000")
     args = parser.parse_args()
     if args.suite == "ingest":
         from scripts import bench_ingest
@@ -25,6 +27,10 @@ def main() -> None:
         from scripts import bench_tender
 
         bench_tender.run()
+    elif args.suite == "experts":
+        from scripts import bench_experts
+
+        bench_experts.run()
 
 
 if __name__ == "__main__":

@@ -100,7 +100,7 @@ class Pool:
                        if in_scope(e, self.request) and e.id not in self.excluded), key=lambda e: e.id)
 
     def salt(self, expert_id: str) -> bytes:
-        return hmac.new(self.secret, b"expert:" + expert_id.encode(), hashlib.sha256).digest()
+        return hmac.digest(self.secret, b"expert:" + expert_id.encode(), "sha256")
 
     @cached_property
     def tree(self) -> MerkleTree:
@@ -119,7 +119,7 @@ class Pool:
     @cached_property
     def exclusion_hash(self) -> bytes:
         listing = [{"id": i, "reasons": r} for i, r in sorted(self.excluded.items())]
-        return hmac.new(self.secret, canonical_json(listing), hashlib.sha256).digest()
+        return hmac.digest(self.secret, canonical_json(listing), "sha256")
 
     def reveal(self, position: int) -> dict[str, Any]:
         """What an entitled person is shown for the expert at ``position``: identity, salt, leaf, proof."""
