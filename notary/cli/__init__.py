@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import typer
 
-from notary.cli import keys, serve
+from notary.cli import keys, registry, serve
 from rules import cli as tender_cli
 from rules.experts import cli as experts_cli
 from sdk.cli import register as register_sdk
@@ -11,6 +11,7 @@ from sdk.cli import register as register_sdk
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Lianzheng (链证): trading-event notary")
 app.command("serve")(serve.serve)
 app.add_typer(keys.app, name="keys")
+app.add_typer(registry.app, name="registry")
 app.add_typer(tender_cli.app, name="tender")
 app.add_typer(experts_cli.app, name="experts")
 register_sdk(app)

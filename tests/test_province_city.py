@@ -1,0 +1,76 @@
+"""省市数据链: the province notary and two city notaries on ONE chain, each under its own identity."""
+from __future__ import annotations
+
+import httpx
+import pytest
+from eth_account import Account
+
+from chain_node import TransactionReverted
+from chain_node.rpc import RpcChain
+from sdk.client import NotaryClient, NotaryClientError
+from sdk.registry import RegistryReader
+from sdk.verifier import Verifier
+from tests.helpers import NotaryServer, cli, make_event
+from tests.test_flow import funded_key_file
+
+
+@pytest.mark.anvil
+def test_province_and_cities_share_one_chain_and_each_anchors_only_its_own_log(anvil_node, tmp_path):
+    rpc = anvil_node.url
+    keys = {region: funded_key_file(rpc, tmp_path / "keys" / f"{region}.key")
+            for region in ("370000", "370100", "370200")}
+    servers: list[NotaryServer] = []
+    try:
+        province = NotaryServer(tmp_path / "370000", "--region", "370000", "--rpc", rpc, "--anchor-interval", "0.3",
+                                "--chain-key-file", str(keys["370000"])).start()
+        servers.append(province)
+        registry = httpx.get(province.url + "/healthz", timeout=10).json()["chain"]["registry"]
+
+        def city(region: str) -> NotaryServer:
+            return NotaryServer(tmp_path / region, "--region", region, "--rpc", rpc, "--registry", registry,
+                                "--anchor-interval", "0.3", "--chain-key-file", str(keys[region]))
+
+        unbound = city("370100")
+        with pytest.raises(AssertionError, match="bindNotary"):  # not bound yet: refuses to start, says why
+            unbound.start()
+        jinan_account = Account.from_key(bytes.fromhex(keys["370100"].read_text().strip().removeprefix("0x")))
+        refused = cli("registry", "bind", "--rpc", rpc, "--registry", registry, "--key-file", str(keys["370100"]),
+                      "--account", jinan_account.address, "--region", "370100")
+        assert refused.returncode == 1 and "AccessControlUnauthorizedAccount" in refused.stderr  # only the registrar
+        for region in ("370100", "370200"):
+            account = Account.from_key(bytes.fromhex(keys[region].read_text().strip().removeprefix("0x")))
+            cli("registry", "bind", "--rpc", rpc, "--registry", registry, "--key-file", str(keys["370000"]),
+                "--account", account.address, "--region", region, check=True)
+        taken = cli("registry", "bind", "--rpc", rpc, "--registry", registry, "--key-file", str(keys["370000"]),
+                    "--account", Account.create().address, "--region", "370100")
+        assert taken.returncode == 1 and "EvidenceRegistryRegionTaken" in taken.stderr
+        servers += [city("370100").start(), city("370200").start()]
+
+        anchored = {}
+        for server, region in zip(servers, ("370000", "370100", "370200")):
+            key = cli("keys", "add", "--name", f"centre-{region}", "--data-dir", str(tmp_path / region),
+                      check=True).stdout.strip()
+            with NotaryClient(server.url, key) as client:
+                event = make_event(int(region), region=region, id=f"evt-{region}")
+                anchored[region] = (client.wait_anchored(client.notarize(event).event_id, timeout=30), event)
+                with pytest.raises(NotaryClientError) as other_region:  # a city writes only its own region
+                    client.notarize(make_event(1, region="370000" if region != "370000" else "370100"))
+                assert other_region.value.status == 422
+        verifier = Verifier(RegistryReader(rpc, registry))
+        for region, (receipt, event) in anchored.items():
+            assert receipt.anchor.registry == registry and str(receipt.event["region"]) == region
+            verifier.verify(receipt, event=event)
+
+        chain = RpcChain(rpc)
+        contract = chain.contract("EvidenceRegistry", registry)
+        with pytest.raises(TransactionReverted, match="EvidenceRegistryNotRegionNotary"):
+            chain.transact(jinan_account, contract.functions.anchor(370000, 10**6, b"\x01" * 32))
+        with pytest.raises(TransactionReverted, match="EvidenceRegistryNotRegionNotary"):
+            chain.transact(jinan_account, contract.functions.anchor(370200, 10**6, b"\x01" * 32))
+        shown = cli("registry", "show", "--rpc", rpc, "--registry", registry, check=True).stdout.splitlines()
+        assert [line.split()[0] for line in shown] == ["370000", "370100", "370200"]
+        assert all("anchored 0" not in line and "no key yet" not in line for line in shown)
+    finally:
+        for server in servers:
+            server.stop()
+
