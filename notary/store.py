@@ -156,6 +156,12 @@ class SqlStore:
                 stmt = stmt.where(AnchorIntent.status != "failed")
             return s.execute(stmt.order_by(AnchorIntent.tree_size.desc()).limit(1)).scalars().first()
 
+    def anchor_at(self, tree_size: int) -> AnchorIntent | None:
+        """The confirmed anchor of exactly ``tree_size``."""
+        with Session(self.engine, expire_on_commit=False) as s:
+            stmt = select(AnchorIntent).where(AnchorIntent.status == "confirmed", AnchorIntent.tree_size == tree_size)
+            return s.execute(stmt.limit(1)).scalars().first()
+
     def anchor_covering(self, index: int) -> AnchorIntent | None:
         """The first confirmed anchor whose tree contains leaf ``index``."""
         with Session(self.engine, expire_on_commit=False) as s:

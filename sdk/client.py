@@ -6,6 +6,8 @@ receipt instead of logging the event twice.
 """
 from __future__ import annotations
 
+import base64
+
 import time
 import uuid
 from collections.abc import Iterable
@@ -111,8 +113,18 @@ class NotaryClient:
     def health(self) -> dict[str, Any]:
         return self._request("GET", "/healthz")
 
-    def checkpoint(self) -> dict[str, Any]:
-        return self._request("GET", "/v1/checkpoint")
+    def checkpoint(self, size: int | None = None) -> dict[str, Any]:
+        """The latest anchored checkpoint, or the one anchored at exactly ``size``."""
+        return self._request("GET", "/v1/checkpoint", params={} if size is None else {"size": size})
+
+    def consistency(self, from_size: int, to_size: int) -> list[bytes]:
+        """The RFC 9162 consistency proof between two tree sizes."""
+        body = self._request("GET", "/v1/proofs/consistency", params={"from": from_size, "to": to_size})
+        return [base64.b64decode(h) for h in body["hashes"]]
+
+    def entries(self, start: int, end: int) -> list[dict[str, Any]]:
+        """Log entries [start, end): index, event id and event digest (hex)."""
+        return self._request("GET", "/v1/entries", params={"start": start, "end": end})["entries"]
 
     def documents(self, sha256: str) -> list[dict[str, Any]]:
         return self._request("GET", f"/v1/documents/{sha256}")["events"]

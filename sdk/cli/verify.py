@@ -24,6 +24,9 @@ def verify(
     file: Annotated[Optional[Path], typer.Option("--file", help="the document the event references")] = None,
     event: Annotated[Optional[Path], typer.Option("--event", help="the event JSON you hold")] = None,
     registry: Annotated[Optional[str], typer.Option("--registry", help="pin the registry address you trust")] = None,
+    via_alliance: Annotated[Optional[str], typer.Option(
+        "--via-alliance", metavar="RELAY",
+        help="verify a receipt of another province through this AllianceRelay on --rpc")] = None,
 ) -> None:
     """Verify evidence against the chain alone, without trusting the notary server."""
     if (file is None) == (event is None):
@@ -41,8 +44,15 @@ def verify(
     try:
         if parsed.anchor is None:
             raise PendingError("receipt is pending: fetch the anchored receipt from the notary and verify again")
-        reader = RegistryReader(rpc, registry or parsed.anchor.registry)
-        result = Verifier(reader).verify(parsed, event=held_event, document_sha256=document)
+        if via_alliance:
+            from sdk.alliance import AllianceReader, verify_via_alliance
+
+            if registry and registry.lower() != parsed.anchor.registry.lower():
+                raise VerificationError(f"receipt names registry {parsed.anchor.registry}, you pinned {registry}")
+            result = verify_via_alliance(AllianceReader(rpc, via_alliance), parsed, held_event, document)
+        else:
+            reader = RegistryReader(rpc, registry or parsed.anchor.registry)
+            result = Verifier(reader).verify(parsed, event=held_event, document_sha256=document)
     except VerificationError as exc:
         _fail(1, f"FAILED ({exc.code}): {exc}")
     typer.echo(result.summary())

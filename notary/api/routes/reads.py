@@ -28,11 +28,11 @@ def get_receipt(event_id: EventId, notary: NotaryDep) -> Receipt:
     return notary.log.receipt(event_id)
 
 
-@router.get("/v1/checkpoint", summary="The latest anchored checkpoint (signed note) and its anchor")
-def get_checkpoint(notary: NotaryDep) -> dict:
-    anchor = notary.store.latest_anchor("confirmed")
+@router.get("/v1/checkpoint", summary="The latest anchored checkpoint (signed note) and its anchor, or the one of ?size=")
+def get_checkpoint(notary: NotaryDep, size: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None) -> dict:
+    anchor = notary.store.latest_anchor("confirmed") if size is None else notary.store.anchor_at(size)
     if anchor is None:
-        raise NotFound("nothing anchored yet")
+        raise NotFound("nothing anchored yet" if size is None else f"no checkpoint anchored at size {size}")
     checkpoint = Checkpoint.parse_body(SignedNote.parse(anchor.checkpoint).body)
     return {
         "origin": checkpoint.origin, "size": checkpoint.size, "root": base64.b64encode(checkpoint.root).decode(),

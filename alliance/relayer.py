@@ -1,0 +1,143 @@
+"""A member's relayer: follow other provinces' logs, check each checkpoint, attest it.
+
+For every checkpoint a source notary anchors (read from the source chain's registry, in order
+of size) the relayer fetches the signed checkpoint and a consistency proof from the source
+notary and checks: the signature against the key registered on the source chain, the root
+against the anchored root, and consistency with the last checkpoint it accepted. Only then
+does it sign an attestation and submit it to every destination AllianceRelay. A checkpoint
+that fails a check is refused and reported, and the source is not followed past it: a
+notary that rewrote its history stays refused until people look at it.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from eth_account.signers.local import LocalAccount
+
+from alliance.relay import AllianceRelay, ForeignCheckpoint
+from chain_node import TransactionReverted
+from sdk.checkpoint import Checkpoint, SignedNote
+from sdk.client import NotaryClient, NotaryClientError
+from sdk.errors import VerificationError
+from sdk.merkle import hasher, verify_consistency
+from sdk.registry import RegistryReader
+
+
+@dataclass(frozen=True)
+class Source:
+    """A notary log of another member province: its chain, registry, region and notary URL."""
+
+    name: str
+    rpc: str
+    registry: str
+    region: int
+    notary_url: str
+
+
+@dataclass(frozen=True)
+class Report:
+    source: str
+    tree_size: int
+    status: str  # attested | accepted | refused
+    detail: str
+
+    def line(self) -> str:
+        return f"{self.status.upper():8} {self.source} size {self.tree_size}: {self.detail}"
+
+
+@dataclass
+class _Followed:
+    size: int = 0
+    root: str = ""
+    block: int = 0
+
+
+@dataclass
+class Relayer:
+    member: LocalAccount
+    sources: list[Source]
+    destinations: list[AllianceRelay]
+    state_path: Path
+    state: dict[str, _Followed] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.state_path.is_file():
+            raw = json.loads(self.state_path.read_text())
+            self.state = {k: _Followed(**v) for k, v in raw.items()}
+
+    def _save(self) -> None:
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({k: vars(v) for k, v in self.state.items()}, indent=1))
+        os.replace(tmp, self.state_path)
+
+    def poll(self) -> list[Report]:
+        """One pass over every source; returns what was attested, accepted or refused."""
+        reports: list[Report] = []
+        for source in self.sources:
+            try:
+                reports += self._follow(source)
+            except (VerificationError, httpx.HTTPError, NotaryClientError, OSError) as exc:
+                reports.append(Report(source.name, 0, "error", f"cannot follow: {exc}"))
+        return reports
+
+    def _follow(self, source: Source) -> list[Report]:
+        reader = RegistryReader(source.rpc, source.registry)
+        key = f"{reader.chain_id}:{reader.address}:{source.region}"
+        followed = self.state.setdefault(key, _Followed())
+        log = reader.log_of(source.region)
+        if not any(log.checkpoint_key) or log.latest_size <= followed.size:
+            return []
+        events = reader.contract.events.CheckpointAnchored().get_logs(
+            from_block=followed.block, argument_filters={"region": source.region})
+        anchored = sorted({(e["args"]["treeSize"], bytes(e["args"]["root"]), e["blockNumber"]) for e in events})
+        h = hasher(log.hash)
+        reports = []
+        with NotaryClient(source.notary_url, retries=1) as client:
+            for size, root, block in anchored:
+                if size <= followed.size:
+                    continue
+                problem = self._check(client, h, log, followed, size, root)
+                if problem:
+                    reports.append(Report(source.name, size, "refused", problem))
+                    return reports
+                checkpoint = ForeignCheckpoint(reader.chain_id, reader.address, source.region, size, root)
+                accepted = [self._attest(relay, checkpoint) for relay in self.destinations]
+                followed.size, followed.root, followed.block = size, root.hex(), block
+                self._save()
+                status = "accepted" if all(accepted) else "attested"
+                reports.append(Report(source.name, size, status, f"root {root.hex()} on chains "
+                                      f"{', '.join(str(r.chain.chain_id) for r in self.destinations)}"))
+        return reports
+
+    @staticmethod
+    def _check(client: NotaryClient, h, log, followed: _Followed, size: int, root: bytes) -> str | None:
+        """Why this anchored checkpoint must not be attested, or None."""
+        try:
+            body = client.checkpoint(size)
+            note = SignedNote.parse(body["note"])
+            note.verify(log.origin, log.checkpoint_key)
+            signed = Checkpoint.parse_body(note.body)
+        except NotaryClientError as exc:
+            return f"the notary does not serve the checkpoint anchored at {size}: {exc.message}"
+        except (VerificationError, KeyError, ValueError) as exc:
+            return f"checkpoint signature or format invalid against the key registered on chain: {exc}"
+        if (signed.size, signed.root) != (size, root):
+            return f"signed checkpoint ({signed.size}, {signed.root.hex()}) is not the anchored ({size}, {root.hex()})"
+        if followed.size:
+            previous = bytes.fromhex(followed.root)
+            try:
+                verify_consistency(h, followed.size, size, client.consistency(followed.size, size), previous, root)
+            except (VerificationError, NotaryClientError) as exc:
+                return (f"not consistent with the checkpoint accepted before: ({followed.size}, {followed.root}) "
+                        f"→ ({size}, {root.hex()}): {exc}")
+        return None
+
+    def _attest(self, relay: AllianceRelay, checkpoint: ForeignCheckpoint) -> bool:
+        try:
+            return relay.attest(self.member, checkpoint, relay.sign(self.member, checkpoint))
+        except TransactionReverted as exc:
+            raise VerificationError(f"chain {relay.chain.chain_id} refused the attestation: {exc.reason}") from exc
