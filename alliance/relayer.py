@@ -19,7 +19,7 @@ import httpx
 from eth_account.signers.local import LocalAccount
 
 from alliance.relay import AllianceRelay, ForeignCheckpoint
-from chain_node import TransactionReverted
+from chain_node import ChainError, TransactionReverted
 from sdk.checkpoint import Checkpoint, SignedNote
 from sdk.client import NotaryClient, NotaryClientError
 from sdk.errors import VerificationError
@@ -80,7 +80,7 @@ class Relayer:
         for source in self.sources:
             try:
                 reports += self._follow(source)
-            except (VerificationError, httpx.HTTPError, NotaryClientError, OSError) as exc:
+            except (VerificationError, ChainError, httpx.HTTPError, NotaryClientError, OSError) as exc:
                 reports.append(Report(source.name, 0, "error", f"cannot follow: {exc}"))
         return reports
 
@@ -105,12 +105,13 @@ class Relayer:
                     reports.append(Report(source.name, size, "refused", problem))
                     return reports
                 checkpoint = ForeignCheckpoint(reader.chain_id, reader.address, source.region, size, root)
-                accepted = [self._attest(relay, checkpoint) for relay in self.destinations]
+                targets = [r for r in self.destinations if r.chain.chain_id != reader.chain_id]
+                accepted = [self._attest(relay, checkpoint) for relay in targets]
                 followed.size, followed.root, followed.block = size, root.hex(), block
                 self._save()
                 status = "accepted" if all(accepted) else "attested"
                 reports.append(Report(source.name, size, status, f"root {root.hex()} on chains "
-                                      f"{', '.join(str(r.chain.chain_id) for r in self.destinations)}"))
+                                      f"{', '.join(str(r.chain.chain_id) for r in targets)}"))
         return reports
 
     @staticmethod

@@ -43,7 +43,10 @@ def free_port() -> int:
 class AnvilNode:
     """A running anvil on 127.0.0.1; ``stop()`` ends it (also as a context manager)."""
 
-    def __init__(self, port: int | None = None, chain_id: int = 31337, block_time: float | None = None) -> None:
+    def __init__(self, port: int | None = None, chain_id: int = 31337, block_time: float | None = None,
+                 log: Path | None = None) -> None:
+        """With ``log`` the node runs in its own session, writing to ``log``: it outlives this
+        process (``lianzheng chain up``) and is stopped by pid."""
         self.port = port or free_port()
         self.chain_id = chain_id
         self.url = f"http://127.0.0.1:{self.port}"
@@ -51,15 +54,20 @@ class AnvilNode:
                 "--silent"]
         if block_time:
             args += ["--block-time", str(block_time)]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        self.log = log
+        err = open(log, "ab") if log else subprocess.PIPE
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err, start_new_session=bool(log),
                                         env={**os.environ, "NO_COLOR": "1"})
+        if log:
+            err.close()
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise ChainUnavailable(f"anvil exited: {self.process.stderr.read().decode()[-500:]}")
+                said = self.log.read_text(errors="replace") if self.log else self.process.stderr.read().decode()
+                raise ChainUnavailable(f"anvil exited: {said[-500:]}")
             try:
                 r = httpx.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
                                timeout=1.0)

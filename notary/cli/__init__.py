@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import typer
 
+from alliance import cli as alliance_cli
 from notary.cli import keys, registry, serve
 from rules import cli as tender_cli
 from rules.experts import cli as experts_cli
@@ -12,6 +13,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Lianzheng (é
 app.command("serve")(serve.serve)
 app.add_typer(keys.app, name="keys")
 app.add_typer(registry.app, name="registry")
+app.add_typer(alliance_cli.chain_app, name="chain")
+app.command("relay")(alliance_cli.relay)
 app.add_typer(tender_cli.app, name="tender")
 app.add_typer(experts_cli.app, name="experts")
 register_sdk(app)
