@@ -1,9 +1,12 @@
-"""``lianzheng chain up|down|show`` (a local alliance) and ``lianzheng relay`` (a member's relayer)."""
+"""``lianzheng chain up|down`` (a local alliance), ``lianzheng relay`` (a member's relayer) and
+``lianzheng mirror`` (an alliance node's verified copy of another notary's log)."""
 from __future__ import annotations
 
+import json
+import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -87,3 +90,43 @@ def relay(deployment: Annotated[Path, typer.Option("--deployment", help="deploym
             return
         time.sleep(interval)
 
+
+
+def mirror(source: Annotated[str, typer.Option("--source", help="the source notary's URL")],
+           rpc: Annotated[str, typer.Option("--rpc", help="JSON-RPC URL of the source's chain")],
+           data_dir: Annotated[Path, typer.Option("--data-dir", help="where the mirror keeps what it verified")]
+           = Path("mirror"),
+           registry: Annotated[Optional[str], typer.Option("--registry", help="pin the source's registry")] = None,
+           limit: Annotated[Optional[int], typer.Option("--limit", help="copy at most this many entries now")] = None,
+           proof: Annotated[Optional[str], typer.Option("--proof", metavar="EVENT_ID",
+                                                        help="print the inclusion proof of a mirrored event")] = None,
+           ) -> None:
+    """Copy another notary's log, verify every entry against its anchored roots (resumable).
+    Exit 1 with the entry's index when the source served a tampered entry or a forked log."""
+    import httpx
+
+    from alliance.mirror import Mirror, MirrorError
+    from sdk.client import NotaryClientError
+    from sdk.errors import VerificationError
+
+    try:
+        m = Mirror(data_dir, source, rpc, registry)
+    except (MirrorError, VerificationError, NotaryClientError, httpx.HTTPError) as exc:
+        _fail(f"error: cannot mirror {source}: {exc}", 2)
+    try:
+        if proof:
+            typer.echo(json.dumps(m.proof(proof), indent=1))
+            return
+        target = max((s for s, _ in m.anchored()), default=0)
+        todo = max(0, target - m.verified_size) if limit is None else min(limit, max(0, target - m.verified_size))
+        with typer.progressbar(length=todo, label="verifying entries", file=sys.stderr) as bar:
+            result = m.sync(limit=limit, progress=bar.update)
+        rate = result.copied / result.seconds if result.seconds else 0
+        typer.echo(f"verified {result.verified_size} entries (root {result.root.hex()}); copied {result.copied} "
+                   f"in {result.seconds:.1f} s ({rate:,.0f}/s)")
+    except MirrorError as exc:
+        _fail(f"REJECTED: {exc}")
+    except (VerificationError, NotaryClientError, httpx.HTTPError) as exc:
+        _fail(f"error: {exc}", 2)
+    finally:
+        m.close()

@@ -131,6 +131,9 @@ def test_a_notary_that_rewrites_its_history_is_refused(alliance):
                                                      honest.url)], [a["relays"]["gansu"]], tmp / "g.state.json")
     accepted = relayer.poll()
     assert accepted and accepted[-1].status == "attested"
+    mirror = ["mirror", "--rpc", a["nodes"]["shandong"].url, "--data-dir", str(tmp / "mirror")]
+    synced = cli(*mirror, "--source", honest.url)
+    assert synced.returncode == 0 and synced.stdout.startswith(f"verified {accepted[-1].tree_size} entries"), synced
     honest.stop()
 
     forked, fork_client = _shandong_notary(a, tmp / "sd-fork", chain_key, tmp / "sd" / "keys" / "checkpoint.pem", registry)
@@ -143,6 +146,9 @@ def test_a_notary_that_rewrites_its_history_is_refused(alliance):
     old_size = accepted[-1].tree_size
     assert f"({old_size}, " in refused[0].detail and "not consistent" in refused[0].detail
     assert relayer.poll()[0].status == "refused"  # and it stays refused
+    forked_mirror = cli(*mirror, "--source", forked.url)
+    assert forked_mirror.returncode == 1 and "the log forked" in forked_mirror.stderr
+    assert f"with ({old_size}, " in forked_mirror.stderr  # both checkpoints named
     [followed] = relayer.state.values()
     assert followed.size == old_size  # nothing of the rewritten log was attested
     forked_size = fork_client.checkpoint()["size"]
