@@ -1,5 +1,6 @@
 """Benchmarks: ``scripts/bench ingest [--events N] [--anvil-events N]``, ``scripts/bench tender``,
-``scripts/bench experts``.
+``scripts/bench experts``,
+``scripts/bench alliance``.
 They print figures and assert nothing."""
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ def main() -> None:
     ingest.add_argument("--anvil-events", type=int, default=10_000)
     sub.add_parser("tender", help="gas per commitment and per revealed bid for 3, 30 and 300 bidders")
     sub.add_parser("experts", help="gas of an expert draw (k = 7) for pools of 100, 10,000 and 1,000,000")
+    alliance = sub.add_parser("alliance", help="mirror sync speed and relay latency on three anvil chains")
+    alliance.add_argument("--events", type=int, default=200_000)
     args = parser.parse_args()
     if args.suite == "ingest":
         from scripts import bench_ingest
@@ -31,6 +34,10 @@ def main() -> None:
         from scripts import bench_experts
 
         bench_experts.run()
+    elif args.suite == "alliance":
+        from scripts import bench_alliance
+
+        bench_alliance.run(args.events)
 
 
 if __name__ == "__main__":
