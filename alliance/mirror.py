@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import base64
 import sqlite3
+import time
 from collections.abc import Callable
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +25,7 @@ from sdk.errors import VerificationError
 from sdk.merkle import MerkleTree, hasher, root_from_inclusion_proof, verify_consistency
 from sdk.registry import RegistryReader
 
-PAGE = 1000
+PAGE = 5000
 
 
 class MirrorError(Exception):
@@ -66,11 +70,13 @@ class Mirror:
             self._set_meta("source", source)
         elif known != source:
             raise MirrorError(f"{data_dir} mirrors {known}, not {source}")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-fetch")
         self.tree = MerkleTree(self.hasher)
         for (digest,) in self.db.execute("SELECT digest FROM entries ORDER BY idx"):
             self.tree.append_leaf_hash(self.hasher.hash_leaf(digest))
 
     def close(self) -> None:
+        self._pool.shutdown()
         if self._own_client:
             self.client.close()
         self.db.close()
@@ -95,40 +101,59 @@ class Mirror:
 
     def sync(self, limit: int | None = None, progress: Callable[[int], None] | None = None) -> SyncResult:
         """Copy and verify up to the latest anchored checkpoint (or ``limit`` more entries)."""
-        import time
-
         started, copied = time.perf_counter(), 0
-        checkpoints = self.anchored()
         have = len(self.tree)
+        checkpoints = self.anchored()
         previous = max(((s, r) for s, r in checkpoints if s <= have), default=None)
         if previous and self.tree.root(previous[0]) != previous[1]:
             raise MirrorError(f"stored entries do not reproduce the anchored root at {previous[0]}")
-        for size, root in checkpoints:
-            if size <= have:
-                continue
-            if limit is not None and copied + (size - have) > limit:
-                break
+        todo = [(s, r) for s, r in checkpoints if s > have and (limit is None or s - have <= limit)]
+        for checkpoint in todo:  # the source's history must extend what was verified, step by step
             if previous:
-                self._check_consistency(previous, (size, root))
-            rows = self._fetch(have, size)
-            start_len = len(self.tree)
-            for _, _, digest in rows:
-                self.tree.append_leaf_hash(self.hasher.hash_leaf(digest))
-            if self.tree.root(size) != root:
-                bad = self._locate(rows, size, root)
-                self._truncate(start_len)
-                raise MirrorError(f"entry {bad} does not belong to the log anchored at size {size} "
-                                  f"(root {root.hex()}): rejected", index=bad)
-            self.db.execute("BEGIN")
-            self.db.executemany("INSERT INTO entries VALUES (?, ?, ?)", rows)
-            self._set_meta("verified", f"{size}:{root.hex()}")
-            self.db.execute("COMMIT")
-            copied += size - have
-            if progress:
-                progress(size - have)
-            have, previous = size, (size, root)
+                self._check_consistency(previous, checkpoint)
+            previous = checkpoint
+        if todo:
+            try:
+                copied = self._copy(have, todo, progress)
+            except BaseException:  # interrupted (network, Ctrl-C): keep exactly what was committed
+                verified = self._meta("verified")
+                self._truncate(int(verified.split(":")[0]) if verified else 0)
+                raise
         return SyncResult(len(self.tree), self.tree.root() if len(self.tree) else b"", copied,
                           time.perf_counter() - started)
+
+    def _copy(self, have: int, todo: list[tuple[int, bytes]], progress: Callable[[int], None] | None) -> int:
+        """Stream entries [have, last checkpoint); keep each run of entries once its checkpoint's root matches."""
+        h, tree = self.hasher, self.tree
+        checkpoints = iter(todo)
+        size, root = next(checkpoints)
+        rows: list[tuple[int, str, bytes]] = []
+        for page in self._pages(have, todo[-1][0]):
+            for e in page:
+                index = e["index"]
+                if index != len(tree):
+                    raise MirrorError(f"source returned entry {index} where {len(tree)} was due", index=len(tree))
+                digest = bytes.fromhex(e["event_digest"])
+                tree.append_leaf_hash(h.hash_leaf(digest))
+                rows.append((index, e["event_id"], digest))
+                if len(tree) < size:
+                    continue
+                if tree.root() != root:
+                    bad = self._locate(rows, size, root)
+                    self._truncate(rows[0][0])
+                    raise MirrorError(f"entry {bad} does not belong to the log anchored at size {size} "
+                                      f"(root {root.hex()}): rejected", index=bad)
+                self.db.execute("BEGIN")
+                self.db.executemany("INSERT INTO entries VALUES (?, ?, ?)", rows)
+                self._set_meta("verified", f"{size}:{root.hex()}")
+                self.db.execute("COMMIT")
+                if progress:
+                    progress(len(rows))
+                rows = []
+                size, root = next(checkpoints, (0, b""))
+        if len(tree) != todo[-1][0]:
+            raise MirrorError(f"source returned {len(tree)} entries of {todo[-1][0]}", index=len(tree))
+        return len(tree) - have
 
     def _truncate(self, size: int) -> None:
         tree = MerkleTree(self.hasher)
@@ -136,18 +161,22 @@ class Mirror:
             tree.append_leaf_hash(self.hasher.hash_leaf(digest))
         self.tree = tree
 
-    def _fetch(self, start: int, end: int) -> list[tuple[int, str, bytes]]:
-        rows: list[tuple[int, str, bytes]] = []
-        for page in range(start, end, PAGE):
-            entries = self.client.entries(page, min(page + PAGE, end))
-            for e in entries:
-                if e["index"] != start + len(rows):
-                    raise MirrorError(f"source returned entry {e['index']} where {start + len(rows)} was due",
-                                      index=start + len(rows))
-                rows.append((e["index"], e["event_id"], bytes.fromhex(e["event_digest"])))
-        if len(rows) != end - start:
-            raise MirrorError(f"source returned {len(rows)} entries for [{start}, {end})", index=start + len(rows))
-        return rows
+    def _pages(self, start: int, end: int) -> Iterator[list[dict]]:
+        """Pages of entries [start, end), fetched ahead (at most 4 in flight) while we verify."""
+        pages = iter(range(start, end, PAGE))
+        ahead: deque[Future] = deque()
+
+        def fetch_next() -> None:
+            page = next(pages, None)
+            if page is not None:
+                ahead.append(self._pool.submit(self.client.entries, page, min(page + PAGE, end)))
+
+        for _ in range(4):
+            fetch_next()
+        while ahead:
+            entries = ahead.popleft().result()
+            fetch_next()
+            yield entries
 
     def _check_consistency(self, old: tuple[int, bytes], new: tuple[int, bytes]) -> None:
         try:

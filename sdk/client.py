@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import httpx
+import orjson
 
 from sdk.receipt import Receipt, parse_receipt
 
@@ -69,7 +70,7 @@ class NotaryClient:
             except ValueError:
                 code, message = "http_error", response.text[:200]
             raise NotaryClientError(response.status_code, code, message)
-        return response.json()
+        return orjson.loads(response.content)
 
     @staticmethod
     def _with_id(event: dict[str, Any]) -> dict[str, Any]:

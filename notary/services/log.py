@@ -26,7 +26,7 @@ from sdk.event import canonical_bytes, document_hashes, parse_event
 from sdk.merkle import Hasher, MerkleTree
 from sdk.receipt import RECEIPT_FORMAT, Anchor, LogInfo, Receipt
 
-MAX_RANGE = 1000
+MAX_RANGE = 5000  # entries per page (a mirror pages through the whole log)
 
 
 @dataclass(frozen=True)
