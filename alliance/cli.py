@@ -100,6 +100,8 @@ def mirror(source: Annotated[str, typer.Option("--source", help="the source nota
            limit: Annotated[Optional[int], typer.Option("--limit", help="copy at most this many entries now")] = None,
            proof: Annotated[Optional[str], typer.Option("--proof", metavar="EVENT_ID",
                                                         help="print the inclusion proof of a mirrored event")] = None,
+           serve: Annotated[bool, typer.Option("--serve", help="after syncing, serve entries and proofs")] = False,
+           port: Annotated[int, typer.Option("--port", help="port for --serve")] = 8100,
            ) -> None:
     """Copy another notary's log, verify every entry against its anchored roots (resumable).
     Exit 1 with the entry's index when the source served a tampered entry or a forked log."""
@@ -124,6 +126,13 @@ def mirror(source: Annotated[str, typer.Option("--source", help="the source nota
         rate = result.copied / result.seconds if result.seconds else 0
         typer.echo(f"verified {result.verified_size} entries (root {result.root.hex()}); copied {result.copied} "
                    f"in {result.seconds:.1f} s ({rate:,.0f}/s)")
+        if serve:
+            import uvicorn
+
+            from alliance.mirror_api import create_mirror_app
+
+            typer.echo(f"serving the verified mirror on http://127.0.0.1:{port}")
+            uvicorn.run(create_mirror_app(m), host="127.0.0.1", port=port, log_level="warning")
     except MirrorError as exc:
         _fail(f"REJECTED: {exc}")
     except (VerificationError, NotaryClientError, httpx.HTTPError) as exc:

@@ -57,7 +57,7 @@ class Mirror:
         if not any(log.checkpoint_key):
             raise MirrorError(f"region {self.region} has no log registered in {self.reader.address}")
         self.hasher = hasher(log.hash)
-        self.db = sqlite3.connect(data_dir / "mirror.db", isolation_level=None)
+        self.db = sqlite3.connect(data_dir / "mirror.db", isolation_level=None, check_same_thread=False)
         self.db.executescript("""
             PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
             CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, event_id TEXT NOT NULL, digest BLOB NOT NULL);
@@ -116,8 +116,8 @@ class Mirror:
             try:
                 copied = self._copy(have, todo, progress)
             except BaseException:  # interrupted (network, Ctrl-C): keep exactly what was committed
-                verified = self._meta("verified")
-                self._truncate(int(verified.split(":")[0]) if verified else 0)
+                verified = self.verified()
+                self._truncate(verified[0] if verified else 0)
                 raise
         return SyncResult(len(self.tree), self.tree.root() if len(self.tree) else b"", copied,
                           time.perf_counter() - started)
@@ -200,13 +200,18 @@ class Mirror:
 
     # --- serving what was verified ------------------------------------------------------
 
+    def verified(self) -> tuple[int, str] | None:
+        """The latest anchored checkpoint (size, root hex) the mirror verified, or None."""
+        verified = self._meta("verified")
+        return (int(verified.split(":")[0]), verified.split(":")[1]) if verified else None
+
     def proof(self, event_id: str) -> dict:
         """An inclusion proof of a mirrored event against the latest verified (anchored) checkpoint."""
         row = self.db.execute("SELECT idx, digest FROM entries WHERE event_id = ?", (event_id,)).fetchone()
-        verified = self._meta("verified")
+        verified = self.verified()
         if row is None or verified is None:
             raise MirrorError(f"event {event_id} is not in the verified mirror")
-        size, root = int(verified.split(":")[0]), verified.split(":")[1]
+        size, root = verified
         index, digest = row
         return {"event_id": event_id, "index": index, "event_digest": digest.hex(), "tree_size": size,
                 "root": root, "hashes": [h.hex() for h in self.tree.inclusion_proof(index, size)],

@@ -8,11 +8,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from alliance.mirror import Mirror, MirrorError
+from alliance.mirror_api import create_mirror_app
 from notary.api.app import create_app
 from notary.services.keys import create_key
 from notary.settings import Settings
 from sdk.client import NotaryClient
 from sdk.merkle import SHA256, verify_inclusion
+from sdk.registry import RegistryReader
 from tests.helpers import make_event
 
 
@@ -49,6 +51,16 @@ def test_sync_interrupted_and_resumed_gives_the_same_verified_state(source, tmp_
     verify_inclusion(SHA256, proof["index"], proof["tree_size"], SHA256.hash_leaf(bytes.fromhex(proof["event_digest"])),
                      [bytes.fromhex(h) for h in proof["hashes"]], bytes.fromhex(proof["root"]))
     assert proof["index"] == 1234 and proof["tree_size"] == 2400
+    with TestClient(create_mirror_app(resumed)) as served:  # and over HTTP, checked against the chain
+        body = served.get("/v1/proofs/inclusion/evt-77").json()
+        anchored = RegistryReader(w3, body["registry"]).checkpoint_at(int(body["region"]), body["tree_size"])
+        leaf = SHA256.hash_leaf(bytes.fromhex(body["event_digest"]))
+        assert leaf == notary.log.tree.leaf_hash(77)
+        verify_inclusion(SHA256, body["index"], body["tree_size"], leaf, [bytes.fromhex(h) for h in body["hashes"]],
+                         anchored.root)
+        assert served.get("/v1/proofs/inclusion/nope").status_code == 404
+        assert served.get("/healthz").json()["verified_size"] == 2400
+        assert len(served.get("/v1/entries", params={"start": 0, "end": 10}).json()["entries"]) == 10
 
 
 def test_a_tampered_entry_is_rejected_with_its_index(source, tmp_path):
