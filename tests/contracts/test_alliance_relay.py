@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 
 import pytest
-from eth_account import Account
 
 from alliance.relay import AllianceRelay, ForeignCheckpoint
 from chain_node import TransactionReverted

@@ -14,7 +14,7 @@ from rules.experts.registry import (Expert, PastDraw, Registry, RegistryError, R
                                     load_request)
 from rules.experts.sequence import positions
 from sdk.merkle import SHA256, verify_inclusion
-from tests.rules.experts_data import BIDDERS, OTHER_COMPANY, TENDERER, credit, random_registry, request
+from tests.rules.experts_data import BIDDERS, OTHER_COMPANY, TENDERER, random_registry, request
 
 
 def _expert(eid, **kw):
