@@ -12,7 +12,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from chain_node.accounts import KeyFileError, load_or_create_account
+from rules.cli_support import account as _account
+from rules.cli_support import bytes32 as _bytes32
+from rules.cli_support import fail as _fail
 from rules.errors import RuleError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -24,21 +26,6 @@ KeyFile = Annotated[Path, typer.Option("--key-file", help="hex private key file 
 Section = Annotated[str, typer.Option("--section", help="section id (0x…)")]
 
 
-def _fail(message: str, code: int = 1) -> None:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
-
-
-def _bytes32(text: str, what: str) -> bytes:
-    try:
-        value = bytes.fromhex(text.removeprefix("0x"))
-    except ValueError:
-        value = b""
-    if len(value) != 32:
-        _fail(f"error: {what} must be 32 bytes of hex", 2)
-    return value
-
-
 def _rules(rpc: str, contract: str):
     from chain_node import ChainUnavailable
     from chain_node.rpc import RpcChain
@@ -47,15 +34,6 @@ def _rules(rpc: str, contract: str):
     try:
         return TenderRules(RpcChain(rpc), contract)
     except (ChainUnavailable, ValueError) as exc:
-        _fail(f"error: {exc}", 2)
-
-
-def _account(path: Path):
-    if not path.is_file():
-        _fail(f"error: no key file at {path}", 2)
-    try:
-        return load_or_create_account(path)
-    except KeyFileError as exc:
         _fail(f"error: {exc}", 2)
 
 

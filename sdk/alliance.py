@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_utils import to_checksum_address
-from web3 import HTTPProvider, Web3
 
-from contracts import artifact
-from sdk.errors import AnchorError, RootMismatchError, VerificationError
+from sdk.errors import AnchorError, RootMismatchError
 from sdk.receipt import Receipt, parse_receipt
+from sdk.registry import ContractReader
 from sdk.verifier import check_offline, utc_iso
 
 
@@ -40,20 +39,10 @@ class AllianceVerified:
                 f"{', '.join(self.attesters)}")
 
 
-class AllianceReader:
+class AllianceReader(ContractReader):
     """Read-only view of an AllianceRelay over JSON-RPC."""
 
-    def __init__(self, rpc: str | Web3, address: str, timeout: float = 10.0) -> None:
-        self.w3 = rpc if isinstance(rpc, Web3) else Web3(HTTPProvider(rpc, request_kwargs={"timeout": timeout}))
-        self.address = to_checksum_address(address)
-        self.contract = self.w3.eth.contract(address=self.address, abi=artifact("AllianceRelay")["abi"])
-        try:
-            self.chain_id = int(self.w3.eth.chain_id)
-            code = self.w3.eth.get_code(self.address)
-        except Exception as exc:  # noqa: BLE001 - transport errors vary by provider
-            raise VerificationError(f"cannot reach the chain: {exc}") from exc
-        if not code:
-            raise AnchorError(f"no contract at alliance relay address {self.address} on chain {self.chain_id}")
+    CONTRACT, WHAT = "AllianceRelay", "alliance relay"
 
     def accepted_root(self, source_chain_id: int, registry: str, region: int, tree_size: int) -> bytes | None:
         root = bytes(self.contract.functions.acceptedRoot(source_chain_id, to_checksum_address(registry), region,

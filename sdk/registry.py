@@ -58,18 +58,27 @@ class RegistryView(Protocol):
     def anchor_tx(self, tx_hash: str) -> AnchorTx | None: ...
 
 
-class RegistryReader:
+class ContractReader:
+    """A read-only contract of ours at ``address`` on the chain behind ``rpc`` (URL or Web3)."""
+
+    CONTRACT = ""
+    WHAT = ""
+
     def __init__(self, rpc: str | Web3, address: str, timeout: float = 10.0) -> None:
         self.w3 = rpc if isinstance(rpc, Web3) else Web3(HTTPProvider(rpc, request_kwargs={"timeout": timeout}))
         self.address = to_checksum_address(address)
-        self.contract = self.w3.eth.contract(address=self.address, abi=artifact("EvidenceRegistry")["abi"])
+        self.contract = self.w3.eth.contract(address=self.address, abi=artifact(self.CONTRACT)["abi"])
         try:
             self.chain_id = int(self.w3.eth.chain_id)
             code = self.w3.eth.get_code(self.address)
         except Exception as exc:  # noqa: BLE001 - transport errors vary by provider
             raise VerificationError(f"cannot reach the chain: {exc}") from exc
         if not code:
-            raise AnchorError(f"no contract at registry address {self.address} on chain {self.chain_id}")
+            raise AnchorError(f"no contract at {self.WHAT} address {self.address} on chain {self.chain_id}")
+
+
+class RegistryReader(ContractReader):
+    CONTRACT, WHAT = "EvidenceRegistry", "registry"
 
     def log_of(self, region: int) -> LogRecord:
         notary, key, alg, origin, latest = self.contract.functions.logOf(region).call()

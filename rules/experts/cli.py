@@ -14,6 +14,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from rules.cli_support import account as _account
+from rules.cli_support import bytes32
+from rules.cli_support import fail as _fail
 from rules.errors import RuleError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -29,19 +32,8 @@ ApiKey = Annotated[str, typer.Option("--api-key", envvar="LIANZHENG_KEY", help="
 PoolFile = Annotated[Path, typer.Option("--pool-file", help="pool file written by `experts pool`")]
 
 
-def _fail(message: str, code: int = 1) -> None:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
-
-
 def _draw_id(text: str) -> bytes:
-    try:
-        value = bytes.fromhex(text.removeprefix("0x"))
-    except ValueError:
-        value = b""
-    if len(value) != 32:
-        _fail("error: --draw must be 32 bytes of hex", 2)
-    return value
+    return bytes32(text, "--draw")
 
 
 def _contract(rpc: str, contract: str, notary: str | None = None, api_key: str = ""):
@@ -57,17 +49,6 @@ def _contract(rpc: str, contract: str, notary: str | None = None, api_key: str =
     try:
         return ExpertDraw(RpcChain(rpc), contract, sink)
     except (ChainUnavailable, ValueError) as exc:
-        _fail(f"error: {exc}", 2)
-
-
-def _account(path: Path):
-    from chain_node.accounts import KeyFileError, load_or_create_account
-
-    if not path.is_file():
-        _fail(f"error: no key file at {path}", 2)
-    try:
-        return load_or_create_account(path)
-    except KeyFileError as exc:
         _fail(f"error: {exc}", 2)
 
 
