@@ -63,6 +63,7 @@ class Relayer:
     destinations: list[AllianceRelay]
     state_path: Path
     state: dict[str, _Followed] = field(default_factory=dict)
+    _readers: dict[tuple[str, str], RegistryReader] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.state_path.is_file():
@@ -85,7 +86,9 @@ class Relayer:
         return reports
 
     def _follow(self, source: Source) -> list[Report]:
-        reader = RegistryReader(source.rpc, source.registry)
+        reader = self._readers.get((source.rpc, source.registry))
+        if reader is None:  # connect once per source, not on every pass
+            reader = self._readers[(source.rpc, source.registry)] = RegistryReader(source.rpc, source.registry)
         key = f"{reader.chain_id}:{reader.address}:{source.region}"
         followed = self.state.setdefault(key, _Followed())
         log = reader.log_of(source.region)
