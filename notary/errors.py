@@ -49,3 +49,19 @@ class Unavailable(NotaryError):
     """Storage or chain is down: the caller should retry (503 + Retry-After)."""
 
     code, status = "unavailable", 503
+
+
+class StoreOutdated(NotaryError):
+    """The data directory was written by an older, incompatible version."""
+
+    code, status = "store_outdated", 503
+
+
+class Ambiguous(NotaryError):
+    code, status = "ambiguous", 409
+
+
+class NotAnchored(NotaryError):
+    """What was asked for holds events not anchored yet: retry after the next anchor."""
+
+    code, status = "not_anchored", 409

@@ -1,7 +1,7 @@
 """Tables of the notary store (SQLModel: SQLite and PostgreSQL with the same code)."""
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, LargeBinary, Text
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -9,12 +9,15 @@ class Entry(SQLModel, table=True):
     """One logged event. ``idx`` is its leaf index: dense, from 0, never rewritten."""
 
     __tablename__ = "entries"
+    __table_args__ = (Index("ix_entries_section", "project", "section", "idx"),)
     idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     event_id: str = Field(max_length=128, unique=True)
     digest: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
     event_json: str = Field(sa_column=Column(Text, nullable=False))
     writer: str = Field(max_length=64)
     received_at: float
+    project: str = Field(max_length=128)
+    section: str | None = Field(default=None, max_length=128)
 
 
 class EntryDocument(SQLModel, table=True):
@@ -55,6 +58,7 @@ class ApiKey(SQLModel, table=True):
     __tablename__ = "api_keys"
     name: str = Field(primary_key=True, max_length=64)
     key_hash: str = Field(max_length=64, unique=True)
+    role: str = Field(default="writer", max_length=16)  # writer: logs events; reader: reads payloads
     created_at: float
     revoked: bool = False
 

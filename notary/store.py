@@ -10,12 +10,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
-from notary.errors import Unavailable
+from notary.errors import StoreOutdated, Unavailable
 from notary.models import AnchorIntent, ApiKey, Entry, EntryDocument, Meta
 
 
@@ -57,8 +57,14 @@ class SqlStore:
         self.engine = make_engine(url)
         try:
             SQLModel.metadata.create_all(self.engine)
+            columns = {c["name"] for c in inspect(self.engine).get_columns("entries")}
         except OperationalError as exc:
             raise Unavailable(f"database unavailable: {exc.orig}") from exc
+        if "project" not in columns:
+            self.engine.dispose()
+            raise StoreOutdated("this data directory was written by a Lianzheng before event format 2 (public form "
+                                "+ sealed payload); its receipts do not verify with this version: use a new data "
+                                "directory or database")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -129,6 +135,20 @@ class SqlStore:
                 .limit(limit)
             )
             return list(s.execute(stmt).scalars())
+
+    def entries_of_section(self, project: str, section: str | None, limit: int) -> list[Entry]:
+        """A project's events (of one section, or all when ``section`` is None) in log order."""
+        with Session(self.engine, expire_on_commit=False) as s:
+            stmt = select(Entry).where(Entry.project == project)
+            if section is not None:
+                stmt = stmt.where(Entry.section == section)
+            return list(s.execute(stmt.order_by(Entry.idx).limit(limit)).scalars())
+
+    def projects_with_section(self, section: str, limit: int = 20) -> list[str]:
+        t = Entry.__table__
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.c.project).where(t.c.section == section).distinct().limit(limit))
+            return sorted(r.project for r in rows)
 
     # --- anchors ---------------------------------------------------------------
 

@@ -79,7 +79,7 @@ class RuleContract:
         self.notary.notarize({
             "id": event_id, "type": step, "region": str(subject.region), "project": subject.project,
             "section": subject.section, "occurred_at": utc_iso(when), "actor": actor,
-            "payload": {**jsonable(payload), **subject.payload(), "contract": self.address,
+            "public": {**jsonable(payload), **subject.payload(), "contract": self.address,
                         "chain_id": self.chain.chain_id},
         })
 

@@ -1,9 +1,18 @@
-"""Trading events and their canonical, salted form (RFC 8785).
+"""Trading events, their canonical salted form (RFC 8785), and their public form.
 
 An event is a JSON object ``{id?, type, region, project, section?, occurred_at, actor,
-payload?, documents?, salt}``. The notary adds ``salt`` (32 random bytes, hex) so that a
-low-entropy payload (a price, a name) cannot be guessed from its public hash. The log
-leaf commits to the digest of the canonical JSON: leaf = H(0x00 ‖ H(JCS(event))).
+public?, payload?, documents?, salt}``. The notary adds ``salt`` (32 random bytes, hex).
+
+What the log commits to is the event's *public form*: the public fields (id, type, region,
+project, section, occurred_at, actor, ``public``), the documents' hashes, and
+``sealed`` = H(JCS({payload, documents, salt})), a salted commitment to the rest. So anyone
+can check the public form of an event (and that it references a document) without seeing
+its payload or document names, while the holder of the full event checks all of it:
+
+    digest = H(JCS(public form))        leaf = H(0x00 ‖ digest)
+
+``public`` holds what the writer publishes (rule outcomes, announcements); ``payload`` what
+only writers and reader-key holders may see. H is the log's hash (SHA-256 or SM3).
 
 Events stay plain dicts, checked against one schema (a pydantic TypedDict): validation
 returns the very dict that is canonicalized, with no model round trip on the hot path.
@@ -25,7 +34,9 @@ from sdk.merkle import Hasher
 MAX_EVENT_BYTES = 64 * 1024
 MAX_DOCUMENTS = 100
 MAX_PAYLOAD_DEPTH = 32
-OPTIONAL = ("id", "section", "payload", "documents", "salt")
+OPTIONAL = ("id", "section", "public", "payload", "documents", "salt")
+PUBLIC_FIELDS = ("id", "type", "region", "project", "section", "occurred_at", "actor", "public")
+SEALED_FIELDS = ("payload", "documents", "salt")
 
 Hex32 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=256)]
@@ -79,12 +90,39 @@ class Event(TypedDict):
     occurred_at: Annotated[str, AfterValidator(_rfc3339),
                            Field(description="RFC 3339 time with offset, e.g. 2026-11-23T09:30:00+08:00")]
     actor: Text
+    public: NotRequired[Annotated[dict[str, Any], AfterValidator(_shallow),
+                                  Field(description="what the writer publishes: shown to everyone")] | None]
     payload: NotRequired[Annotated[dict[str, Any], AfterValidator(_shallow)] | None]
     documents: NotRequired[Annotated[list[Document], Field(max_length=MAX_DOCUMENTS)] | None]
     salt: NotRequired[Annotated[Hex32 | None, Field(description="set by the notary, never by the sender")]]
 
 
 EVENT_SCHEMA = TypeAdapter(Event)
+
+
+@with_config(ConfigDict(extra="forbid"))
+class DocumentHashes(TypedDict):
+    sha256: Hex32
+    sm3: NotRequired[Hex32]
+
+
+@with_config(ConfigDict(extra="forbid", title="PublicEvent"))
+class PublicEvent(TypedDict):
+    """The public form of a notarized event: what anyone may see and check."""
+
+    id: NotRequired[Ident]
+    type: str
+    region: Annotated[str, StringConstraints(pattern=r"^[1-8][0-9]{5}$")]
+    project: Ident
+    section: NotRequired[Ident]
+    occurred_at: Annotated[str, AfterValidator(_rfc3339)]
+    actor: Text
+    public: NotRequired[Annotated[dict[str, Any], AfterValidator(_shallow)]]
+    documents: NotRequired[Annotated[list[DocumentHashes], Field(max_length=MAX_DOCUMENTS)]]
+    sealed: Annotated[Hex32, Field(description="H(JCS({payload, documents, salt})) of the full event")]
+
+
+PUBLIC_SCHEMA = TypeAdapter(PublicEvent)
 
 
 def parse_event(data: Any) -> dict[str, Any]:
@@ -116,11 +154,36 @@ def canonical_bytes(event: dict[str, Any]) -> bytes:
     return data
 
 
-def event_digest(event: dict[str, Any], h: Hasher) -> bytes:
-    """H(JCS(event)) of a notarized (salted) event: the data of its log leaf."""
+def is_public_form(event: dict[str, Any]) -> bool:
+    return "sealed" in event and "salt" not in event
+
+
+def public_form(event: dict[str, Any], h: Hasher) -> dict[str, Any]:
+    """The public form of a notarized (salted) event; a public form is returned as it is."""
+    if is_public_form(event):
+        return event
     if not event.get("salt"):
-        raise MalformedError("event has no salt: only a notarized event has a digest")
-    return h.digest(canonical_bytes(event))
+        raise MalformedError("event has no salt: only a notarized event has a public form")
+    shown = {k: event[k] for k in PUBLIC_FIELDS if k in event}
+    if event.get("documents"):
+        shown["documents"] = [{k: d[k] for k in ("sha256", "sm3") if k in d} for d in event["documents"]]
+    shown["sealed"] = h.digest(canonical_json({k: event[k] for k in SEALED_FIELDS if k in event})).hex()
+    return shown
+
+
+def parse_public_event(data: Any) -> dict[str, Any]:
+    """A validated public form, or ``MalformedError``."""
+    try:
+        return PUBLIC_SCHEMA.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "event"
+        raise MalformedError(f"invalid public event: {where}: {first['msg']}", errors=exc.errors()) from exc
+
+
+def event_digest(event: dict[str, Any], h: Hasher) -> bytes:
+    """H(JCS(public form)) of a notarized event (full or public form): the data of its log leaf."""
+    return h.digest(canonical_bytes(public_form(event, h)))
 
 
 def document_hashes(event: dict[str, Any]) -> set[str]:

@@ -46,6 +46,13 @@ class Receipt(BaseModel):
     proof: str | None = Field(None, description="C2SP tlog-proof text, once anchored")
     anchor: Anchor | None = None
 
+    def public(self) -> "Receipt":
+        """This receipt with its event in public form (payload, document names and salt sealed)."""
+        from sdk.event import public_form
+        from sdk.merkle import hasher
+
+        return self.model_copy(update={"event": public_form(self.event, hasher(self.log.hash))})
+
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 

@@ -16,7 +16,7 @@ from eth_utils import to_checksum_address
 
 from sdk.checkpoint import Checkpoint, SignedNote, TlogProof
 from sdk.errors import AnchorError, EventMismatchError, MalformedError, PendingError, RootMismatchError
-from sdk.event import document_hashes, event_digest, parse_event
+from sdk.event import document_hashes, event_digest, is_public_form, parse_event, parse_public_event
 from sdk.merkle import hasher, verify_inclusion
 from sdk.receipt import Receipt, parse_receipt
 from sdk.registry import RegistryView
@@ -64,9 +64,15 @@ def check_offline(
 ) -> tuple[Checkpoint, SignedNote, dict[str, Any]]:
     """Every check that needs no chain. Returns the checkpoint the proof leads to."""
     h = hasher(receipt.log.hash)
-    notarized = parse_event(receipt.event)
-    if "salt" not in notarized:
-        raise MalformedError("receipt event has no salt")
+    if is_public_form(receipt.event):
+        notarized = parse_public_event(receipt.event)
+        if event is not None:
+            raise EventMismatchError("this is a public receipt (payload sealed): checking an event you hold needs "
+                                     "its full receipt, from the notary with your writer or reader key")
+    else:
+        notarized = parse_event(receipt.event)
+        if "salt" not in notarized:
+            raise MalformedError("receipt event has no salt")
     digest = event_digest(notarized, h)
     if event is not None:
         held = dict(event)

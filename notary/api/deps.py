@@ -7,6 +7,7 @@ import orjson
 from fastapi import Depends, Request
 
 from notary.errors import NotaryError, Unauthenticated
+from notary.services.keys import ANONYMOUS, Viewer
 from notary.services.setup import Notary
 
 
@@ -25,20 +26,34 @@ def get_notary(request: Request) -> Notary:
 NotaryDep = Annotated[Notary, Depends(get_notary)]
 
 
-def get_writer(request: Request, notary: NotaryDep) -> str:
+def _secret(request: Request) -> str | None:
     header = request.headers.get("authorization")
-    secret = request.headers.get("x-api-key")
     if header:
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
             raise Unauthenticated("Authorization header must be 'Bearer <key>'")
-        secret = value.strip()
-    writer = notary.keys.authenticate(secret)
+        return value.strip()
+    return request.headers.get("x-api-key")
+
+
+def get_writer(request: Request, notary: NotaryDep) -> str:
+    writer = notary.keys.authenticate(_secret(request))
     notary.rate.take(writer)
     return writer
 
 
+def get_viewer(request: Request, notary: NotaryDep) -> Viewer:
+    """Who reads: anonymous without a key; a key that is given must be valid (403 otherwise)."""
+    secret = _secret(request)
+    if not secret:
+        return ANONYMOUS
+    name, role = notary.keys.identify(secret)
+    notary.rate.take(name)
+    return Viewer(name, role)
+
+
 WriterDep = Annotated[str, Depends(get_writer)]
+ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 
 
 async def read_json(request: Request, limit: int) -> Any:

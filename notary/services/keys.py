@@ -1,16 +1,23 @@
-"""Writer API keys: printed once at creation, stored only as SHA-256 hashes."""
+"""API keys: printed once at creation, stored only as SHA-256 hashes.
+
+A *writer* key logs events (and reads the full receipts of its own events); a *reader*
+key logs nothing and reads every event in full (payloads, document names): supervisors,
+archive staff. Without a key, reads show the public form only.
+"""
 from __future__ import annotations
 
 import hashlib
 import re
 import secrets
 import time
+from dataclasses import dataclass
 
 from notary.errors import Forbidden, InvalidEvent, Unauthenticated
 from notary.models import ApiKey
 from notary.store import SqlStore
 
 KEY_PREFIX = "lzk_"
+ROLES = ("writer", "reader")
 
 
 class KeyNameError(InvalidEvent):
@@ -21,15 +28,32 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_key(store: SqlStore, name: str) -> str:
-    """A new secret for writer ``name``; only its hash is kept."""
+def create_key(store: SqlStore, name: str, role: str = "writer") -> str:
+    """A new secret for ``name`` with ``role``; only its hash is kept."""
+    if role not in ROLES:
+        raise KeyNameError(f"key role must be one of {', '.join(ROLES)}")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name):
         raise KeyNameError("key name must be 1-64 letters, digits, '.', '_' or '-'")
     if store.key_by_name(name) is not None:
         raise KeyNameError(f"a key named {name!r} already exists")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
-    store.add_key(ApiKey(name=name, key_hash=_hash(secret), created_at=time.time()))
+    store.add_key(ApiKey(name=name, key_hash=_hash(secret), role=role, created_at=time.time()))
     return secret
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads: a key's name and role, or nobody (``ANONYMOUS``)."""
+
+    name: str | None
+    role: str | None
+
+    def sees_payload_of(self, writer: str) -> bool:
+        """Full events for readers, and for a writer its own events; the public form otherwise."""
+        return self.role == "reader" or (self.role == "writer" and self.name == writer)
+
+
+ANONYMOUS = Viewer(None, None)
 
 
 class KeyCache:
@@ -41,24 +65,31 @@ class KeyCache:
 
     def __init__(self, store: SqlStore, ttl: float = 10.0) -> None:
         self.store, self.ttl = store, ttl
-        self._known: dict[str, tuple[str, float]] = {}
+        self._known: dict[str, tuple[str, str, float]] = {}
 
     def authenticate(self, secret: str | None) -> str:
-        """The writer name for ``secret``; 401 when absent, 403 when unknown or revoked."""
+        """The writer name for ``secret``; 401 when absent, 403 when unknown, revoked or not a writer's."""
         if not secret:
             raise Unauthenticated("this endpoint needs a writer API key (Authorization: Bearer <key>)")
+        name, role = self.identify(secret)
+        if role != "writer":
+            raise Forbidden(f"a {role} key cannot write; this endpoint needs a writer key")
+        return name
+
+    def identify(self, secret: str) -> tuple[str, str]:
+        """(name, role) of a key; 403 when unknown or revoked."""
         if len(secret) > 200:
             raise Forbidden("API key not recognised")
         digest = _hash(secret)
         cached = self._known.get(digest)
         now = time.monotonic()
-        if cached and cached[1] > now:
-            return cached[0]
+        if cached and cached[2] > now:
+            return cached[0], cached[1]
         key = self.store.key_by_hash(digest)
         if key is None or key.revoked:
             self._known.pop(digest, None)
             raise Forbidden("API key not recognised")
         if len(self._known) > 10_000:
             self._known.clear()
-        self._known[digest] = (key.name, now + self.ttl)
-        return key.name
+        self._known[digest] = (key.name, key.role, now + self.ttl)
+        return key.name, key.role

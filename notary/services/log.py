@@ -19,10 +19,12 @@ import orjson
 from sqlalchemy.exc import IntegrityError
 
 from notary.errors import BadRange, IdConflict, InvalidEvent, NotaryError, NotFound, Unavailable, WrongRegion
+from notary.services.keys import Viewer
 from notary.store import SqlStore
 from sdk.checkpoint import TlogProof
 from sdk.errors import MalformedError
-from sdk.event import canonical_bytes, document_hashes, parse_event
+from sdk.canonical import canonical_json
+from sdk.event import canonical_bytes, document_hashes, parse_event, public_form
 from sdk.merkle import Hasher, MerkleTree
 from sdk.receipt import RECEIPT_FORMAT, Anchor, LogInfo, Receipt
 
@@ -123,7 +125,8 @@ class NotaryLog:
             canonical = canonical_bytes(event)
         except MalformedError as exc:
             raise InvalidEvent(f"events[{i}]: {exc}", index=i) from exc
-        return _Prepared(event["id"], given, event, canonical, self.hasher.digest(canonical),
+        digest = self.hasher.digest(canonical_json(public_form(event, self.hasher)))
+        return _Prepared(event["id"], given, event, canonical, digest,
                          sorted(bytes.fromhex(h) for h in document_hashes(event)))
 
     def _commit_queued(self) -> None:
@@ -183,7 +186,8 @@ class NotaryLog:
             index = size + len(rows) + len(new_rows)
             mine[p.event_id] = (index, p.wire)
             new_rows.append({"idx": index, "event_id": p.event_id, "digest": p.digest,
-                             "event_json": p.canonical.decode(), "writer": request.writer, "received_at": now})
+                             "event_json": p.canonical.decode(), "writer": request.writer, "received_at": now,
+                             "project": p.wire["project"], "section": p.wire.get("section")})
             new_docs.extend({"sha256": sha, "idx": index} for sha in p.documents)  # raw 32-byte hashes
             results.append(Accepted(p.event_id, index, p.digest, False, p.canonical))
         known.update(mine)
@@ -208,11 +212,15 @@ class NotaryLog:
             str(accepted.index).encode(), b',"proof":null,"anchor":null}',
         ))
 
-    def receipt(self, event_id: str) -> Receipt:
+    def receipt(self, event_id: str, viewer: Viewer | None = None) -> Receipt:
+        """The receipt of ``event_id``: full for the notary itself (no viewer) and for a viewer who
+        may see the payload, in public form (payload, document names and salt sealed) otherwise."""
         entry = self.store.entry_by_id(event_id)
         if entry is None:
             raise NotFound(f"no event with id {event_id!r}", event_id=event_id)
         event = json.loads(entry.event_json)
+        if viewer is not None and not viewer.sees_payload_of(entry.writer):
+            event = public_form(event, self.hasher)
         receipt = Receipt(status="pending", event_id=entry.event_id, event=event, event_digest=entry.digest.hex(),
                           log=self.info, index=entry.idx)
         anchor = self.store.anchor_covering(entry.idx)

@@ -29,10 +29,10 @@ def api(tmp_path_factory):
         yield client
 
 
-def _wait_anchored(api, event_id, timeout=10):
+def _wait_anchored(api, event_id, timeout=10, headers=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        body = api.get(f"/v1/receipts/{event_id}").json()
+        body = api.get(f"/v1/receipts/{event_id}", headers=headers).json()
         if body["status"] == "anchored":
             return body
         time.sleep(0.05)
@@ -44,10 +44,31 @@ def test_single_event_gets_pending_receipt_then_anchored(api):
     assert r.status_code == 201
     receipt = parse_receipt(r.json())
     assert receipt.status == "pending" and receipt.event["salt"] and receipt.event["id"] == "evt-1"
-    anchored = parse_receipt(_wait_anchored(api, "evt-1"))
+    anchored = parse_receipt(_wait_anchored(api, "evt-1", headers=api.hdr))
     assert (anchored.index, anchored.event, anchored.event_digest) == (receipt.index, receipt.event,
                                                                          receipt.event_digest)
     assert anchored.anchor.tree_size > anchored.index and anchored.proof.startswith("c2sp.org/tlog-proof@v1\n")
+
+
+def test_payloads_are_sealed_unless_the_key_may_read_them(api):
+    store = api.app.state.notary.store
+    event = {**make_event(2), "public": {"notice": "announced"}}
+    full = parse_receipt(api.post("/v1/events", json=event, headers=api.hdr).json())
+    other = {"Authorization": f"Bearer {create_key(store, 'other-system')}"}
+    reader = {"Authorization": f"Bearer {create_key(store, 'supervisor-1', 'reader')}"}
+    anonymous, foreign, read = (parse_receipt(api.get("/v1/receipts/evt-2", headers=h).json())
+                                for h in (None, other, reader))
+    for public in (anonymous, foreign):
+        text = public.to_json()
+        assert "payload" not in public.event and "salt" not in public.event and full.event["salt"] not in text
+        assert "bid-2.pdf" not in text and json.dumps(full.event["payload"])[1:-1] not in text
+        assert public.event["public"] == {"notice": "announced"}
+        assert public.event["documents"] == [{"sha256": full.event["documents"][0]["sha256"]}]
+        assert public.event_digest == full.event_digest  # the same leaf: the public form is what is logged
+    assert read.event == full.event
+    assert api.get("/v1/receipts/evt-2", headers={"Authorization": "Bearer lzk_nope"}).status_code == 403
+    refused = api.post("/v1/events", json=make_event(3), headers=reader)
+    assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
 
 
 def test_batch_and_idempotent_retry(api):

@@ -13,6 +13,15 @@ from sdk.verifier import Verifier
 from tests.helpers import make_event
 
 
+def _public_by_hand(event, h):
+    """The public form as the format states it: public fields, document hashes, sealed = H(JCS(rest))."""
+    shown = {k: v for k, v in event.items() if k not in ("payload", "documents", "salt")}
+    shown["documents"] = [{"sha256": d["sha256"]} for d in event["documents"]]
+    sealed = {"payload": event["payload"], "documents": event["documents"], "salt": event["salt"]}
+    shown["sealed"] = h.digest(canonical_bytes(sealed)).hex()
+    return shown
+
+
 def test_sm3_log_anchors_and_verifies_and_cannot_change_hash(tmp_path):
     settings = Settings(data_dir=tmp_path / "d", hash="sm3", region="150700")
     notary = open_notary(settings)
@@ -21,9 +30,9 @@ def test_sm3_log_anchors_and_verifies_and_cannot_change_hash(tmp_path):
         notary.log.submit([make_event(i, region="150700") for i in range(6)], "ts")
         notary.worker.anchor_once()
         receipts = [notary.log.receipt(f"evt-{i}") for i in range(6)]
-        leaves = [sm3.hash_leaf(sm3.digest(canonical_bytes(r.event))) for r in receipts]
-        assert [bytes.fromhex(r.event_digest) for r in receipts] == [sm3.digest(canonical_bytes(r.event))
-                                                                      for r in receipts]
+        digests = [sm3.digest(canonical_bytes(_public_by_hand(r.event, sm3))) for r in receipts]
+        leaves = [sm3.hash_leaf(d) for d in digests]
+        assert [bytes.fromhex(r.event_digest) for r in receipts] == digests
         node = sm3.hash_children
         by_hand = node(node(node(leaves[0], leaves[1]), node(leaves[2], leaves[3])), node(leaves[4], leaves[5]))
         assert notary.log.tree.root(6) == by_hand

@@ -55,11 +55,11 @@ def test_each_draw_step_is_notarized_without_names(tmp_path):
                          "experts.seed_revealed.rejected", "experts.seed_revealed", "experts.seed_revealed",
                          "experts.drawn", "experts.expert_replaced", "experts.expert_revealed"]
         by_type = {e["type"]: e for e in events}
-        assert by_type["experts.draw_voided"]["payload"]["defaulters"] == [supervisor.address]
-        assert by_type["experts.drawn"]["payload"]["positions"] == draws.positions(draw_id)[:5]
-        assert by_type["experts.seed_revealed.rejected"]["payload"]["reason"].startswith("ExpertDrawSeedMismatch")
+        assert by_type["experts.draw_voided"]["public"]["defaulters"] == [supervisor.address]
+        assert by_type["experts.drawn"]["public"]["positions"] == draws.positions(draw_id)[:5]
+        assert by_type["experts.seed_revealed.rejected"]["public"]["reason"].startswith("ExpertDrawSeedMismatch")
         revealed = by_type["experts.expert_revealed"]
-        assert revealed["payload"]["leaf"] == shown["leaf"] and revealed["payload"]["position"] == shown["position"]
+        assert revealed["public"]["leaf"] == shown["leaf"] and revealed["public"]["position"] == shown["position"]
         assert all(e["section"] == "S1" and e["region"] == "370100" for e in events if e["type"].startswith("experts"))
         logged = json.dumps(events, ensure_ascii=False)
         assert shown["expert"]["name"] in json.dumps(shown, ensure_ascii=False)

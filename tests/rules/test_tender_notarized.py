@@ -51,16 +51,16 @@ def test_each_step_and_each_refusal_is_notarized_with_its_transaction(tmp_path):
 
         committed = [client.receipt(f"rule-{tx}") for tx in txs]
         assert [r.event["type"] for r in committed] == ["bid.committed", "bid.committed"]
-        assert [r.event["payload"]["tx_hash"] for r in committed] == txs
+        assert [r.event["public"]["tx_hash"] for r in committed] == txs
         assert committed[0].event["section"] == "S1" and committed[0].event["project"] == "SDGP-2026-0042"
         refused = client.receipt(f"rule-{refused_tx}")
         assert refused.event["type"] == "bid.committed.rejected"
-        assert refused.event["payload"]["reason"].startswith("BidDeadlinePassed(")
+        assert refused.event["public"]["reason"].startswith("BidDeadlinePassed(")
         assert chain.w3.eth.get_transaction_receipt(refused_tx)["status"] == 0
         flags = [e for e in (client._request("GET", "/v1/entries", params={"start": 0, "end": 100})["entries"])
                  if e["event_id"].startswith("rule-") and e["event_id"].count("-") == 2]
         flagged = [client.receipt(e["event_id"]).event for e in flags]
-        assert [(f["type"], f["payload"]["firstBidder"], f["payload"]["secondBidder"]) for f in flagged] == [
+        assert [(f["type"], f["public"]["firstBidder"], f["public"]["secondBidder"]) for f in flagged] == [
             ("tender.flag.duplicate_bid_file", ids[0].hex(), ids[1].hex())]
         types = {client.receipt(e["event_id"]).event["type"]
                  for e in client._request("GET", "/v1/entries", params={"start": 0, "end": 100})["entries"]}

@@ -46,6 +46,20 @@ def test_untampered_receipt_verifies_with_event_and_document(anchored):
     assert verifier.verify(later, event=make_event(7)).tree_size == 9
 
 
+def test_public_receipt_verifies_the_document_but_not_a_held_event(anchored):
+    _, receipt, verifier, _, _ = anchored
+    public = receipt.public()
+    assert "payload" not in public.event and "salt" not in public.event
+    assert verifier.verify(public, document_sha256=f"{3:064x}").index == receipt.index
+    with pytest.raises(EventMismatchError, match="not referenced"):
+        verifier.verify(public, document_sha256=f"{4:064x}")
+    with pytest.raises(EventMismatchError, match="public receipt"):
+        verifier.verify(public, event=make_event(3))
+    for change in ({"project": "OTHER"}, {"sealed": "00" * 32}, {"documents": [{"sha256": f"{4:064x}"}]}):
+        with pytest.raises(EventMismatchError, match="does not hash"):
+            verifier.verify(_mutate(public, lambda d: d["event"].update(change)))
+
+
 def _flip_proof_hash(d):
     proof = TlogProof.parse(d["proof"])
     hashes = list(proof.hashes)

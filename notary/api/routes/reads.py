@@ -8,7 +8,7 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Path, Query, Response
 
-from notary.api.deps import NotaryDep
+from notary.api.deps import NotaryDep, ViewerDep
 from notary.errors import BadRange, NotFound
 from notary.services.log import MAX_RANGE
 from sdk.checkpoint import Checkpoint, SignedNote
@@ -24,9 +24,10 @@ def _b64(values: list[bytes]) -> list[str]:
     return [base64.b64encode(v).decode() for v in values]
 
 
-@router.get("/v1/receipts/{event_id}", response_model=Receipt, summary="The receipt of an event (upgraded once anchored)")
-def get_receipt(event_id: EventId, notary: NotaryDep) -> Receipt:
-    return notary.log.receipt(event_id)
+@router.get("/v1/receipts/{event_id}", response_model=Receipt,
+            summary="The receipt of an event (upgraded once anchored); payload sealed unless your key may read it")
+def get_receipt(event_id: EventId, notary: NotaryDep, viewer: ViewerDep) -> Receipt:
+    return notary.log.receipt(event_id, viewer)
 
 
 @router.get("/v1/checkpoint", summary="The latest anchored checkpoint (signed note) and its anchor, or the one of ?size=")
