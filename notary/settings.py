@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in the data dir")
     rpc_url: str | None = Field(None, description="JSON-RPC node; default the embedded chain")
     registry: str | None = Field(None, description="EvidenceRegistry address on a JSON-RPC chain")
+    public_rpc_url: str | None = Field(None, description="JSON-RPC URL the witness page reads roots from; default "
+                                                         "<notary>/chain/rpc (embedded) or rpc_url")
+    public_url: str | None = Field(None, description="base URL printed in certificates' QR codes; default the "
+                                                     "URL the request came to")
     tender_contract: str | None = Field(None, description="TenderRules address; default: deployed on first start")
     expert_draw_contract: str | None = Field(None, description="ExpertDraw address; default: deployed on first start")
     chain_key_file: Path | None = None

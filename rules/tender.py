@@ -201,17 +201,27 @@ class TenderRules(RuleContract):
         outcome = self._send(centre, call, "bid.opened", section_id,
                              {"bidder_id": bidder.hex(), "file_hash": sealed.file_hash.hex(),
                               "fingerprint": sealed.fingerprint.hex()})
-        if self.notary is not None:
-            receipt = self.chain.w3.eth.get_transaction_receipt(outcome.tx_hash)
-            for name in ("BidFileInconsistent", "DuplicateBidFile", "SharedDeviceFingerprint"):
-                for log in getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD):
-                    self._notarize(f"tender.flag.{_snake(name)}", section_id, centre, outcome, dict(log["args"]),
-                                   event_id=f"rule-{outcome.tx_hash}-{log['logIndex']}")
+        self._notarize_logs("tender.flag.", ("BidFileInconsistent", "DuplicateBidFile", "SharedDeviceFingerprint"),
+                            section_id, centre, outcome)
         return self.bid(section_id, bidder).state
 
     def close_opening(self, account: LocalAccount, section_id: bytes) -> SectionView:
-        self._send(account, self.contract.functions.closeOpening(section_id), "tender.opening_closed", section_id, {})
+        """Close the opening; the section's fate (``tender.section_failed`` / ``_proceeded``) is notarized too."""
+        outcome = self._send(account, self.contract.functions.closeOpening(section_id), "tender.opening_closed",
+                             section_id, {})
+        self._notarize_logs("tender.", ("SectionFailed", "SectionProceeded"), section_id, account, outcome)
         return self.section(section_id)
+
+    def _notarize_logs(self, prefix: str, names: tuple[str, ...], section_id: bytes, account: LocalAccount,
+                       outcome: TxOutcome) -> None:
+        """Each contract event ``names`` of a step as an event of its own, so supervisors find it in the log."""
+        if self.notary is None:
+            return
+        receipt = self.chain.w3.eth.get_transaction_receipt(outcome.tx_hash)
+        for name in names:
+            for log in getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD):
+                self._notarize(f"{prefix}{_snake(name)}", section_id, account, outcome, dict(log["args"]),
+                               event_id=f"rule-{outcome.tx_hash}-{log['logIndex']}")
 
     # --- reads -------------------------------------------------------------------------
 

@@ -24,14 +24,27 @@ ensure_node_packages() {
   fi
 }
 
+apt_install() {
+  # Debian packages the tests need; installs only what is missing (needs root or says what to do).
+  local missing=()
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "missing Debian packages: apt-get install ${missing[*]}" >&2
+    return 1
+  fi
+}
+
 ensure_postgres() {
   # PostgreSQL server binaries from Debian; tests start a throw-away cluster themselves.
-  if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-    else
-      echo "PostgreSQL server binaries missing: install the Debian package postgresql" >&2
-      return 1
-    fi
-  fi
+  ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || apt_install postgresql
+}
+
+ensure_browser_tools() {
+  # Headless Chromium for the witness-page tests; poppler (pdftoppm) and zbar to read certificates.
+  apt_install chromium poppler-utils zbar-tools
 }

@@ -99,13 +99,16 @@ class SignedNote:
             raise SignatureError(f"checkpoint signature of {name} does not verify") from exc
 
 
-def sign_checkpoint(checkpoint: Checkpoint, key: Ed25519PrivateKey) -> str:
+def sign_note(body: str, name: str, key: Ed25519PrivateKey) -> str:
+    """A C2SP signed note of ``body`` by key ``name``."""
     from cryptography.hazmat.primitives import serialization
 
     public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    body = checkpoint.body()
-    sig = key_hash(checkpoint.origin, public) + key.sign(body.encode())
-    return SignedNote(body, ((checkpoint.origin, sig),)).text()
+    return SignedNote(body, ((name, key_hash(name, public) + key.sign(body.encode())),)).text()
+
+
+def sign_checkpoint(checkpoint: Checkpoint, key: Ed25519PrivateKey) -> str:
+    return sign_note(checkpoint.body(), checkpoint.origin, key)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -45,7 +46,7 @@ class NotaryClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _request(self, method: str, path: str, raw: bool = False, **kwargs: Any) -> Any:
         delay = 0.2
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
@@ -70,7 +71,7 @@ class NotaryClient:
             except ValueError:
                 code, message = "http_error", response.text[:200]
             raise NotaryClientError(response.status_code, code, message)
-        return orjson.loads(response.content)
+        return response.content if raw else orjson.loads(response.content)
 
     @staticmethod
     def _with_id(event: dict[str, Any]) -> dict[str, Any]:
@@ -129,3 +130,16 @@ class NotaryClient:
 
     def documents(self, sha256: str) -> list[dict[str, Any]]:
         return self._request("GET", f"/v1/documents/{sha256}")["events"]
+
+    def config(self) -> dict[str, Any]:
+        """Chain id, registry and the JSON-RPC URL the notary advertises to witnesses."""
+        return self._request("GET", "/v1/config")
+
+    def timeline(self, project: str, section: str | None = None) -> dict[str, Any]:
+        params = {"project": project, **({"section": section} if section else {})}
+        return self._request("GET", "/v1/timeline", params=params)
+
+    def certificate(self, section: str, project: str | None = None) -> bytes:
+        """The witness certificate (PDF bytes) of a section."""
+        return self._request("GET", f"/v1/certificates/{quote(section, safe='')}", raw=True,
+                             params={"project": project} if project else {})

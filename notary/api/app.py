@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from notary.api.routes import chain_rpc, events, reads, tender
+from notary.api.routes import chain_rpc, events, reads, tender, witness
 from notary.errors import NotaryError
 from notary.services.setup import Notary, open_notary
 from notary.settings import Settings
@@ -86,6 +86,7 @@ def create_app(settings: Settings, notary: Notary | None = None) -> FastAPI:
     app.include_router(reads.router)
     app.include_router(chain_rpc.router)
     app.include_router(tender.router)
+    app.include_router(witness.router)
     _publish_event_schema(app)
     return app
 

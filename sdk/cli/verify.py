@@ -19,8 +19,11 @@ def _fail(code: int, message: str) -> None:
 
 
 def verify(
-    receipt: Annotated[Path, typer.Option("--receipt", help="receipt JSON written by `lianzheng notarize`")],
     rpc: Annotated[str, typer.Option("--rpc", help="JSON-RPC URL of the chain (embedded: <notary>/chain/rpc)")],
+    receipt: Annotated[Optional[Path], typer.Option("--receipt", help="receipt JSON written by `lianzheng notarize`")]
+    = None,
+    certificate: Annotated[Optional[Path], typer.Option(
+        "--certificate", help="a witness certificate PDF (its signed evidence is embedded)")] = None,
     file: Annotated[Optional[Path], typer.Option("--file", help="the document the event references")] = None,
     event: Annotated[Optional[Path], typer.Option("--event", help="the event JSON you hold")] = None,
     registry: Annotated[Optional[str], typer.Option("--registry", help="pin the registry address you trust")] = None,
@@ -29,6 +32,13 @@ def verify(
         help="verify a receipt of another province through this AllianceRelay on --rpc")] = None,
 ) -> None:
     """Verify evidence against the chain alone, without trusting the notary server."""
+    if (receipt is None) == (certificate is None):
+        _fail(2, "error: give exactly one of --receipt or --certificate")
+    if certificate is not None:
+        if file or event or via_alliance:
+            _fail(2, "error: --certificate takes only --rpc and --registry")
+        _verify_certificate(certificate, rpc, registry)
+        return
     if (file is None) == (event is None):
         _fail(2, "error: give exactly one of --file or --event")
     try:
@@ -56,3 +66,26 @@ def verify(
     except VerificationError as exc:
         _fail(1, f"FAILED ({exc.code}): {exc}")
     typer.echo(result.summary())
+
+
+def _verify_certificate(path: Path, rpc: str, registry: str | None) -> None:
+    from sdk.certificate import extract_evidence, verify_certificate
+
+    try:
+        evidence = extract_evidence(path.read_bytes())
+    except OSError as exc:
+        _fail(2, f"error: cannot read {path}: {exc.strerror}")
+    except VerificationError as exc:
+        _fail(1, f"FAILED ({exc.code}): {exc}")
+    try:
+        named = str(evidence.get("chain", {}).get("registry", ""))
+        if registry and registry.lower() != named.lower():
+            raise VerificationError(f"certificate names registry {named}, you pinned {registry}")
+        check = verify_certificate(evidence, RegistryReader(rpc, registry or named))
+    except VerificationError as exc:
+        _fail(1, f"FAILED ({exc.code}): {exc}")
+    except (AttributeError, TypeError, ValueError, KeyError) as exc:
+        _fail(1, f"FAILED (malformed): certificate evidence is malformed: {exc}")
+    typer.echo(check.summary())
+    for warning in check.warnings:
+        typer.echo(f"warning: {warning}")

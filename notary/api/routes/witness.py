@@ -1,0 +1,65 @@
+"""Witness reads: the verification page, a section's timeline, the witness certificate (PDF).
+
+All public: they show public forms (hashes, public fields, rule outcomes), never payloads.
+"""
+from __future__ import annotations
+
+from importlib import resources
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse
+
+from notary.api.deps import NotaryDep
+from notary.services import certificate_pdf, witness
+
+router = APIRouter(tags=["witness"])
+
+IDENT = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"
+Ident = Annotated[str, Query(min_length=1, max_length=128, pattern=IDENT)]
+WEB = resources.files("notary") / "web"
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def page() -> HTMLResponse:
+    return HTMLResponse((WEB / "index.html").read_text(encoding="utf-8"))
+
+
+@router.get("/web/{name}", include_in_schema=False)
+def asset(name: str) -> Response:
+    kinds = {".js": "text/javascript", ".css": "text/css"}
+    suffix = name[name.rfind("."):] if "." in name else ""
+    item = WEB / name
+    if suffix not in kinds or "/" in name or not item.is_file():
+        return Response(status_code=404, content=b'{"code":"not_found","message":"no such asset"}',
+                        media_type="application/json")
+    return Response(item.read_bytes(), media_type=kinds[suffix], headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/v1/config", summary="What the verification page needs: chain, registry, RPC for browsers")
+def config(request: Request, notary: NotaryDep) -> dict:
+    settings = notary.settings
+    rpc = settings.public_rpc_url or (str(request.base_url).rstrip("/") + "/chain/rpc"
+                                      if notary.chain.kind == "embedded" else settings.rpc_url)
+    return {"region": notary.log.region, "origin": notary.log.origin, "hash": notary.log.hasher.name,
+            "chain_id": notary.chain.chain_id, "registry": notary.registry.address, "rpc_url": rpc}
+
+
+@router.get("/v1/timeline", summary="A project's (or section's) events in log order with anchors and rule outcomes")
+def get_timeline(notary: NotaryDep, project: Ident, section: Ident | None = None) -> dict:
+    return witness.timeline(notary, project, section)
+
+
+@router.get("/v1/certificates/{section}", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}},
+            summary="Electronic witness certificate (PDF, signed evidence attached) of a section")
+def get_certificate(section: Annotated[str, Path(min_length=1, max_length=128, pattern=IDENT)], request: Request,
+                    notary: NotaryDep, project: Ident | None = None) -> Response:
+    project = witness.resolve_project(notary, section, project)
+    base = notary.settings.public_url or str(request.base_url)
+    verify_url = base.rstrip("/") + "/?" + urlencode({"project": project, "section": section})
+    pdf = certificate_pdf.render(witness.certificate_evidence(notary, project, section, verify_url))
+    filename = f"certificate-{section}.pdf".replace('"', "")
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -1,0 +1,97 @@
+"""Witness views of a project or section: the timeline and the signed certificate evidence.
+
+Both show public forms only (hashes, public fields, rule outcomes): they are served to
+anyone. The certificate evidence is signed with the notary's checkpoint key.
+"""
+from __future__ import annotations
+
+import bisect
+import json
+import time
+from typing import Any
+
+from notary.errors import Ambiguous, BadRange, NotAnchored, NotFound
+from notary.models import AnchorIntent, Entry
+from notary.services.setup import Notary
+from sdk.certificate import CERT_FORMAT, signed_body
+from sdk.checkpoint import sign_note
+from sdk.event import public_form
+from sdk.verifier import utc_iso
+from sdk.witness import label, outcome
+
+MAX_EVENTS = 1000  # per timeline or certificate
+
+
+def resolve_project(notary: Notary, section: str, project: str | None) -> str:
+    """The project of ``section`` when the caller did not say (409 when several have it)."""
+    if project:
+        return project
+    projects = notary.store.projects_with_section(section)
+    if not projects:
+        raise NotFound(f"no event names section {section!r}")
+    if len(projects) > 1:
+        raise Ambiguous(f"section {section!r} exists in several projects: give ?project=", projects=projects)
+    return projects[0]
+
+
+def _entries(notary: Notary, project: str, section: str | None) -> list[Entry]:
+    entries = notary.store.entries_of_section(project, section, MAX_EVENTS + 1)
+    if not entries:
+        where = f"project {project!r}" + (f" section {section!r}" if section else "")
+        raise NotFound(f"no event of {where}")
+    if len(entries) > MAX_EVENTS:
+        raise BadRange(f"more than {MAX_EVENTS} events: ask for one section at a time", limit=MAX_EVENTS)
+    return entries
+
+
+class _Anchors:
+    """Confirmed anchors, to find the one covering each index without a query per event."""
+
+    def __init__(self, notary: Notary) -> None:
+        self.rows: list[AnchorIntent] = [a for a in notary.store.anchors() if a.status == "confirmed"]
+        self.sizes = [a.tree_size for a in self.rows]
+
+    def covering(self, index: int) -> AnchorIntent | None:
+        i = bisect.bisect_right(self.sizes, index)
+        return self.rows[i] if i < len(self.rows) else None
+
+
+def timeline(notary: Notary, project: str, section: str | None) -> dict[str, Any]:
+    anchors = _Anchors(notary)
+    events = []
+    for entry in _entries(notary, project, section):
+        shown = public_form(json.loads(entry.event_json), notary.log.hasher)
+        anchor = anchors.covering(entry.idx)
+        events.append({
+            "event_id": entry.event_id, "index": entry.idx, "type": shown["type"], "label": label(shown["type"]),
+            "section": shown.get("section"), "occurred_at": shown["occurred_at"], "actor": shown["actor"],
+            "public": shown.get("public"), "documents": shown.get("documents", []),
+            "event_digest": entry.digest.hex(), "outcome": outcome(shown).as_dict(),
+            "anchor": None if anchor is None else {
+                "block_number": anchor.block_number, "block_time": anchor.block_time,
+                "tx_hash": anchor.tx_hash, "tree_size": anchor.tree_size},
+        })
+    return {"project": project, "section": section, "region": notary.log.region, "events": events,
+            "warnings": sum(e["outcome"]["level"] == "warning" for e in events)}
+
+
+def certificate_evidence(notary: Notary, project: str, section: str, verify_url: str) -> dict[str, Any]:
+    """The signed evidence of a section; 409 while any of its events waits for its anchor."""
+    entries = _entries(notary, project, section)
+    receipts = [notary.log.receipt(e.event_id).public() for e in entries]
+    pending = [r.event_id for r in receipts if r.status != "anchored"]
+    if pending:
+        raise NotAnchored(f"{len(pending)} events of the section are not anchored yet; retry after the next anchor",
+                          pending=pending[:20])
+    anchor = receipts[-1].anchor
+    evidence: dict[str, Any] = {
+        "format": CERT_FORMAT, "issued_at": utc_iso(int(time.time())),
+        "log": notary.log.info.model_dump(), "chain": {"chain_id": anchor.chain_id, "registry": anchor.registry},
+        "project": project, "section": section, "tree_size": len(notary.log),
+        "receipts": [r.model_dump(mode="json") for r in receipts],
+        "outcomes": [{"event_id": r.event_id, **{k: v for k, v in outcome(r.event).as_dict().items()
+                                                 if k in ("level", "code")}} for r in receipts],
+        "verify_url": verify_url,
+    }
+    evidence["signature"] = sign_note(signed_body(evidence), notary.log.origin, notary.checkpoint_key)
+    return evidence

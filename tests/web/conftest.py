@@ -1,0 +1,146 @@
+"""A live notary (embedded chain, served by uvicorn in a thread) with a tender section that
+raised a collusion flag, archived documents with sealed payloads, and a headless Chromium.
+
+The notary runs in this process so the tests can move the embedded chain's clock past the
+bid deadline; the browser reaches it over real HTTP like any witness would.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from eth_account import Account
+
+from chain_node.anvil import free_port
+from notary.api.app import create_app
+from notary.services.keys import create_key
+from notary.services.setup import open_notary
+from notary.settings import Settings
+from rules.tender import commitment_of
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PROJECT, SECTION = "SDGP-2026-0042", "S1"
+SECRET = "secret-price-1234567.89"  # in a payload: must never show on a public view
+DOC_NAME = "contract-of-bidder-A.pdf"  # a document name: sealed too
+
+
+@dataclass
+class Site:
+    url: str
+    notary: object
+    key: str
+    files: dict[str, Path] = field(default_factory=dict)
+    receipts: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def rpc(self) -> str:
+        return self.url + "/chain/rpc"
+
+    def wait_anchored(self, event_id: str, timeout: float = 20) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            body = httpx.get(f"{self.url}/v1/receipts/{event_id}",
+                             headers={"Authorization": f"Bearer {self.key}"}).json()
+            if body.get("status") == "anchored":
+                return body
+            time.sleep(0.1)
+        raise AssertionError(f"{event_id} not anchored")
+
+
+def _sign(account, domain, primary, fields, message):
+    types = {primary: [{"name": n, "type": t} for t, n in (f.split() for f in fields)]}
+    return "0x" + bytes(account.sign_typed_data(domain, types, message).signature).hex()
+
+
+def _tender_with_collusion(api: httpx.Client, notary) -> None:
+    """Three bids, two with the same file: the contract flags DuplicateBidFile at opening."""
+    spec = api.get("/v1/tender/domain").json()
+    domain, types = spec["domain"], spec["types"]
+    deadline = max(int(notary.chain.w3.eth.get_block("latest")["timestamp"]), int(time.time())) + 300
+    section = api.post("/v1/tender/sections", json={"project": PROJECT, "section": SECTION,
+                                                    "deadline": deadline}).json()["section_id"]
+    sid = bytes.fromhex(section[2:])
+    keys, ids = [Account.create() for _ in range(3)], [os.urandom(32) for _ in range(3)]
+    files, salts = [b"\x0a" * 32, b"\x0a" * 32, os.urandom(32)], [os.urandom(32) for _ in range(3)]
+    for i in range(3):
+        api.post("/v1/tender/bidders", json={"bidder_id": ids[i].hex(), "key": keys[i].address}).raise_for_status()
+        commitment = commitment_of(sid, ids[i], files[i], salts[i])
+        signature = _sign(keys[i], domain, "BidCommitment", types["BidCommitment"],
+                          {"sectionId": sid, "bidderId": ids[i], "commitment": commitment, "nonce": 1})
+        api.post("/v1/tender/relay", json={"section_id": section, "bidder_id": ids[i].hex(), "nonce": 1,
+                                           "signature": signature, "commitment": commitment.hex()}).raise_for_status()
+    notary.chain.time_travel(deadline)
+    api.post(f"/v1/tender/sections/{section}/opening").raise_for_status()
+    for i in range(3):
+        api.post(f"/v1/tender/sections/{section}/reveals",
+                 json={"bidder_id": ids[i].hex(), "file_hash": files[i].hex(), "salt": salts[i].hex()}
+                 ).raise_for_status()
+    api.post(f"/v1/tender/sections/{section}/close").raise_for_status()
+
+
+@pytest.fixture(scope="package")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("witness")
+    notary = open_notary(Settings(data_dir=root / "data", anchor_interval=0.2))
+    notary.start()
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(Settings(data_dir=root / "data"), notary), host="127.0.0.1",
+                                           port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    while not server.started:
+        time.sleep(0.05)
+    key = create_key(notary.store, "trading-system")
+    site = Site(url, notary, key)
+    try:
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as api:
+            _tender_with_collusion(api, notary)
+            contract = root / "contract.pdf"
+            contract.write_bytes(b"%PDF-1.4 archived contract " + os.urandom(4000))
+            changed = root / "contract-changed.pdf"
+            changed.write_bytes(contract.read_bytes()[:-1] + bytes([contract.read_bytes()[-1] ^ 1]))
+            site.files.update(contract=contract, changed=changed)
+            event = {"id": "archive-1", "type": "archive.filed", "region": "370000", "project": PROJECT,
+                     "section": SECTION, "occurred_at": "2026-11-23T10:00:00+08:00",
+                     "public": {"archive": "Shandong archive room 3"}, "payload": {"price": SECRET},
+                     "documents": [{"sha256": hashlib.sha256(contract.read_bytes()).hexdigest(), "name": DOC_NAME}]}
+            api.post("/v1/events", json=event).raise_for_status()
+            site.receipts["archive-1"] = site.wait_anchored("archive-1")
+        yield site
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        notary.close()
+
+
+@pytest.fixture(scope="package")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is missing: ./scripts/test installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, site):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(site.url + "/")
+    page.wait_for_selector("body[data-ready='1']")
+    yield page
+    context.close()
