@@ -28,6 +28,11 @@ def serve(
     tender_contract: Annotated[Optional[str], typer.Option("--tender-contract", help="TenderRules on --rpc")] = None,
     expert_draw_contract: Annotated[Optional[str], typer.Option("--expert-draw-contract",
                                                                 help="ExpertDraw on --rpc")] = None,
+    public_rpc_url: Annotated[Optional[str], typer.Option(
+        "--public-rpc-url", help="JSON-RPC URL the witness page reads roots from (default: /chain/rpc or --rpc)")]
+    = None,
+    public_url: Annotated[Optional[str], typer.Option(
+        "--public-url", help="base URL printed in certificates' QR codes (default: the request's)")] = None,
     chain_key_file: Annotated[Optional[Path], typer.Option("--chain-key-file")] = None,
     checkpoint_key_file: Annotated[Optional[Path], typer.Option("--checkpoint-key-file")] = None,
 ) -> None:
@@ -38,6 +43,7 @@ def serve(
             database_url=database_url, hash=hash_name, origin=origin, anchor_interval=anchor_interval,
             anchor_every=anchor_every, rate_limit=rate_limit, chain_key_file=chain_key_file, checkpoint_key_file=checkpoint_key_file,
             tender_contract=tender_contract, expert_draw_contract=expert_draw_contract,
+            public_rpc_url=public_rpc_url, public_url=public_url,
         )
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -8,14 +8,14 @@ const TEXT = {
     lead: "在浏览器中核验交易证据：文件只在您的电脑上计算哈希，不会上传；证明直接与区块链上的根哈希比对。",
     rpc: "区块链节点 (JSON-RPC)", registry: "存证合约", file_title: "核验文件", drop: "把文件拖到这里，或",
     receipt_title: "核验回执", receipt_placeholder: "粘贴回执 JSON", receipt_file: "或上传回执",
-    receipt_doc: "对应文件（可选）", verify: "核验", timeline_title: "项目 / 标段时间线", project: "项目",
+    receipt_doc: "对应文件（可选）", receipt_event: "或您持有的事件 JSON（可选）", verify: "核验", timeline_title: "项目 / 标段时间线", project: "项目",
     section: "标段", show: "查看", certificate: "下载电子见证证书 (PDF)",
     footer: "只显示公开信息（哈希与规则结果）；事件内容需持有读取密钥。",
     hashing: (done, total) => `正在计算 SHA-256：${Math.floor(100 * done / Math.max(total, 1))}%`,
     sha: (s) => `文件 SHA-256：${s}`,
     verified: (r, e) => `已核验 verified：事件 ${e.event_id}（${e.type}），区域 ${r.event.region}，` +
       `项目 ${r.event.project}${r.event.section ? " 标段 " + r.event.section : ""}，发生于 ${r.event.occurred_at}；` +
-      `第 ${r.index} 条，锚定于区块 ${r.block}（${iso(r.time)}）`,
+      `${published(r.event)}第 ${r.index} 条，锚定于区块 ${r.block}（${iso(r.time)}）`,
     not_found: "未找到 not found：没有公证事件引用此文件。文件只要改动一个字节，哈希就完全不同。",
     failed: (why) => `核验失败 FAILED：${why}`,
     no_receipt: "请粘贴或上传回执",
@@ -41,7 +41,8 @@ const TEXT = {
     lead: "Verify trading evidence in your browser: files are hashed on your computer and never uploaded; proofs are checked against the root held on chain.",
     rpc: "Chain node (JSON-RPC)", registry: "Evidence registry", file_title: "Verify a file",
     drop: "Drop a file here, or", receipt_title: "Verify a receipt", receipt_placeholder: "Paste a receipt (JSON)",
-    receipt_file: "or upload a receipt", receipt_doc: "its file (optional)", verify: "Verify",
+    receipt_file: "or upload a receipt", receipt_doc: "its file (optional)",
+    receipt_event: "or the event JSON you hold (optional)", verify: "Verify",
     timeline_title: "Project / section timeline", project: "Project", section: "Section", show: "Show",
     certificate: "Download the witness certificate (PDF)",
     footer: "Only public information is shown (hashes and rule outcomes); event contents need a reader key.",
@@ -49,7 +50,7 @@ const TEXT = {
     sha: (s) => `File SHA-256: ${s}`,
     verified: (r, e) => `verified: event ${e.event_id} (${e.type}), region ${r.event.region}, ` +
       `project ${r.event.project}${r.event.section ? " section " + r.event.section : ""}, occurred ${r.event.occurred_at}; ` +
-      `entry ${r.index}, anchored in block ${r.block} (${iso(r.time)})`,
+      `${published(r.event)}entry ${r.index}, anchored in block ${r.block} (${iso(r.time)})`,
     not_found: "not found: no notarized event references this file. Changing a single byte changes its hash entirely.",
     failed: (why) => `FAILED: ${why}`,
     no_receipt: "Paste or upload a receipt",
@@ -80,6 +81,9 @@ const t = (key, ...args) => {
   const v = TEXT[lang][key];
   return typeof v === "function" ? v(...args) : v;
 };
+// What the writer published about the event (e.g. the archive's location), as "k v; ".
+const published = (event) => Object.entries(event.public || {})
+  .filter(([, v]) => typeof v === "string" || typeof v === "number").map(([k, v]) => `${k} ${v}; `).join("");
 const iso = (s) => new Date(s * 1000).toISOString().replace(".000Z", "Z");
 let lastTimeline = null;
 
@@ -166,7 +170,16 @@ async function verifyPastedReceipt() {
     }
     const doc = $("receipt-doc").files[0];
     const documentSha256 = doc ? await hashFile(doc) : null;
-    const r = await verifyReceipt(receipt, { ...settings(), documentSha256 });
+    const held = $("receipt-event").files[0];
+    let heldEvent = null;
+    if (held) {
+      try {
+        heldEvent = JSON.parse(await held.text());
+      } catch {
+        throw new Failure("malformed", { what: "event JSON" });
+      }
+    }
+    const r = await verifyReceipt(receipt, { ...settings(), documentSha256, heldEvent });
     line(out, "verified", t("verified", r, { event_id: receipt.event_id, type: r.event.type })).dataset.block = r.block;
   } catch (err) {
     line(out, "failed", t("failed", reason(err)));

@@ -340,3 +340,40 @@ def test_writers_over_their_rate_get_429_and_others_do_not(tmp_path):
         assert limited.json()["code"] == "rate_limited" and int(limited.headers["Retry-After"]) >= 1
         assert client.post("/v1/events", json=make_event(100), headers=calm).status_code == 201
         assert client.get("/v1/receipts/evt-0").status_code == 200  # reads are not limited
+
+
+def test_timeline_and_certificate_refusals(tmp_path):
+    settings = Settings(data_dir=tmp_path / "d", anchor_interval=3600)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        notary = client.app.state.notary
+        hdr = {"Authorization": f"Bearer {create_key(notary.store, 'ts')}"}
+        for i, project in enumerate(("P-1", "P-2")):
+            assert client.post("/v1/events", json={**make_event(i), "project": project}, headers=hdr).status_code == 201
+        timeline = client.get("/v1/timeline", params={"project": "P-1", "section": "S1"}).json()
+        assert [e["event_id"] for e in timeline["events"]] == ["evt-0"] and timeline["events"][0]["anchor"] is None
+        assert "payload" not in timeline["events"][0] and "salt" not in json.dumps(timeline)
+        assert client.get("/v1/timeline", params={"project": "P-9"}).json()["code"] == "not_found"
+        assert client.get("/v1/timeline").json()["code"] == "invalid_request"
+        ambiguous = client.get("/v1/certificates/S1")
+        assert (ambiguous.status_code, ambiguous.json()["code"]) == (409, "ambiguous")
+        assert ambiguous.json()["details"]["projects"] == ["P-1", "P-2"]
+        pending = client.get("/v1/certificates/S1", params={"project": "P-1"})
+        assert (pending.status_code, pending.json()["code"]) == (409, "not_anchored")
+        notary.worker.anchor_once()
+        pdf = client.get("/v1/certificates/S1", params={"project": "P-1"})
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF-")
+        assert client.get("/v1/certificates/S9").status_code == 404
+
+
+def test_a_data_directory_of_the_first_event_format_is_refused(tmp_path):
+    import sqlite3
+
+    from notary.errors import StoreOutdated
+    from notary.store import SqlStore
+
+    db = tmp_path / "notary.db"
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE TABLE entries (idx INTEGER PRIMARY KEY, event_id TEXT, digest BLOB, event_json TEXT)")
+    with pytest.raises(StoreOutdated, match="before event format 2"):
+        SqlStore(f"sqlite:///{db}")

@@ -39,6 +39,7 @@ class Site:
     key: str
     files: dict[str, Path] = field(default_factory=dict)
     receipts: dict[str, dict] = field(default_factory=dict)
+    events: dict[str, dict] = field(default_factory=dict)
 
     @property
     def rpc(self) -> str:
@@ -114,6 +115,7 @@ def site(tmp_path_factory):
                      "public": {"archive": "Shandong archive room 3"}, "payload": {"price": SECRET},
                      "documents": [{"sha256": hashlib.sha256(contract.read_bytes()).hexdigest(), "name": DOC_NAME}]}
             api.post("/v1/events", json=event).raise_for_status()
+            site.events["archive-1"] = event
             site.receipts["archive-1"] = site.wait_anchored("archive-1")
         yield site
     finally:

@@ -50,10 +50,22 @@ def _verify_receipt(page, receipt: dict) -> tuple[str, str]:
     return result.get_attribute("data-status"), result.inner_text()
 
 
-def test_a_pasted_receipt_verifies_and_a_tampered_one_fails_with_its_reason(page, site):
+def test_a_pasted_receipt_verifies_and_a_tampered_one_fails_with_its_reason(page, site, tmp_path):
     receipt = site.receipts["archive-1"]  # the writer's full receipt, payload included
     status, text = _verify_receipt(page, receipt)
     assert status == "verified" and str(receipt["anchor"]["block_number"]) in text
+    assert "archive Shandong archive room 3" in text  # where it was archived, as the writer published it
+
+    held, other = tmp_path / "event.json", tmp_path / "other.json"
+    held.write_text(json.dumps({**site.events["archive-1"], "actor": receipt["event"]["actor"]}))
+    other.write_text(json.dumps({**site.events["archive-1"], "actor": receipt["event"]["actor"],
+                                 "payload": {"price": "1.00"}}))
+    page.set_input_files("#receipt-event", str(held))
+    assert _verify_receipt(page, receipt)[0] == "verified"
+    page.set_input_files("#receipt-event", str(other))
+    status, text = _verify_receipt(page, receipt)
+    assert status == "failed" and "您持有的事件与公证的事件不同" in text
+    page.set_input_files("#receipt-event", [])
 
     changed = json.loads(json.dumps(receipt))
     changed["event"]["payload"]["price"] = "1.00"
