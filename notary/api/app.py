@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from notary.api.routes import chain_rpc, events, reads, tender, witness
 from notary.errors import NotaryError
+from notary.services.ratelimit import RateLimiter
 from notary.services.setup import Notary, open_notary
 from notary.settings import Settings
 from rules.errors import RuleError, RuleRejected
@@ -82,6 +83,7 @@ def create_app(settings: Settings, notary: Notary | None = None) -> FastAPI:
 
     app = FastAPI(title="Lianzheng notary (链证)", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
+    app.state.certificate_rate = RateLimiter(2.0, burst=10)  # certificates per second per client address
     app.include_router(events.router)
     app.include_router(reads.router)
     app.include_router(chain_rpc.router)

@@ -11,7 +11,7 @@ class RateLimited(NotaryError):
     code, status = "rate_limited", 429
 
     def __init__(self, writer: str, retry_after: float) -> None:
-        super().__init__(f"writer {writer!r} is over its request rate; retry in {retry_after:.2f} s",
+        super().__init__(f"{writer!r} is over its request rate; retry in {retry_after:.2f} s",
                          retry_after=round(retry_after, 3))
         self.retry_after = retry_after
 

@@ -364,6 +364,8 @@ def test_timeline_and_certificate_refusals(tmp_path):
         assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
         assert pdf.content.startswith(b"%PDF-")
         assert client.get("/v1/certificates/S9").status_code == 404
+        codes = [client.get("/v1/certificates/S9").status_code for _ in range(20)]
+        assert codes[0] == 404 and 429 in codes  # certificates are costly: limited per client address
 
 
 def test_a_data_directory_of_the_first_event_format_is_refused(tmp_path):

@@ -56,6 +56,8 @@ def get_timeline(notary: NotaryDep, project: Ident, section: Ident | None = None
             summary="Electronic witness certificate (PDF, signed evidence attached) of a section")
 def get_certificate(section: Annotated[str, Path(min_length=1, max_length=128, pattern=IDENT)], request: Request,
                     notary: NotaryDep, project: Ident | None = None) -> Response:
+    client = request.client.host if request.client else "unknown"
+    request.app.state.certificate_rate.take(f"certificates from {client}")  # a PDF costs ~10-100 ms of CPU
     project = witness.resolve_project(notary, section, project)
     base = notary.settings.public_url or str(request.base_url)
     verify_url = base.rstrip("/") + "/?" + urlencode({"project": project, "section": section})
