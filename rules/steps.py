@@ -4,6 +4,8 @@ Every step is sent with a fixed gas limit, so a refused step is *mined* as a rev
 transaction: the refusal itself is a decision on chain, with a hash. With an ``EventSink``
 (a ``NotaryClient``, or the notary's own log in process) every step is also notarized as an
 event naming its transaction; refusals as ``<step>.rejected`` with the contract's reason.
+A step's data is what the chain already shows (hashes, ids, outcomes), so it goes in the
+event's ``public`` part: witnesses see it without a reader key.
 """
 from __future__ import annotations
 

@@ -47,7 +47,11 @@ def certificate(
         target.write_bytes(pdf)
     except OSError as exc:
         _fail(2, f"error: cannot write {target}: {exc.strerror}")
-    typer.echo(f"{target}: evidence sha256 {evidence_digest(extract_evidence(pdf))}")
+    try:
+        digest = evidence_digest(extract_evidence(pdf))
+    except VerificationError as exc:
+        _fail(1, f"error: the notary's answer is not a witness certificate: {exc}")
+    typer.echo(f"{target}: evidence sha256 {digest}")
 
 
 @archive_app.command("check")
