@@ -1,6 +1,6 @@
 // The witness page: file and receipt verification in the browser, and a section's timeline.
 import { hashFile } from "./sha256.js";
-import { Failure, verifyReceipt } from "./verify.js";
+import { Failure, canonical, verifyReceipt } from "./verify.js";
 
 const TEXT = {
   zh: {
@@ -21,6 +21,8 @@ const TEXT = {
     no_receipt: "请粘贴或上传回执",
     anchored_at: (a) => a ? `锚定：区块 ${a.block_number}` : "待锚定",
     warnings: (n) => `风险预警：${n} 项`, no_events: "没有事件",
+    checking: "正在链上核验…", check_ok: (r) => `✓ 已在链上核验（区块 ${r.block}）`, check_pending: "待锚定，尚不能核验",
+    check_summary: (ok, n, bad) => `已在浏览器中对照链上根哈希核验 ${ok} / ${n} 条事件` + (bad ? `；${bad} 条核验失败` : ""),
     reasons: {
       malformed: (p) => `格式错误（${p.what}）`, sm3_unsupported: "该日志使用 SM3，请用命令行 lianzheng verify 核验",
       public_receipt: "这是公开回执（内容已封存），无法与您持有的事件比对",
@@ -34,6 +36,7 @@ const TEXT = {
       anchor_differs: (p) => `回执的锚定区块与链上记录（区块 ${p.block}）不符`,
       rpc_unreachable: (p) => `无法连接区块链节点 ${p.url}`, rpc_error: (p) => `区块链节点返回错误：${p.error}`,
       http: (p) => `公证服务返回 ${p.status}：${p.message}`,
+      timeline_differs: "时间线显示的内容与公证的事件不符",
     },
   },
   en: {
@@ -56,6 +59,10 @@ const TEXT = {
     no_receipt: "Paste or upload a receipt",
     anchored_at: (a) => a ? `anchored: block ${a.block_number}` : "waiting for its anchor",
     warnings: (n) => `Warnings (风险预警): ${n}`, no_events: "No events",
+    checking: "verifying on chain…", check_ok: (r) => `✓ verified on chain (block ${r.block})`,
+    check_pending: "waiting for its anchor: not verifiable yet",
+    check_summary: (ok, n, bad) => `${ok} of ${n} events verified in this browser against the root on chain` +
+      (bad ? `; ${bad} FAILED` : ""),
     reasons: {
       malformed: (p) => `malformed input (${p.what})`, sm3_unsupported: "this log uses SM3: verify with the CLI, lianzheng verify",
       public_receipt: "this is a public receipt (contents sealed): it cannot be compared with the event you hold",
@@ -70,6 +77,7 @@ const TEXT = {
       anchor_differs: (p) => `the receipt's anchor block differs from the chain's record (block ${p.block})`,
       rpc_unreachable: (p) => `cannot reach the chain node ${p.url}`, rpc_error: (p) => `the chain node answered an error: ${p.error}`,
       http: (p) => `the notary answered ${p.status}: ${p.message}`,
+      timeline_differs: "the timeline shows something other than the notarized event",
     },
   },
 };
@@ -86,6 +94,7 @@ const published = (event) => Object.entries(event.public || {})
   .filter(([, v]) => typeof v === "string" || typeof v === "number").map(([k, v]) => `${k} ${v}; `).join("");
 const iso = (s) => new Date(s * 1000).toISOString().replace(".000Z", "Z");
 let lastTimeline = null;
+let checks = new Map(); // event_id → {status: "checking" | "verified" | "pending" | "failed", result?, error?}
 
 function reason(err) {
   if (err instanceof Failure) {
@@ -197,13 +206,76 @@ function renderTimeline(data) {
     const li = document.createElement("li");
     li.className = e.outcome.level;
     li.dataset.type = e.type;
+    li.dataset.eventId = e.event_id;
     li.textContent = `${e.occurred_at} · ${e.label[lang]} · ${e.outcome.text[lang]} · ${t("anchored_at", e.anchor)}`;
     const hash = document.createElement("div");
     hash.className = "hash";
     hash.textContent = `#${e.index} ${e.event_digest}` + e.documents.map((d) => ` · file ${d.sha256}`).join("");
     li.appendChild(hash);
+    li.appendChild(Object.assign(document.createElement("div"), { className: "check" }));
     list.appendChild(li);
+    renderCheck(e.event_id);
   }
+  renderCheckSummary();
+}
+
+function renderCheck(eventId) {
+  const li = [...$("timeline").children].find((el) => el.dataset.eventId === eventId);
+  const check = checks.get(eventId);
+  if (!li || !check) return;
+  const div = li.querySelector(".check");
+  div.dataset.status = check.status;
+  div.className = `check ${check.status}`;
+  div.textContent = check.status === "verified" ? t("check_ok", check.result)
+    : check.status === "failed" ? t("failed", reason(check.error)) : t(`check_${check.status}`);
+}
+
+function renderCheckSummary() {
+  const out = $("timeline-check");
+  const all = [...checks.values()];
+  const done = all.filter((c) => c.status !== "checking");
+  out.classList.toggle("hidden", !all.length);
+  out.dataset.done = String(all.length > 0 && done.length === all.length);
+  const bad = all.filter((c) => c.status === "failed").length;
+  out.className = `${bad ? "failed" : "muted"}${all.length ? "" : " hidden"}`;
+  out.textContent = t("check_summary", all.filter((c) => c.status === "verified").length, all.length, bad);
+}
+
+// The timeline comes from the notary; each of its events is checked here against the chain: the
+// event's public receipt must verify (digest, proof, root on chain) and say what the timeline shows.
+async function checkEvent(e, options) {
+  const receipt = await getJson(`/v1/receipts/${encodeURIComponent(e.event_id)}`);
+  const r = await verifyReceipt(receipt, options);
+  const shown = { digest: e.event_digest, index: e.index, type: e.type, occurred_at: e.occurred_at,
+                  section: e.section ?? null, public: e.public ?? null, documents: e.documents.map((d) => d.sha256) };
+  const held = { digest: receipt.event_digest, index: r.index, type: r.event.type, occurred_at: r.event.occurred_at,
+                 section: r.event.section ?? null, public: r.event.public ?? null,
+                 documents: (r.event.documents || []).map((d) => d.sha256) };
+  if (canonical(shown) !== canonical(held)) throw new Failure("timeline_differs");
+  return r;
+}
+
+async function checkTimeline(data) {
+  const mine = new Map(data.events.map((e) => [e.event_id, { status: "checking" }]));
+  checks = mine;
+  renderTimeline(data);
+  const options = settings();
+  const queue = [...data.events];
+  const worker = async () => {
+    for (let e = queue.shift(); e && checks === mine; e = queue.shift()) {
+      let check;
+      try {
+        check = { status: "verified", result: await checkEvent(e, options) };
+      } catch (error) {
+        check = error instanceof Failure && error.code === "pending" ? { status: "pending" } : { status: "failed", error };
+      }
+      if (checks !== mine) return; // another timeline was asked for meanwhile
+      mine.set(e.event_id, check);
+      renderCheck(e.event_id);
+      renderCheckSummary();
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
 }
 
 async function showTimeline() {
@@ -214,11 +286,13 @@ async function showTimeline() {
   const cert = $("certificate");
   try {
     lastTimeline = await getJson(`/v1/timeline?${query}`);
-    renderTimeline(lastTimeline);
     cert.classList.toggle("hidden", !section);
     cert.href = `/v1/certificates/${encodeURIComponent(section)}?${new URLSearchParams({ project })}`;
+    await checkTimeline(lastTimeline);
   } catch (err) {
     lastTimeline = null;
+    checks = new Map();
+    renderCheckSummary();
     $("timeline").replaceChildren(Object.assign(document.createElement("li"), { className: "warning", textContent: reason(err) }));
     cert.classList.add("hidden");
   }

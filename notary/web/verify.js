@@ -122,8 +122,23 @@ async function rpc(url, method, params) {
   return body.result;
 }
 
+// Answers already read from the chain in this page (a timeline reads one checkpoint for many events).
+// Keyed by everything the answer depends on; failures are not kept, so a retry asks the node again.
+const answers = new Map();
+function remembered(key, read) {
+  if (!answers.has(key)) answers.set(key, read().catch((e) => { answers.delete(key); throw e; }));
+  return answers.get(key);
+}
+
 // (root, anchoredAt, blockNumber) the registry holds for `region` at `size`, or null.
 export async function checkpointOnChain(rpcUrl, registry, region, size) {
+  const key = `cp ${rpcUrl} ${registry.toLowerCase()} ${region} ${size}`;
+  const found = await remembered(key, () => readCheckpoint(rpcUrl, registry, region, size));
+  if (!found) answers.delete(key); // not anchored (yet): ask again next time
+  return found;
+}
+
+async function readCheckpoint(rpcUrl, registry, region, size) {
   const word = (n) => BigInt(n).toString(16).padStart(64, "0");
   const data = CHECKPOINT_AT + word(region) + word(size);
   let out;
@@ -138,8 +153,8 @@ export async function checkpointOnChain(rpcUrl, registry, region, size) {
            blockNumber: Number(BigInt("0x" + out.slice(130, 194))) };
 }
 
-export async function chainId(rpcUrl) {
-  return Number(BigInt(await rpc(rpcUrl, "eth_chainId", [])));
+export function chainId(rpcUrl) {
+  return remembered(`chain ${rpcUrl}`, async () => Number(BigInt(await rpc(rpcUrl, "eth_chainId", []))));
 }
 
 // Verify a receipt; resolves to {index, size, block, time, event} or throws a Failure.

@@ -99,10 +99,27 @@ def test_the_timeline_shows_rule_outcomes_and_highlights_the_collusion_flag(page
     assert types[0] == "tender.section_opened" and "bid.committed" in types and "tender.section_proceeded" in types
     assert types.index("tender.flag.duplicate_bid_file") > types.index("tender.opening_started")
     assert "区块" in page.inner_text("#timeline")  # every rule event shows its anchor
+    # ... and the page itself checks each one against the root on chain, not trusting the notary's list
+    page.wait_for_selector("#timeline-check[data-done='true']", timeout=60_000)
+    checks = page.eval_on_selector_all("#timeline .check", "els => els.map(e => e.dataset.status)")
+    assert len(checks) == len(types) and set(checks) == {"verified"}
+    assert f"{len(types)} / {len(types)}" in page.inner_text("#timeline-check")
     page.click("#lang")
     assert page.evaluate("document.documentElement.lang") == "en"
     assert "collusion warning" in page.locator("#timeline li.warning").inner_text()
     assert page.locator("#certificate").get_attribute("href").startswith("/v1/certificates/S1?project=")
+
+
+def test_timeline_events_fail_against_a_registry_other_than_the_receipts(page, site):
+    page.goto(f"{site.url}/?project={PROJECT}&section={SECTION}")
+    page.wait_for_selector("#timeline-check[data-done='true']", timeout=60_000)
+    page.fill("#registry", "0x" + "11" * 20)
+    page.click("#timeline-show")
+    page.wait_for_selector("#timeline-check.failed[data-done='true']", timeout=60_000)
+    checks = page.locator("#timeline .check")
+    assert set(page.eval_on_selector_all("#timeline .check", "els => els.map(e => e.dataset.status)")) == {"failed"}
+    assert "本页信任的是 0x1111" in checks.first.inner_text()
+    assert "核验失败" in page.inner_text("#timeline-check")
 
 
 def test_browser_hashes_equal_the_servers_for_a_200_mb_file(page, site, tmp_path):
