@@ -95,6 +95,7 @@ const published = (event) => Object.entries(event.public || {})
 const iso = (s) => new Date(s * 1000).toISOString().replace(".000Z", "Z");
 let lastTimeline = null;
 let checks = new Map(); // event_id → {status: "checking" | "verified" | "pending" | "failed", result?, error?}
+let checkCells = new Map(); // event_id → the timeline element showing its check
 
 function reason(err) {
   if (err instanceof Failure) {
@@ -198,6 +199,7 @@ async function verifyPastedReceipt() {
 function renderTimeline(data) {
   const list = $("timeline");
   list.replaceChildren();
+  checkCells = new Map();
   const banner = $("timeline-warnings");
   banner.classList.toggle("hidden", !data.warnings);
   banner.textContent = data.warnings ? t("warnings", data.warnings) : "";
@@ -206,13 +208,12 @@ function renderTimeline(data) {
     const li = document.createElement("li");
     li.className = e.outcome.level;
     li.dataset.type = e.type;
-    li.dataset.eventId = e.event_id;
     li.textContent = `${e.occurred_at} · ${e.label[lang]} · ${e.outcome.text[lang]} · ${t("anchored_at", e.anchor)}`;
     const hash = document.createElement("div");
     hash.className = "hash";
     hash.textContent = `#${e.index} ${e.event_digest}` + e.documents.map((d) => ` · file ${d.sha256}`).join("");
     li.appendChild(hash);
-    li.appendChild(Object.assign(document.createElement("div"), { className: "check" }));
+    checkCells.set(e.event_id, li.appendChild(Object.assign(document.createElement("div"), { className: "check" })));
     list.appendChild(li);
     renderCheck(e.event_id);
   }
@@ -220,10 +221,9 @@ function renderTimeline(data) {
 }
 
 function renderCheck(eventId) {
-  const li = [...$("timeline").children].find((el) => el.dataset.eventId === eventId);
+  const div = checkCells.get(eventId);
   const check = checks.get(eventId);
-  if (!li || !check) return;
-  const div = li.querySelector(".check");
+  if (!div || !check) return;
   div.dataset.status = check.status;
   div.className = `check ${check.status}`;
   div.textContent = check.status === "verified" ? t("check_ok", check.result)
@@ -234,7 +234,6 @@ function renderCheckSummary() {
   const out = $("timeline-check");
   const all = [...checks.values()];
   const done = all.filter((c) => c.status !== "checking");
-  out.classList.toggle("hidden", !all.length);
   out.dataset.done = String(all.length > 0 && done.length === all.length);
   const bad = all.filter((c) => c.status === "failed").length;
   out.className = `${bad ? "failed" : "muted"}${all.length ? "" : " hidden"}`;
