@@ -24,7 +24,7 @@ const TEXT = {
     checking: "正在链上核验…", check_ok: (r) => `✓ 已在链上核验（区块 ${r.block}）`, check_pending: "待锚定，尚不能核验",
     check_summary: (ok, n, bad) => `已在浏览器中对照链上根哈希核验 ${ok} / ${n} 条事件` + (bad ? `；${bad} 条核验失败` : ""),
     reasons: {
-      malformed: (p) => `格式错误（${p.what}）`, sm3_unsupported: "该日志使用 SM3，请用命令行 lianzheng verify 核验",
+      malformed: (p) => `格式错误（${p.what}）`,
       public_receipt: "这是公开回执（内容已封存），无法与您持有的事件比对",
       event_differs: "您持有的事件与公证的事件不同", document_not_in_event: () => "该文件不在此事件的文件清单中",
       digest_mismatch: () => "回执中的事件已被改动：其哈希与回执的事件摘要不符",
@@ -64,7 +64,7 @@ const TEXT = {
     check_summary: (ok, n, bad) => `${ok} of ${n} events verified in this browser against the root on chain` +
       (bad ? `; ${bad} FAILED` : ""),
     reasons: {
-      malformed: (p) => `malformed input (${p.what})`, sm3_unsupported: "this log uses SM3: verify with the CLI, lianzheng verify",
+      malformed: (p) => `malformed input (${p.what})`,
       public_receipt: "this is a public receipt (contents sealed): it cannot be compared with the event you hold",
       event_differs: "the event you hold differs from the notarized one",
       document_not_in_event: () => "this file is not among the event's documents",

@@ -1,9 +1,13 @@
 // Receipt verification in the browser: event → public form → digest → leaf → RFC 9162
 // inclusion proof → root, compared with the root the registry contract holds on chain
 // (read through the JSON-RPC URL the user trusts). The notary server is not trusted here:
-// it only hands over the receipt. Mirrors sdk/verifier.py for SHA-256 logs.
+// it only hands over the receipt. Mirrors sdk/verifier.py, for SHA-256 and SM3 logs.
 
 import { sha256, toHex } from "./sha256.js";
+import { sm3 } from "./sm3.js";
+
+// The log's hash (receipt.log.hash) for the event digest, the sealed part and the tree.
+export const HASHES = { sha256, sm3 };
 
 // keccak256("checkpointAt(uint32,uint64)")[:4]; tests/web checks it against web3.
 export const CHECKPOINT_AT = "0x60f867b2";
@@ -51,7 +55,7 @@ export function canonical(value) {
 const PUBLIC_FIELDS = ["id", "type", "region", "project", "section", "occurred_at", "actor", "public"];
 const SEALED_FIELDS = ["payload", "documents", "salt"];
 
-export function publicForm(event) {
+export function publicForm(event, hash = sha256) {
   if ("sealed" in event && !("salt" in event)) return event;
   if (!event.salt) throw new Failure("malformed", { what: "event without salt" });
   const shown = {};
@@ -65,19 +69,19 @@ export function publicForm(event) {
   }
   const sealed = {};
   for (const k of SEALED_FIELDS) if (k in event) sealed[k] = event[k];
-  shown.sealed = toHex(sha256(utf8.encode(canonical(sealed))));
+  shown.sealed = toHex(hash(utf8.encode(canonical(sealed))));
   return shown;
 }
 
-export function eventDigest(event) {
-  return sha256(utf8.encode(canonical(publicForm(event))));
+export function eventDigest(event, hash = sha256) {
+  return hash(utf8.encode(canonical(publicForm(event, hash))));
 }
 
-const leafHash = (digest) => sha256(concat(new Uint8Array([0]), digest));
-const nodeHash = (l, r) => sha256(concat(new Uint8Array([1]), l, r));
+export const leafHash = (digest, hash = sha256) => hash(concat(new Uint8Array([0]), digest));
 
 // RFC 9162 §2.1.3.2: the root an inclusion proof leads to.
-export function rootFromInclusion(index, size, leaf, proof) {
+export function rootFromInclusion(index, size, leaf, proof, hash = sha256) {
+  const nodeHash = (l, r) => hash(concat(new Uint8Array([1]), l, r));
   if (!(index >= 0 && index < size)) throw new Failure("proof_invalid", { why: "index outside the tree" });
   let fn = index, sn = size - 1, r = leaf;
   for (const p of proof) {
@@ -162,24 +166,26 @@ export async function verifyReceipt(receipt, { rpcUrl, registry, documentSha256 
   if (!receipt || receipt.format !== "lianzheng-receipt/1" || typeof receipt.event !== "object") {
     throw new Failure("malformed", { what: "receipt" });
   }
-  if (receipt.log.hash !== "sha256") throw new Failure("sm3_unsupported");
+  const name = receipt.log && receipt.log.hash;
+  if (!Object.hasOwn(HASHES, name)) throw new Failure("malformed", { what: "log hash" });
+  const hash = HASHES[name];
   const event = receipt.event;
   if (heldEvent) {
     if (!event.salt) throw new Failure("public_receipt");
     const held = { ...heldEvent, salt: event.salt, id: heldEvent.id || event.id };
-    if (toHex(eventDigest(held)) !== toHex(eventDigest(event))) throw new Failure("event_differs");
+    if (toHex(eventDigest(held, hash)) !== toHex(eventDigest(event, hash))) throw new Failure("event_differs");
   }
   if (documentSha256) {
     const docs = (event.documents || []).map((d) => d.sha256);
     if (!docs.includes(documentSha256)) throw new Failure("document_not_in_event", { sha256: documentSha256 });
   }
-  const digest = toHex(eventDigest(event));
+  const digest = toHex(eventDigest(event, hash));
   if (digest !== receipt.event_digest) throw new Failure("digest_mismatch", { computed: digest });
   if (receipt.status !== "anchored" || !receipt.proof || !receipt.anchor) throw new Failure("pending");
   const proof = parseProof(receipt.proof);
   if (proof.index !== receipt.index) throw new Failure("proof_invalid", { why: "proof index differs" });
   if (proof.size !== receipt.anchor.tree_size) throw new Failure("proof_invalid", { why: "checkpoint size differs" });
-  const root = toHex(rootFromInclusion(proof.index, proof.size, leafHash(fromHex(digest)), proof.hashes));
+  const root = toHex(rootFromInclusion(proof.index, proof.size, leafHash(fromHex(digest), hash), proof.hashes, hash));
   if (registry && receipt.anchor.registry.toLowerCase() !== registry.toLowerCase()) {
     throw new Failure("wrong_registry", { named: receipt.anchor.registry, trusted: registry });
   }

@@ -11,6 +11,7 @@ import os
 import shutil
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,41 +88,66 @@ def _tender_with_collusion(api: httpx.Client, notary) -> None:
     api.post(f"/v1/tender/sections/{section}/close").raise_for_status()
 
 
-@pytest.fixture(scope="package")
-def site(tmp_path_factory):
-    root = tmp_path_factory.mktemp("witness")
-    notary = open_notary(Settings(data_dir=root / "data", anchor_interval=0.2))
+@contextmanager
+def _served(data_dir: Path, **settings):
+    """A notary on an embedded chain, anchoring every 0.2 s, served over HTTP from a thread."""
+    notary = open_notary(Settings(data_dir=data_dir, anchor_interval=0.2, **settings))
     notary.start()
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(Settings(data_dir=root / "data"), notary), host="127.0.0.1",
-                                           port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(Settings(data_dir=data_dir, **settings), notary),
+                                           host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    url = f"http://127.0.0.1:{port}"
-    while not server.started:
-        time.sleep(0.05)
-    key = create_key(notary.store, "trading-system")
-    site = Site(url, notary, key)
     try:
-        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as api:
-            _tender_with_collusion(api, notary)
-            contract = root / "contract.pdf"
-            contract.write_bytes(b"%PDF-1.4 archived contract " + os.urandom(4000))
-            changed = root / "contract-changed.pdf"
-            changed.write_bytes(contract.read_bytes()[:-1] + bytes([contract.read_bytes()[-1] ^ 1]))
-            site.files.update(contract=contract, changed=changed)
-            event = {"id": "archive-1", "type": "archive.filed", "region": "370000", "project": PROJECT,
-                     "section": SECTION, "occurred_at": "2026-11-23T10:00:00+08:00",
-                     "public": {"archive": "Shandong archive room 3"}, "payload": {"price": SECRET},
-                     "documents": [{"sha256": hashlib.sha256(contract.read_bytes()).hexdigest(), "name": DOC_NAME}]}
-            api.post("/v1/events", json=event).raise_for_status()
-            site.events["archive-1"] = event
-            site.receipts["archive-1"] = site.wait_anchored("archive-1")
-        yield site
+        while not server.started:
+            time.sleep(0.05)
+        yield Site(f"http://127.0.0.1:{port}", notary, create_key(notary.store, "trading-system"))
     finally:
         server.should_exit = True
         thread.join(10)
         notary.close()
+
+
+def _archive(site: Site, event: dict) -> None:
+    httpx.post(f"{site.url}/v1/events", json=event,
+               headers={"Authorization": f"Bearer {site.key}"}, timeout=60).raise_for_status()
+    site.events[event["id"]] = event
+    site.receipts[event["id"]] = site.wait_anchored(event["id"])
+
+
+@pytest.fixture(scope="package")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("witness")
+    with _served(root / "data") as site:
+        with httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {site.key}"}, timeout=60) as api:
+            _tender_with_collusion(api, site.notary)
+        contract = root / "contract.pdf"
+        contract.write_bytes(b"%PDF-1.4 archived contract " + os.urandom(4000))
+        changed = root / "contract-changed.pdf"
+        changed.write_bytes(contract.read_bytes()[:-1] + bytes([contract.read_bytes()[-1] ^ 1]))
+        site.files.update(contract=contract, changed=changed)
+        _archive(site, {"id": "archive-1", "type": "archive.filed", "region": "370000", "project": PROJECT,
+                        "section": SECTION, "occurred_at": "2026-11-23T10:00:00+08:00",
+                        "public": {"archive": "Shandong archive room 3"}, "payload": {"price": SECRET},
+                        "documents": [{"sha256": hashlib.sha256(contract.read_bytes()).hexdigest(),
+                                       "name": DOC_NAME}]})
+        yield site
+
+
+@pytest.fixture(scope="package")
+def sm3_site(tmp_path_factory):
+    """A national-crypto notary (SM3 log) in Inner Mongolia with two archived documents."""
+    root = tmp_path_factory.mktemp("witness-sm3")
+    with _served(root / "data", hash="sm3", region="150700") as site:
+        for i in range(2):
+            scan = root / f"scan-{i}.pdf"
+            scan.write_bytes(b"%PDF-1.4 scanned bid " + os.urandom(3000))
+            site.files[f"scan-{i}"] = scan
+            _archive(site, {"id": f"sm3-archive-{i}", "type": "archive.filed", "region": "150700",
+                            "project": "NMG-2026-7", "occurred_at": "2026-11-23T10:00:00+08:00",
+                            "public": {"archive": "Hulunbuir archive"}, "payload": {"price": SECRET},
+                            "documents": [{"sha256": hashlib.sha256(scan.read_bytes()).hexdigest()}]})
+        yield site
 
 
 @pytest.fixture(scope="package")

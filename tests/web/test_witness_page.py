@@ -139,19 +139,50 @@ def test_browser_hashes_equal_the_servers_for_a_200_mb_file(page, site, tmp_path
     assert page.locator("#file-result [data-status='verified']").count() == 1
 
 
-def test_sha256_in_the_browser_matches_hashlib_at_block_edges(page):
-    lengths = [0, 1, 55, 56, 63, 64, 65, 119, 120, 1000, 100_003]
+def test_sha256_and_sm3_in_the_browser_match_hashlib_at_block_edges(page):
+    lengths = [0, 1, 3, 55, 56, 63, 64, 65, 119, 120, 1000, 100_003]
     got = page.evaluate("""async (lengths) => {
         const { sha256, toHex, Sha256 } = await import('/web/sha256.js');
+        const { sm3 } = await import('/web/sm3.js');
         const data = (n) => Uint8Array.from({length: n}, (_, i) => (i * 31 + 7) & 255);
         const whole = lengths.map((n) => toHex(sha256(data(n))));
         const h = new Sha256(); const d = data(100003);
         for (let o = 0; o < d.length; o += 777) h.update(d.subarray(o, o + 777));
-        return [whole, toHex(h.digest())];
+        const text = (s) => new TextEncoder().encode(s);
+        return [whole, toHex(h.digest()), lengths.map((n) => toHex(sm3(data(n)))),
+                [toHex(sm3(text("abc"))), toHex(sm3(text("abcd".repeat(16))))]];
     }""", lengths)
     data = lambda n: bytes((i * 31 + 7) & 255 for i in range(n))  # noqa: E731
     assert got[0] == [hashlib.sha256(data(n)).hexdigest() for n in lengths]
     assert got[1] == hashlib.sha256(data(100_003)).hexdigest()
+    assert got[2] == [hashlib.new("sm3", data(n)).hexdigest() for n in lengths]  # OpenSSL's SM3
+    assert got[3] == [  # the two examples of GB/T 32905-2016, Appendix A
+        "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0",
+        "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732"]
+
+
+def test_an_sm3_log_verifies_in_the_browser(page, sm3_site):
+    page.goto(sm3_site.url + "/")
+    page.wait_for_selector("body[data-ready='1']")
+    page.set_input_files("#file-input", str(sm3_site.files["scan-1"]))
+    _results(page, "#file-result")
+    verified = page.locator("#file-result [data-status='verified']")
+    assert verified.count() == 1
+    assert verified.get_attribute("data-block") == str(sm3_site.receipts["sm3-archive-1"]["anchor"]["block_number"])
+    assert "Hulunbuir archive" in verified.inner_text()
+
+    public = httpx.get(f"{sm3_site.url}/v1/receipts/sm3-archive-0").json()
+    assert public["log"]["hash"] == "sm3"
+    assert _verify_receipt(page, public)[0] == "verified"
+    as_sha = json.loads(json.dumps(public))
+    as_sha["log"]["hash"] = "sha256"  # the same receipt read as SHA-256 does not hash to its digest
+    status, text = _verify_receipt(page, as_sha)
+    assert status == "failed" and "事件已被改动" in text
+
+    page.fill("#project", "NMG-2026-7")
+    page.click("#timeline-show")
+    page.wait_for_selector("#timeline-check[data-done='true']", timeout=60_000)
+    assert page.eval_on_selector_all("#timeline .check", "els => els.map(e => e.dataset.status)") == ["verified"] * 2
 
 
 def test_the_page_reads_the_registry_through_the_right_selector():
