@@ -7,7 +7,7 @@ import { sha256, toHex } from "./sha256.js";
 import { sm3 } from "./sm3.js";
 
 // The log's hash (receipt.log.hash) for the event digest, the sealed part and the tree.
-export const HASHES = { sha256, sm3 };
+const HASHES = { sha256, sm3 };
 
 // keccak256("checkpointAt(uint32,uint64)")[:4]; tests/web checks it against web3.
 export const CHECKPOINT_AT = "0x60f867b2";
@@ -77,7 +77,7 @@ export function eventDigest(event, hash = sha256) {
   return hash(utf8.encode(canonical(publicForm(event, hash))));
 }
 
-export const leafHash = (digest, hash = sha256) => hash(concat(new Uint8Array([0]), digest));
+const leafHash = (digest, hash = sha256) => hash(concat(new Uint8Array([0]), digest));
 
 // RFC 9162 §2.1.3.2: the root an inclusion proof leads to.
 export function rootFromInclusion(index, size, leaf, proof, hash = sha256) {
