@@ -245,12 +245,12 @@ function renderCheckSummary() {
 async function checkEvent(e, options) {
   const receipt = await getJson(`/v1/receipts/${encodeURIComponent(e.event_id)}`);
   const r = await verifyReceipt(receipt, options);
-  const shown = { digest: e.event_digest, index: e.index, type: e.type, occurred_at: e.occurred_at,
-                  section: e.section ?? null, public: e.public ?? null, documents: e.documents.map((d) => d.sha256) };
-  const held = { digest: receipt.event_digest, index: r.index, type: r.event.type, occurred_at: r.event.occurred_at,
-                 section: r.event.section ?? null, public: r.event.public ?? null,
-                 documents: (r.event.documents || []).map((d) => d.sha256) };
-  if (canonical(shown) !== canonical(held)) throw new Failure("timeline_differs");
+  // What a witness is told about an event; the timeline entry and the receipt's event share these field names.
+  const told = (digest, index, ev) => canonical({ digest, index, type: ev.type, occurred_at: ev.occurred_at,
+    section: ev.section ?? null, public: ev.public ?? null, documents: (ev.documents || []).map((d) => d.sha256) });
+  if (told(e.event_digest, e.index, e) !== told(receipt.event_digest, r.index, r.event)) {
+    throw new Failure("timeline_differs");
+  }
   return r;
 }
 

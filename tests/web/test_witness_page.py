@@ -122,6 +122,23 @@ def test_timeline_events_fail_against_a_registry_other_than_the_receipts(page, s
     assert "核验失败" in page.inner_text("#timeline-check")
 
 
+def test_a_timeline_that_misstates_an_event_fails_that_event(page, site):
+    """An operator who changes what the timeline says (here: hides the collusion flag's bidders) is caught."""
+    def lie(route):
+        body = route.fetch().json()
+        flag = next(e for e in body["events"] if e["type"] == "tender.flag.duplicate_bid_file")
+        flag["public"] = {**(flag["public"] or {}), "bidders": []}
+        route.fulfill(json=body)
+
+    page.route("**/v1/timeline?*", lie)
+    page.goto(f"{site.url}/?project={PROJECT}&section={SECTION}")
+    page.wait_for_selector("#timeline-check.failed[data-done='true']", timeout=60_000)
+    statuses = page.eval_on_selector_all("#timeline li", "els => els.map(e => [e.dataset.type, "
+                                         "e.querySelector('.check').dataset.status])")
+    assert [t for t, status in statuses if status == "failed"] == ["tender.flag.duplicate_bid_file"]
+    assert "时间线显示的内容与公证的事件不符" in page.inner_text("#timeline li.warning")
+
+
 def test_browser_hashes_equal_the_servers_for_a_200_mb_file(page, site, tmp_path):
     big = tmp_path / "scan-archive.bin"
     with open(big, "wb") as f:
