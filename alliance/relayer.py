@@ -103,7 +103,8 @@ class Relayer:
             for size, root, block in anchored:
                 if size <= followed.size:
                     continue
-                problem = self._check(client, h, log, followed, size, root)
+                key = reader.checkpoint_key_at(source.region, size)  # keys rotate: this size's
+                problem = self._check(client, h, log.origin, key, followed, size, root)
                 if problem:
                     reports.append(Report(source.name, size, "refused", problem))
                     return reports
@@ -118,12 +119,13 @@ class Relayer:
         return reports
 
     @staticmethod
-    def _check(client: NotaryClient, h, log, followed: _Followed, size: int, root: bytes) -> str | None:
+    def _check(client: NotaryClient, h, origin: str, key: bytes, followed: _Followed, size: int,
+               root: bytes) -> str | None:
         """Why this anchored checkpoint must not be attested, or None."""
         try:
             body = client.checkpoint(size)
             note = SignedNote.parse(body["note"])
-            note.verify(log.origin, log.checkpoint_key)
+            note.verify(origin, key)
             signed = Checkpoint.parse_body(note.body)
         except NotaryClientError as exc:
             return f"the notary does not serve the checkpoint anchored at {size}: {exc.message}"

@@ -1,6 +1,6 @@
 """Benchmarks: ``scripts/bench ingest [--events N] [--anvil-events N]``, ``scripts/bench tender``,
 ``scripts/bench experts``,
-``scripts/bench alliance``.
+``scripts/bench alliance``, ``scripts/bench registry``.
 They print figures and assert nothing."""
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def main() -> None:
     sub.add_parser("experts", help="gas of an expert draw (k = 7) for pools of 100, 10,000 and 1,000,000")
     alliance = sub.add_parser("alliance", help="mirror sync speed and relay latency on three anvil chains")
     alliance.add_argument("--events", type=int, default=200_000)
+    sub.add_parser("registry", help="anchor gas with its consistency proof from 10^3, 10^6 and 10^9 leaves")
     args = parser.parse_args()
     if args.suite == "ingest":
         from scripts import bench_ingest
@@ -38,6 +39,10 @@ def main() -> None:
         from scripts import bench_alliance
 
         bench_alliance.run(args.events)
+    elif args.suite == "registry":
+        from scripts import bench_registry
+
+        bench_registry.run()
 
 
 if __name__ == "__main__":

@@ -96,6 +96,21 @@ def _field(evidence: dict[str, Any], *path: str) -> Any:
     return value
 
 
+def _verify_signature(note: SignedNote, origin: str, registry: RegistryView, region: int, tree_size: Any) -> None:
+    """The notary signed the certificate when its log had ``tree_size`` entries: with the key of
+    the checkpoint at that size, or with the one that signs the next checkpoint (a key rotated
+    right at that size). Any other key, an older one in particular, is refused."""
+    if not isinstance(tree_size, int) or isinstance(tree_size, bool) or tree_size < 0:
+        raise MalformedError(f"certificate tree_size must be a non-negative integer, got {tree_size!r}")
+    current, following = (registry.checkpoint_key_at(region, s) for s in (tree_size, tree_size + 1))
+    try:
+        note.verify(origin, current)
+    except SignatureError:
+        if following == current:
+            raise
+        note.verify(origin, following)
+
+
 def verify_certificate(evidence: dict[str, Any], registry: RegistryView) -> CertificateCheck:
     """Check a certificate's evidence against one chain; ``VerificationError`` says what broke."""
     origin, region = _field(evidence, "log", "origin"), _field(evidence, "log", "region")
@@ -110,7 +125,7 @@ def verify_certificate(evidence: dict[str, Any], registry: RegistryView) -> Cert
     log = registry.log_of(int(region))
     if log.origin != origin:
         raise SignatureError(f"region {region} is registered as log {log.origin!r}, the certificate names {origin!r}")
-    note.verify(origin, log.checkpoint_key)
+    _verify_signature(note, origin, registry, int(region), _field(evidence, "tree_size"))
     check = CertificateCheck(project, section, region, evidence_digest(evidence))
     verifier, last = Verifier(registry), -1
     for raw, said in zip(receipts, claimed):

@@ -53,6 +53,12 @@ class RegistryView(Protocol):
 
     def log_of(self, region: int) -> LogRecord: ...
 
+    def checkpoint_key_at(self, region: int, tree_size: int) -> bytes:
+        """The Ed25519 key that signs the region's checkpoint of ``tree_size`` (keys rotate
+        from a size on); 32 zero bytes when the region has no key. Verifiers MUST choose a
+        checkpoint's key by its size, never the newest key."""
+        ...
+
     def checkpoint_at(self, region: int, tree_size: int) -> AnchorRecord | None: ...
 
     def anchor_tx(self, tx_hash: str) -> AnchorTx | None: ...
@@ -83,6 +89,16 @@ class RegistryReader(ContractReader):
     def log_of(self, region: int) -> LogRecord:
         notary, key, alg, origin, latest = self.contract.functions.logOf(region).call()
         return LogRecord(notary, bytes(key), HASH_NAMES.get(alg, str(alg)), origin, latest)
+
+    def checkpoint_key_at(self, region: int, tree_size: int) -> bytes:
+        try:
+            return bytes(self.contract.functions.checkpointKeyAt(region, tree_size).call())
+        except (ContractCustomError, ContractLogicError):
+            return bytes(32)
+        except Exception as exc:  # noqa: BLE001 - in-process providers raise their own revert type
+            if "revert" in str(exc).lower():
+                return bytes(32)
+            raise VerificationError(f"cannot read the registry: {exc}") from exc
 
     def checkpoint_at(self, region: int, tree_size: int) -> AnchorRecord | None:
         try:

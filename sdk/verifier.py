@@ -134,14 +134,15 @@ class Verifier:
             raise AnchorError(f"receipt names registry {anchor.registry}, verifying against {reg.address}")
         region = int(receipt.log.region)
         log = reg.log_of(region)
-        if not any(log.checkpoint_key):
+        key = reg.checkpoint_key_at(region, checkpoint.size)  # keys rotate: the one of this size
+        if not any(key):
             raise AnchorError(f"region {region} has no notary key registered on chain {reg.chain_id}")
         if log.origin != checkpoint.origin or log.hash != receipt.log.hash:
             raise AnchorError(
                 f"region {region} is registered as log {log.origin!r} ({log.hash}), "
                 f"receipt names {checkpoint.origin!r} ({receipt.log.hash})"
             )
-        note.verify(log.origin, log.checkpoint_key)
+        note.verify(log.origin, key)
         on_chain = reg.checkpoint_at(region, checkpoint.size)
         if on_chain is None:
             raise AnchorError(f"nothing anchored for region {region} at tree size {checkpoint.size}")

@@ -1,8 +1,11 @@
-"""``lianzheng registry bind|show``: the province–city chain (省市数据链) on one EvidenceRegistry.
+"""``lianzheng registry bind|rebind|accept|show``: the province–city chain (省市数据链) on one
+EvidenceRegistry.
 
 The province centre deploys the registry (its notary does on first start) and, as registrar,
 binds each city notary's chain account to the city's region; each notary then registers its
-own checkpoint key and anchors only its own log.
+own checkpoint key and anchors only its own log. A region moves to a new notary account in two
+steps: the registrar proposes it (``rebind``), the new account takes it (``accept``); the old
+account then loses the region and its NOTARY_ROLE, and the region's log goes on unchanged.
 """
 from __future__ import annotations
 
@@ -33,30 +36,64 @@ def _open(rpc: str, registry: str):
         _fail(f"error: {exc}", 2)
 
 
-@app.command("bind")
-def bind(rpc: Rpc, registry: Registry,
-         key_file: Annotated[Path, typer.Option("--key-file", help="the registrar's hex private key file")],
-         account: Annotated[str, typer.Option("--account", help="the city notary's chain account")],
-         region: Annotated[int, typer.Option("--region", help="GB/T 2260 code, e.g. 370100")]) -> None:
-    """Bind a notary's chain account to its region (registrar only, once per region and account)."""
+RegistrarKey = Annotated[Path, typer.Option("--key-file", help="the registrar's hex private key file")]
+Region = Annotated[int, typer.Option("--region", help="GB/T 2260 code, e.g. 370100")]
+
+
+def _signer(key_file: Path, account: str | None = None):
+    """The account in ``key_file`` and, when given, ``account`` checksummed; exit 2 when unusable."""
     from eth_utils import to_checksum_address
 
-    from chain_node import TransactionReverted
     from chain_node.accounts import KeyFileError, load_or_create_account
 
     if not key_file.is_file():
         _fail(f"error: no key file at {key_file}", 2)
     try:
-        registrar = load_or_create_account(key_file)
-        notary = to_checksum_address(account)
+        return load_or_create_account(key_file), to_checksum_address(account) if account else None
     except (KeyFileError, ValueError) as exc:
         _fail(f"error: {exc}", 2)
+
+
+def _send(rpc: str, registry: str, signer, call):
+    """Send ``call(contract.functions)`` from ``signer``; exit 1 with the contract's reason when refused."""
+    from chain_node import TransactionReverted
+
     chain, contract = _open(rpc, registry)
     try:
-        outcome = chain.transact(registrar, contract.functions.bindNotary(notary, region))
+        return chain.transact(signer, call(contract.functions))
     except TransactionReverted as exc:
         _fail(f"refused: {exc.reason}")
+
+
+@app.command("bind")
+def bind(rpc: Rpc, registry: Registry, key_file: RegistrarKey,
+         account: Annotated[str, typer.Option("--account", help="the city notary's chain account")],
+         region: Region) -> None:
+    """Bind a notary's chain account to its region (registrar only, once per region and account)."""
+    registrar, notary = _signer(key_file, account)
+    outcome = _send(rpc, registry, registrar, lambda f: f.bindNotary(notary, region))
     typer.echo(f"{notary} is the notary of {region} (block {outcome.block_number})")
+
+
+@app.command("rebind")
+def rebind(rpc: Rpc, registry: Registry, key_file: RegistrarKey,
+           account: Annotated[str, typer.Option("--account", help="the region's new notary account")],
+           region: Region) -> None:
+    """Propose a new notary account for a bound region (registrar only); it takes over with `accept`."""
+    registrar, notary = _signer(key_file, account)
+    outcome = _send(rpc, registry, registrar, lambda f: f.proposeRebind(region, notary))
+    typer.echo(f"{notary} is proposed as the notary of {region} (block {outcome.block_number}); "
+               f"it takes over with `lianzheng registry accept`")
+
+
+@app.command("accept")
+def accept(rpc: Rpc, registry: Registry,
+           key_file: Annotated[Path, typer.Option("--key-file", help="the proposed account's hex private key file")],
+           region: Region) -> None:
+    """Take over a region the registrar proposed this account for; the previous account loses it."""
+    notary, _ = _signer(key_file)
+    outcome = _send(rpc, registry, notary, lambda f: f.acceptRebind(region))
+    typer.echo(f"{notary.address} is the notary of {region} (block {outcome.block_number})")
 
 
 @app.command("show")

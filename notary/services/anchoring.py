@@ -5,13 +5,16 @@ signed checkpoint and the signed raw transaction (its hash and nonce fixed). Aft
 crash, ``reconcile`` settles every open intent from what the chain says: mined → confirmed;
 unknown → the same raw transaction is sent again (same nonce, so it can land at most
 once); nonce taken by something else → failed, and a fresh intent follows. The registry
-itself refuses a size that does not grow, so no size can be anchored twice.
+itself refuses a size that does not grow, so no size can be anchored twice, and (SHA-256 logs)
+a root whose consistency proof from the last anchored checkpoint fails, so a forked log is
+never anchored.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from typing import Callable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
@@ -23,9 +26,16 @@ from notary.store import SqlStore
 from sdk.checkpoint import Checkpoint, sign_checkpoint
 
 log = logging.getLogger("lianzheng.anchor")
-# anchor() costs the same whatever the size (~75,000 gas; ~92,000 the first time for a
-# region): a fixed limit spares an eth_estimateGas call per anchor.
-ANCHOR_GAS = 150_000
+# anchor() costs ~80,000 gas plus ~2,300 per consistency-proof hash (about log2 of the size:
+# ~98,000 at 10^6 leaves, ~110,000 at 10^9; scripts/bench registry). A limit computed from the
+# proof's length spares an eth_estimateGas call per anchor.
+ANCHOR_BASE_GAS = 150_000
+ANCHOR_GAS_PER_PROOF_HASH = 4_000
+
+
+def anchor_gas(proof_length: int) -> int:
+    """The gas limit of an anchor carrying ``proof_length`` consistency-proof hashes."""
+    return ANCHOR_BASE_GAS + ANCHOR_GAS_PER_PROOF_HASH * proof_length
 
 
 class AnchorWorker:
@@ -80,15 +90,33 @@ class AnchorWorker:
     def anchor_once(self) -> AnchorIntent | None:
         """Anchor the current tree head if it grew since the last anchor; return the intent."""
         with self._run_lock:
-            for open_intent in self.store.open_intents():
-                self._settle(open_intent, resend=True)
-            with self.chain.sender(self.account.address):  # nonce order shared with other senders
-                intent = self.prepare()
-                if intent is not None:
-                    self._send_recorded(intent)
+            return self._anchor_head()
+
+    def _anchor_head(self) -> AnchorIntent | None:
+        for open_intent in self.store.open_intents():
+            self._settle(open_intent, resend=True)
+        with self.chain.sender(self.account.address):  # nonce order shared with other senders
+            intent = self.prepare()
             if intent is not None:
-                self._settle(intent, resend=True)  # a send that failed above is retried here
-            return intent
+                self._send_recorded(intent)
+        if intent is not None:
+            self._settle(intent, resend=True)  # a send that failed above is retried here
+        return intent
+
+    def switch_signer(self, new_key: Ed25519PrivateKey, register: Callable[[int], None]) -> int:
+        """Anchor the head, then ``register(from_size)`` (the new key on chain, from the size
+        after the last anchored one) and sign every later checkpoint with ``new_key``.
+
+        All under the anchoring lock: no checkpoint signed by the old key can be sent for a size
+        the new key owns, nor one signed by the new key for a size the old key owns.
+        """
+        with self._run_lock:
+            self._anchor_head()
+            confirmed = self.store.latest_anchor("confirmed")
+            from_size = (confirmed.tree_size if confirmed else 0) + 1
+            register(from_size)
+            self.signer = new_key
+            return from_size
 
     def _send_recorded(self, intent: AnchorIntent) -> None:
         try:
@@ -100,16 +128,21 @@ class AnchorWorker:
         """Sign the checkpoint and the transaction for the current size and record the intent.
 
         Nothing has left the process when this returns: a crash right after it is settled
-        by ``reconcile``, which sends the recorded transaction.
+        by ``reconcile``, which sends the recorded transaction. The consistency proof runs from
+        the last confirmed anchor, which is the chain's latest: ``anchor_once`` settles every
+        open intent before preparing the next, and only this notary anchors its region.
         """
         size = len(self.log)
         last = self.store.latest_anchor()
         if size == 0 or (last is not None and last.tree_size >= size):
             return None
         root = self.log.tree.root(size)
+        confirmed = self.store.latest_anchor("confirmed")
+        last_size = confirmed.tree_size if confirmed else 0
+        proof = self.log.tree.consistency_proof(last_size, size) if last_size else []
         note = sign_checkpoint(Checkpoint(self.log.origin, size, root), self.signer)
-        call = self.registry.functions.anchor(self.region, size, root)
-        signed = self.chain.sign(self.account, call, gas=ANCHOR_GAS)
+        call = self.registry.functions.anchor(self.region, size, root, proof)
+        signed = self.chain.sign(self.account, call, gas=anchor_gas(len(proof)))
         intent = AnchorIntent(tree_size=size, root=root, checkpoint=note, status="intent",
                               chain_id=self.chain.chain_id, registry_address=self.registry.address,
                               tx_hash=signed.hash, raw_tx=signed.raw, nonce=signed.nonce, created_at=time.time())

@@ -44,9 +44,9 @@ def alliance(tmp_path):
             node.stop()
 
 
-def _shandong_notary(a, data_dir, chain_key, checkpoint_key=None, registry=None):
+def _shandong_notary(a, data_dir, chain_key, checkpoint_key=None, registry=None, hash_name="sha256"):
     args = ["--region", "370000", "--rpc", a["nodes"]["shandong"].url, "--anchor-interval", "0.2",
-            "--chain-key-file", str(chain_key)]
+            "--chain-key-file", str(chain_key), "--hash", hash_name]
     if checkpoint_key:
         args += ["--checkpoint-key-file", str(checkpoint_key)]
     if registry:
@@ -117,13 +117,16 @@ def test_evidence_from_shandong_verifies_on_gansu_after_k_attestations(alliance)
 @pytest.mark.anvil
 def test_a_notary_that_rewrites_its_history_is_refused(alliance):
     """Same chain account and checkpoint key, a fresh log: it anchors a larger size whose tree is
-    not an extension of what the relayer accepted. The relayer refuses and names both checkpoints."""
+    not an extension of what the relayer accepted. The relayer refuses and names both checkpoints.
+    An SM3 log: the registry cannot check SM3 consistency proofs (no precompile), so the fork is
+    anchored and the relayers and mirrors are what refuse it (a SHA-256 fork is refused on chain:
+    tests/security/test_registry_attacks.py)."""
     a = alliance
     tmp = a["tmp"]
     notary_account = Account.create()
     a["chains"]["shandong"].transfer(Account.from_key(ANVIL_DEV_KEY), notary_account.address, 10**20)
     chain_key = write_key_file(tmp / "sd-chain.key", notary_account)
-    honest, client = _shandong_notary(a, tmp / "sd", chain_key)
+    honest, client = _shandong_notary(a, tmp / "sd", chain_key, hash_name="sm3")
     registry = client.health()["chain"]["registry"]
     for i in range(3):
         client.wait_anchored(client.notarize(make_event(i)).event_id, timeout=30)
@@ -136,7 +139,8 @@ def test_a_notary_that_rewrites_its_history_is_refused(alliance):
     assert synced.returncode == 0 and synced.stdout.startswith(f"verified {accepted[-1].tree_size} entries"), synced
     honest.stop()
 
-    forked, fork_client = _shandong_notary(a, tmp / "sd-fork", chain_key, tmp / "sd" / "keys" / "checkpoint.pem", registry)
+    forked, fork_client = _shandong_notary(a, tmp / "sd-fork", chain_key, tmp / "sd" / "keys" / "checkpoint.pem",
+                                           registry, hash_name="sm3")
     events = [make_event(100 + i, actor="rewritten") for i in range(6)]
     receipts = fork_client.notarize_batch(events)
     fork_client.wait_anchored(receipts[-1].event_id, timeout=30)
