@@ -236,5 +236,10 @@ class Chain:
                 raise
         return self.wait(tx_hash)
 
+    def public_reads(self, gas_cap: int, workers: int, timeout: float):
+        """What answers anyone's JSON-RPC reads of this chain through the notary, or None when
+        the chain is a node of its own that serves them (the embedded chain says otherwise)."""
+        return None
+
     def close(self) -> None:
         pass

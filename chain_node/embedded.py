@@ -4,15 +4,14 @@ Zero set-up for ``./scripts/run`` and fast tests, and unlike a plain eth-tester 
 survives a restart: blocks and state live in ``chain.db`` (SQLite), committed after
 every mined block. Each transaction is mined at once in its own block, stamped with
 the wall-clock time when it arrives (rules such as bid deadlines read block time).
-Other processes read it through the notary's read-only ``/chain/rpc`` endpoint.
+Other processes read it through the notary's read-only ``/chain/rpc`` endpoint, answered by
+replica processes over the same file (``chain_node.replica``).
 """
 from __future__ import annotations
 
 import threading
 import time
 from pathlib import Path
-from collections.abc import Mapping
-from typing import Any
 
 from eth.chains.base import MiningChain
 from eth.db.atomic import AtomicDB
@@ -22,45 +21,8 @@ from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.backends.pyevm.main import get_default_genesis_params
 from web3 import EthereumTesterProvider, Web3
 
-from chain_node.base import Chain, revert_data
+from chain_node.base import Chain
 from chain_node.kvstore import SqliteKV
-
-# Methods another process may call through /chain/rpc: reads only, never a write.
-READ_ONLY_METHODS = frozenset(
-    {
-        "eth_chainId",
-        "net_version",
-        "eth_blockNumber",
-        "eth_call",
-        "eth_getBlockByNumber",
-        "eth_getBlockByHash",
-        "eth_getTransactionByHash",
-        "eth_getTransactionReceipt",
-        "eth_getCode",
-        "eth_getBalance",
-        "eth_getTransactionCount",
-        "eth_getLogs",
-        "eth_gasPrice",
-        "eth_estimateGas",
-        "web3_clientVersion",
-    }
-)
-
-
-def to_rpc_json(value: Any) -> Any:
-    """Web3's Python values back to JSON-RPC wire form (hex quantities and data)."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int):
-        return hex(value)
-    if isinstance(value, (bytes, bytearray)):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, Mapping):
-        return {k: to_rpc_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_rpc_json(v) for v in value]
-    raise TypeError(f"cannot encode {type(value).__name__} as JSON-RPC")
-
 
 class PersistentPyEVMBackend(PyEVMBackend):
     """eth-tester's py-evm backend over a durable key-value store."""
@@ -123,7 +85,8 @@ class EmbeddedChain(Chain):
     def __init__(self, data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self.backend = PersistentPyEVMBackend(data_dir / "chain.db")
+        self.db_path = data_dir / "chain.db"
+        self.backend = PersistentPyEVMBackend(self.db_path)
         self.tester = EthereumTester(self.backend)
         super().__init__(Web3(_LockedProvider(self.tester, self._lock)))
 
@@ -143,19 +106,11 @@ class EmbeddedChain(Chain):
         with self._lock:
             self.tester.time_travel(timestamp)
 
-    def rpc(self, method: str, params: list[Any]) -> dict[str, Any]:
-        """Answer a JSON-RPC read for another process; writes are refused."""
-        if method not in READ_ONLY_METHODS:
-            return {"error": {"code": -32601, "message": f"method {method} is not served read-only"}}
-        try:
-            # Through web3's request manager so eth-tester's shapes become standard RPC ones.
-            result = self.w3.manager.request_blocking(method, params)
-        except Exception as exc:  # noqa: BLE001 - any failure is the caller's bad request
-            data = revert_data(exc)
-            if data is not None:
-                return {"error": {"code": 3, "message": "execution reverted", "data": data}}
-            return {"error": {"code": -32602, "message": str(exc)[:500]}}
-        return {"result": to_rpc_json(result)}
+    def public_reads(self, gas_cap: int, workers: int, timeout: float):
+        """Answers to anyone's JSON-RPC reads, from replica processes (``chain_node.replica``)."""
+        from chain_node.replica import ReplicaPool
+
+        return ReplicaPool(self.db_path, gas_cap=gas_cap, workers=workers, timeout=timeout)
 
     def close(self) -> None:
         with self._lock:

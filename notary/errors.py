@@ -45,6 +45,12 @@ class Forbidden(NotaryError):
     code, status = "forbidden", 403
 
 
+class ReservedType(NotaryError):
+    """A writer key sent an event type only the rules engine may write."""
+
+    code, status = "reserved_type", 403
+
+
 class Unavailable(NotaryError):
     """Storage or chain is down: the caller should retry (503 + Retry-After)."""
 

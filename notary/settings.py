@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +36,23 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)
     max_batch: int = Field(10_000, ge=1, description="events per POST /v1/events")
     rate_limit: float = Field(500.0, gt=0, description="write requests per second per API key (bursts 2x)")
+    read_rate: float = Field(200.0, gt=0, description="keyless reads per second per client address (bursts 2x)")
+    trusted_proxies: list[str] = Field(default_factory=list, description="reverse proxies (IPs or CIDR networks) "
+                                       "whose X-Forwarded-For names the client; nobody else's header is believed")
+    rpc_gas_cap: int = Field(10_000_000, ge=21_000, le=30_000_000, description="gas per eth_call on /chain/rpc "
+                             "(at most the embedded chain's block gas limit)")
+    rpc_timeout: float = Field(2.0, gt=0, le=60, description="seconds per /chain/rpc call before it is stopped")
+    rpc_workers: int = Field(1, ge=1, le=16, description="processes answering /chain/rpc")
+    rpc_rate: float = Field(200.0, gt=0, description="/chain/rpc calls per second per client address (bursts 2x)")
+    rpc_in_flight: int = Field(4, ge=1, description="/chain/rpc requests in flight per client address")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        from notary.api.clients import parse_networks
+
+        parse_networks(value)  # ValueError names the entry that is not an address or network
+        return value
 
     @property
     def log_origin(self) -> str:

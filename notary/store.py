@@ -104,14 +104,15 @@ class SqlStore:
                 if len(rows) < chunk:
                     return
 
-    def ids(self, event_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
-        """Known ids among ``event_ids``: id → (index, notarized event JSON)."""
+    def ids(self, event_ids: Sequence[str]) -> dict[str, tuple[int, str, str]]:
+        """Known ids among ``event_ids``: id → (index, notarized event JSON, writer)."""
         if not event_ids:
             return {}
         t = Entry.__table__
         with self.engine.connect() as conn:
-            rows = conn.execute(select(t.c.event_id, t.c.idx, t.c.event_json).where(t.c.event_id.in_(event_ids)))
-            return {r.event_id: (r.idx, r.event_json) for r in rows}
+            rows = conn.execute(select(t.c.event_id, t.c.idx, t.c.event_json, t.c.writer)
+                                .where(t.c.event_id.in_(event_ids)))
+            return {r.event_id: (r.idx, r.event_json, r.writer) for r in rows}
 
     def entry_by_id(self, event_id: str) -> Entry | None:
         with Session(self.engine, expire_on_commit=False) as s:
@@ -211,3 +212,13 @@ class SqlStore:
     def key_by_name(self, name: str) -> ApiKey | None:
         with Session(self.engine, expire_on_commit=False) as s:
             return s.get(ApiKey, name)
+
+    def keys(self) -> list[ApiKey]:
+        with Session(self.engine, expire_on_commit=False) as s:
+            return list(s.execute(select(ApiKey).order_by(ApiKey.name)).scalars())
+
+    def revoke_key(self, name: str) -> bool:
+        """Mark ``name``'s key revoked; False when there is no such key."""
+        with self.engine.begin() as conn:
+            t = ApiKey.__table__
+            return conn.execute(update(t).where(t.c.name == name).values(revoked=True)).rowcount == 1

@@ -20,6 +20,7 @@ returns the very dict that is canonicalized, with no model round trip on the hot
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -38,9 +39,16 @@ OPTIONAL = ("id", "section", "public", "payload", "documents", "salt")
 PUBLIC_FIELDS = ("id", "type", "region", "project", "section", "occurred_at", "actor", "public")
 SEALED_FIELDS = ("payload", "documents", "salt")
 
+# I-JSON (RFC 7493 §2.2): numbers beyond ±(2**53 - 1) are not exact across JSON implementations
+# (2**64 parses as 18446744073709552000 in most), so they are refused, never rounded.
+MAX_EXACT_NUMBER = 2**53 - 1
+# Ids, projects and sections appear in URL paths and queries: only RFC 3986 unreserved
+# characters (no '/', ':', '%', '~'), so every URL that takes one works unescaped.
+IDENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+
 Hex32 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=256)]
-Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")]
+Ident = Annotated[str, StringConstraints(pattern=IDENT_PATTERN)]
 _RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)")
 
 
@@ -125,14 +133,44 @@ class PublicEvent(TypedDict):
 PUBLIC_SCHEMA = TypeAdapter(PublicEvent)
 
 
+def _strict(value: Any, where: str) -> None:
+    """Refuse what one logical event could be written two ways for: numbers JSON cannot carry
+    exactly, and strings (or keys) not in Unicode NFC (NFC and NFD "é" hash differently)."""
+    stack = [(value, where)]
+    while stack:
+        v, at = stack.pop()
+        t = type(v)
+        if t is str:
+            if not v.isascii() and not unicodedata.is_normalized("NFC", v):
+                raise MalformedError(f"invalid event: {at}: text must be Unicode NFC (normalize it before sending)",
+                                     field=at)
+        elif t is int or t is float:
+            if not -MAX_EXACT_NUMBER <= v <= MAX_EXACT_NUMBER:
+                raise MalformedError(f"invalid event: {at}: number {v!r} is beyond ±(2^53-1), which JSON cannot "
+                                     f"carry exactly (RFC 7493): send it as a string", field=at)
+        elif t is dict:
+            for k, item in v.items():
+                if type(k) is str and not k.isascii() and not unicodedata.is_normalized("NFC", k):
+                    raise MalformedError(f"invalid event: {at}: key {k!r} must be Unicode NFC", field=at)
+                stack.append((item, f"{at}.{k}"))
+        elif t is list:
+            stack.extend((item, f"{at}[{i}]") for i, item in enumerate(v))
+
+
+def _first_error(exc: ValidationError, what: str) -> MalformedError:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "event"
+    return MalformedError(f"{what}: {where}: {first['msg']}", field=where, errors=exc.errors())
+
+
 def parse_event(data: Any) -> dict[str, Any]:
     """The validated event (absent and null optional fields dropped), or ``MalformedError``."""
     try:
         event = EVENT_SCHEMA.validate_python(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "event"
-        raise MalformedError(f"invalid event: {where}: {first['msg']}", errors=exc.errors()) from exc
+        raise _first_error(exc, "invalid event") from exc
+    for key, value in event.items():
+        _strict(value, key)
     for key in OPTIONAL:
         if key in event and event[key] is None:
             del event[key]
@@ -174,11 +212,12 @@ def public_form(event: dict[str, Any], h: Hasher) -> dict[str, Any]:
 def parse_public_event(data: Any) -> dict[str, Any]:
     """A validated public form, or ``MalformedError``."""
     try:
-        return PUBLIC_SCHEMA.validate_python(data)
+        event = PUBLIC_SCHEMA.validate_python(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "event"
-        raise MalformedError(f"invalid public event: {where}: {first['msg']}", errors=exc.errors()) from exc
+        raise _first_error(exc, "invalid public event") from exc
+    for key, value in event.items():
+        _strict(value, key)
+    return event
 
 
 def event_digest(event: dict[str, Any], h: Hasher) -> bytes:

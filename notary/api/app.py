@@ -9,9 +9,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from notary.api.routes import chain_rpc, events, reads, tender, witness
+from chain_node.errors import ChainError, ChainUnavailable, InvalidTransaction
+from notary.api.limits import ClientLimits, SecurityHeaders
+from notary.api.routes import chain_rpc, events, health, reads, tender, witness
 from notary.errors import NotaryError
-from notary.services.ratelimit import RateLimiter
+from notary.services.ratelimit import retry_after_header
 from notary.services.setup import Notary, open_notary
 from notary.settings import Settings
 from rules.errors import RuleError, RuleRejected
@@ -24,20 +26,35 @@ DESCRIPTION = """Notary of trading events for public-resource trading (链证).
 Writers (trading systems) authenticate with an API key (`Authorization: Bearer <key>`);
 reads need none. Every error answers with `{"code": ..., "message": ...}`; `code` is stable.
 Limits (defaults): request body 8 MiB, 10,000 events per batch, canonical event 64 KiB,
-500 write requests/s per API key (429 `rate_limited` with Retry-After beyond).
+500 write requests/s per API key, 200 reads/s and 200 chain-RPC calls/s per client address
+(429 `rate_limited` with Retry-After beyond); chain-RPC calls get 10M gas and 2 s each.
 """
+CHAIN_RETRY_SECONDS = 5  # a chain node that is down is not back within a second
 
 
-def _error(status: int, code: str, message: str, **extra: object) -> JSONResponse:
+def _error(status: int, code: str, message: str, retry_after: float | None = None, **extra: object) -> JSONResponse:
     body = {"code": code, "message": message, **{k: v for k, v in extra.items() if v is not None}}
-    headers = {"Retry-After": "1"} if status in (429, 503) else None
+    if status in (429, 503) and retry_after is None:
+        retry_after = 1
+    headers = {"Retry-After": retry_after_header(retry_after)} if retry_after is not None else None
     return JSONResponse(body, status_code=status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotaryError)
     async def notary_error(_: Request, exc: NotaryError) -> JSONResponse:
-        return _error(exc.status, exc.code, str(exc), details=exc.details or None)
+        retry = exc.details.get("retry_after")
+        return _error(exc.status, exc.code, str(exc), retry_after=float(retry) if retry is not None else None,
+                      details=exc.details or None)
+
+    @app.exception_handler(ChainError)
+    async def chain_error(_: Request, exc: ChainError) -> JSONResponse:
+        if isinstance(exc, InvalidTransaction):
+            return _error(422, exc.code, str(exc))
+        log.warning("chain error: %s", exc)
+        code = exc.code if isinstance(exc, ChainUnavailable) else "chain_unavailable"
+        return _error(503, code, f"the chain did not complete the step: {exc}; nothing was recorded for it",
+                      retry_after=CHAIN_RETRY_SECONDS)
 
     @app.exception_handler(RuleError)
     async def rule_error(_: Request, exc: RuleError) -> JSONResponse:
@@ -83,7 +100,9 @@ def create_app(settings: Settings, notary: Notary | None = None) -> FastAPI:
 
     app = FastAPI(title="Lianzheng notary (链证)", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
-    app.state.certificate_rate = RateLimiter(2.0, burst=10)  # certificates per second per client address
+    app.add_middleware(SecurityHeaders)
+    app.state.limits = ClientLimits.from_settings(settings)
+    app.include_router(health.router)
     app.include_router(events.router)
     app.include_router(reads.router)
     app.include_router(chain_rpc.router)

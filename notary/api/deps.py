@@ -36,9 +36,9 @@ def _secret(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-def get_writer(request: Request, notary: NotaryDep) -> str:
+def get_writer(request: Request, notary: NotaryDep) -> Viewer:
     writer = notary.keys.authenticate(_secret(request))
-    notary.rate.take(writer)
+    notary.rate.take(writer.name)
     return writer
 
 
@@ -52,7 +52,7 @@ def get_viewer(request: Request, notary: NotaryDep) -> Viewer:
     return Viewer(name, role)
 
 
-WriterDep = Annotated[str, Depends(get_writer)]
+WriterDep = Annotated[Viewer, Depends(get_writer)]
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 
 

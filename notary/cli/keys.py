@@ -1,4 +1,4 @@
-"""``lianzheng keys add``: create a writer API key (printed once, stored hashed)."""
+"""``lianzheng keys add|list|revoke``: API keys (printed once, stored hashed)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,23 +7,32 @@ from typing import Annotated, Optional
 import typer
 
 from notary.errors import NotaryError
-from notary.services.keys import create_key
+from notary.services.keys import create_key, list_keys, revoke_key
 from notary.settings import Settings
 from notary.store import SqlStore
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="API keys: writers log events, readers see payloads")
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="API keys: writers log events, readers see payloads, rules keys write rule outcomes")
+
+DataDir = Annotated[Path, typer.Option("--data-dir", envvar="LIANZHENG_DATA_DIR")]
+DatabaseUrl = Annotated[Optional[str], typer.Option("--database-url", envvar="LIANZHENG_DATABASE_URL")]
+
+
+def _store(data_dir: Path, database_url: str | None) -> SqlStore:
+    return SqlStore(Settings(data_dir=data_dir, database_url=database_url).db_url)
 
 
 @app.command("add")
 def add(
     name: Annotated[str, typer.Option("--name", help="who this key is for (a trading system, a supervisor ...)")],
-    role: Annotated[str, typer.Option("--role", help="writer: logs events; reader: reads payloads, writes nothing")]
+    role: Annotated[str, typer.Option("--role", help="writer: logs events; reader: reads payloads, writes nothing; "
+                                                     "rules: a rules engine (may write rule outcomes)")]
     = "writer",
-    data_dir: Annotated[Path, typer.Option("--data-dir", envvar="LIANZHENG_DATA_DIR")] = Path("data"),
-    database_url: Annotated[Optional[str], typer.Option("--database-url", envvar="LIANZHENG_DATABASE_URL")] = None,
+    data_dir: DataDir = Path("data"),
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Create a key for NAME with ROLE and print it once."""
-    store = SqlStore(Settings(data_dir=data_dir, database_url=database_url).db_url)
+    store = _store(data_dir, database_url)
     try:
         secret = create_key(store, name, role)
     except NotaryError as exc:
@@ -32,3 +41,32 @@ def add(
     finally:
         store.close()
     typer.echo(secret)
+
+
+@app.command("list")
+def list_(data_dir: DataDir = Path("data"), database_url: DatabaseUrl = None) -> None:
+    """Every key: name, role, creation time, and whether it is revoked (secrets are never shown)."""
+    from sdk.verifier import utc_iso
+
+    store = _store(data_dir, database_url)
+    try:
+        for key in list_keys(store):
+            state = "revoked" if key.revoked else "active"
+            typer.echo(f"{key.name}\t{key.role}\t{utc_iso(int(key.created_at))}\t{state}")
+    finally:
+        store.close()
+
+
+@app.command("revoke")
+def revoke(name: Annotated[str, typer.Argument(help="the key's name")], data_dir: DataDir = Path("data"),
+           database_url: DatabaseUrl = None) -> None:
+    """Revoke NAME's key: it stops working within 2 seconds; its events stay in the log."""
+    store = _store(data_dir, database_url)
+    try:
+        revoke_key(store, name)
+    except NotaryError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        store.close()
+    typer.echo(f"revoked {name}")

@@ -33,6 +33,9 @@ def serve(
     = None,
     public_url: Annotated[Optional[str], typer.Option(
         "--public-url", help="base URL printed in certificates' QR codes (default: the request's)")] = None,
+    trusted_proxies: Annotated[Optional[str], typer.Option(
+        "--trusted-proxies", help="comma-separated IPs or CIDR networks of reverse proxies whose X-Forwarded-For "
+                                  "names the client (default: none; the peer address is the client)")] = None,
     chain_key_file: Annotated[Optional[Path], typer.Option("--chain-key-file")] = None,
     checkpoint_key_file: Annotated[Optional[Path], typer.Option("--checkpoint-key-file")] = None,
 ) -> None:
@@ -44,6 +47,7 @@ def serve(
             anchor_every=anchor_every, rate_limit=rate_limit, chain_key_file=chain_key_file, checkpoint_key_file=checkpoint_key_file,
             tender_contract=tender_contract, expert_draw_contract=expert_draw_contract,
             public_rpc_url=public_rpc_url, public_url=public_url,
+            **({"trusted_proxies": [p for p in trusted_proxies.split(",") if p.strip()]} if trusted_proxies else {}),
         )
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -54,4 +58,7 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     typer.echo(f"lianzheng notary: region {settings.region}, data {settings.data_dir}, "
                f"chain {'embedded' if not rpc else rpc}, http://{host}:{port}")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+    # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1; the app decides
+    # whose header to believe (--trusted-proxies).
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False,
+                proxy_headers=False)

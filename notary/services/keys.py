@@ -1,8 +1,11 @@
 """API keys: printed once at creation, stored only as SHA-256 hashes.
 
-A *writer* key logs events (and reads the full receipts of its own events); a *reader*
-key logs nothing and reads every event in full (payloads, document names): supervisors,
-archive staff. Without a key, reads show the public form only.
+A *writer* key logs events (and reads its own events in full); a *reader* key logs nothing
+and reads every event in full (payloads, document names): supervisors, archive staff. A
+*rules* key is a rules engine running outside the notary (the tender and expert CLIs): it
+writes like a writer and may also write the rule types (``sdk.event_types``), which no
+writer key may. Without a key, reads show the public form only. A revoked key stops
+working within ``KeyCache.ttl`` seconds.
 """
 from __future__ import annotations
 
@@ -12,12 +15,14 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from notary.errors import Forbidden, InvalidEvent, Unauthenticated
+from notary.errors import Forbidden, InvalidEvent, NotFound, Unauthenticated
 from notary.models import ApiKey
 from notary.store import SqlStore
+from sdk.event_types import RULES_ENGINE
 
 KEY_PREFIX = "lzk_"
-ROLES = ("writer", "reader")
+ROLES = ("writer", "reader", "rules")
+WRITING_ROLES = ("writer", "rules")
 
 
 class KeyNameError(InvalidEvent):
@@ -34,6 +39,8 @@ def create_key(store: SqlStore, name: str, role: str = "writer") -> str:
         raise KeyNameError(f"key role must be one of {', '.join(ROLES)}")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name):
         raise KeyNameError("key name must be 1-64 letters, digits, '.', '_' or '-'")
+    if name == RULES_ENGINE:
+        raise KeyNameError(f"{RULES_ENGINE!r} is the notary's own rules engine: choose another name")
     if store.key_by_name(name) is not None:
         raise KeyNameError(f"a key named {name!r} already exists")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -41,19 +48,34 @@ def create_key(store: SqlStore, name: str, role: str = "writer") -> str:
     return secret
 
 
+def list_keys(store: SqlStore) -> list[ApiKey]:
+    return store.keys()
+
+
+def revoke_key(store: SqlStore, name: str) -> None:
+    """Revoke ``name``'s key for good (its events stay in the log)."""
+    if not store.revoke_key(name):
+        raise NotFound(f"no key named {name!r}")
+
+
 @dataclass(frozen=True)
 class Viewer:
-    """Who reads: a key's name and role, or nobody (``ANONYMOUS``)."""
+    """Who calls: a key's name and role, or nobody (``ANONYMOUS``)."""
 
     name: str | None
     role: str | None
 
     def sees_payload_of(self, writer: str) -> bool:
-        """Full events for readers, and for a writer its own events; the public form otherwise."""
-        return self.role == "reader" or (self.role == "writer" and self.name == writer)
+        """Full events for readers, and for a writing key its own events; the public form otherwise."""
+        return self.role == "reader" or (self.role in WRITING_ROLES and self.name == writer)
+
+    @property
+    def writes_rules(self) -> bool:
+        return self.role == "rules"
 
 
 ANONYMOUS = Viewer(None, None)
+RULES = Viewer(RULES_ENGINE, "rules")  # the notary's in-process rules engine
 
 
 class KeyCache:
@@ -63,18 +85,18 @@ class KeyCache:
     Unknown keys are not cached, so a key created while the server runs works at once.
     """
 
-    def __init__(self, store: SqlStore, ttl: float = 10.0) -> None:
+    def __init__(self, store: SqlStore, ttl: float = 2.0) -> None:
         self.store, self.ttl = store, ttl
         self._known: dict[str, tuple[str, str, float]] = {}
 
-    def authenticate(self, secret: str | None) -> str:
-        """The writer name for ``secret``; 401 when absent, 403 when unknown, revoked or not a writer's."""
+    def authenticate(self, secret: str | None) -> Viewer:
+        """The writing key for ``secret``; 401 when absent, 403 when unknown, revoked or a reader's."""
         if not secret:
             raise Unauthenticated("this endpoint needs a writer API key (Authorization: Bearer <key>)")
         name, role = self.identify(secret)
-        if role != "writer":
+        if role not in WRITING_ROLES:
             raise Forbidden(f"a {role} key cannot write; this endpoint needs a writer key")
-        return name
+        return Viewer(name, role)
 
     def identify(self, secret: str) -> tuple[str, str]:
         """(name, role) of a key; 403 when unknown or revoked."""

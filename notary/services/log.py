@@ -18,13 +18,15 @@ from typing import Any
 import orjson
 from sqlalchemy.exc import IntegrityError
 
-from notary.errors import BadRange, IdConflict, InvalidEvent, NotaryError, NotFound, Unavailable, WrongRegion
+from notary.errors import (BadRange, IdConflict, InvalidEvent, NotaryError, NotFound, ReservedType, Unavailable,
+                           WrongRegion)
 from notary.services.keys import Viewer
 from notary.store import SqlStore
 from sdk.checkpoint import TlogProof
 from sdk.errors import MalformedError
 from sdk.canonical import canonical_json
 from sdk.event import canonical_bytes, document_hashes, parse_event, public_form
+from sdk.event_types import is_rule_type
 from sdk.merkle import Hasher, MerkleTree
 from sdk.receipt import RECEIPT_FORMAT, Anchor, LogInfo, Receipt
 
@@ -76,24 +78,30 @@ class NotaryLog:
 
     # --- writing ---------------------------------------------------------------
 
-    def _parse(self, i: int, raw: Any, writer: str) -> dict[str, Any]:
+    def _parse(self, i: int, raw: Any, rules: bool) -> dict[str, Any]:
         if not isinstance(raw, dict):
             raise InvalidEvent(f"events[{i}] is not a JSON object", index=i)
         if raw.get("salt") is not None:
-            raise InvalidEvent(f"events[{i}].salt: the salt is chosen by the notary", index=i)
-        if "actor" not in raw:
-            raw = {**raw, "actor": writer}
+            raise InvalidEvent(f"events[{i}].salt: the salt is chosen by the notary", index=i, field="salt")
         try:
             event = parse_event(raw)
         except MalformedError as exc:
-            raise InvalidEvent(f"events[{i}]: {exc}", index=i, errors=_plain(exc.evidence.get("errors"))) from exc
+            raise InvalidEvent(f"events[{i}]: {exc}", index=i, field=exc.evidence.get("field"),
+                               errors=_plain(exc.evidence.get("errors"))) from exc
         if event["region"] != self.region:
             raise WrongRegion(f"events[{i}].region {event['region']} is not this notary's region {self.region}",
                               index=i)
+        if not rules and is_rule_type(event["type"]):
+            raise ReservedType(f"events[{i}].type {event['type']!r} is written by the rules engine only",
+                               index=i, type=event["type"])
         return event
 
-    def submit(self, raw_events: Sequence[Any], writer: str) -> list[Accepted]:
+    def submit(self, raw_events: Sequence[Any], writer: str, rules: bool = False) -> list[Accepted]:
         """Log events durably; a retried id returns its first answer, a reused id is refused.
+
+        ``rules``: the writer is the rules engine, which alone may write rule types. An id
+        belongs to the writer that used it first: another writer's retry of it is refused
+        whatever it holds (409), so a guess at someone's payload is never confirmed.
 
         Validation, salting and hashing happen in the caller's thread. Requests that arrive
         while a commit is under way queue up and are committed together by the next thread
@@ -101,7 +109,7 @@ class NotaryLog:
         """
         # One getrandom call per request, not per event (a syscall per event cost ~10% here).
         salts = os.urandom(32 * len(raw_events)).hex()
-        prepared = [self._prepare(i, self._parse(i, raw, writer), salts[64 * i:64 * i + 64])
+        prepared = [self._prepare(i, self._parse(i, raw, rules), salts[64 * i:64 * i + 64])
                     for i, raw in enumerate(raw_events)]
         request = _Request(prepared, writer)
         with self._queue_lock:
@@ -157,7 +165,7 @@ class NotaryLog:
         for request in group:
             request.done = True
 
-    def _rows(self, group: list[_Request], known: dict[str, tuple[int, Any]]) -> tuple[list, list]:
+    def _rows(self, group: list[_Request], known: dict[str, tuple[int, Any, str]]) -> tuple[list, list]:
         rows: list[dict[str, Any]] = []
         docs: list[dict[str, Any]] = []
         size, now = len(self.tree), time.time()
@@ -166,17 +174,22 @@ class NotaryLog:
             self._assign(request, known, size, rows, docs, now)
         return rows, docs
 
-    def _assign(self, request: _Request, known: dict[str, tuple[int, Any]], size: int,
+    def _assign(self, request: _Request, known: dict[str, tuple[int, Any, str]], size: int,
                 rows: list[dict[str, Any]], docs: list[dict[str, Any]], now: float) -> None:
         """Indices for one request's new events; a conflicting id refuses the whole request."""
         results: list[Accepted] = []
-        mine: dict[str, tuple[int, Any]] = {}
+        mine: dict[str, tuple[int, Any, str]] = {}
         new_rows: list[dict[str, Any]] = []
         new_docs: list[dict[str, Any]] = []
         for p in request.prepared:
             seen = mine.get(p.event_id) or (known.get(p.event_id) if p.given_id else None)
             if seen is not None:
-                index, existing = seen
+                index, existing, owner = seen
+                if owner != request.writer:
+                    # Same answer whether or not the event matches: nothing of the owner's leaks.
+                    request.error = IdConflict(f"event id {p.event_id!r} belongs to another writer",
+                                               event_id=p.event_id)
+                    return
                 if not _same_event(existing, p.wire):
                     request.error = IdConflict(f"event id {p.event_id!r} was already used for a different event",
                                                event_id=p.event_id)
@@ -184,7 +197,7 @@ class NotaryLog:
                 results.append(Accepted(p.event_id, index, b"", True))
                 continue
             index = size + len(rows) + len(new_rows)
-            mine[p.event_id] = (index, p.wire)
+            mine[p.event_id] = (index, p.wire, request.writer)
             new_rows.append({"idx": index, "event_id": p.event_id, "digest": p.digest,
                              "event_json": p.canonical.decode(), "writer": request.writer, "received_at": now,
                              "project": p.wire["project"], "section": p.wire.get("section")})
@@ -250,8 +263,8 @@ class NotaryLog:
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
         size2 = self._check_size(size2)
-        if not 0 <= size1 <= size2:
-            raise BadRange(f"from={size1} must be within 0..{size2}", size1=size1, size2=size2)
+        if not 1 <= size1 <= size2:  # from the empty tree a proof proves nothing (verifiers refuse it)
+            raise BadRange(f"from={size1} must be within 1..{size2}", size1=size1, size2=size2)
         return self.tree.consistency_proof(size1, size2)
 
     def entries(self, start: int, end: int) -> list[tuple[int, str, bytes]]:

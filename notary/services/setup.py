@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -26,7 +27,11 @@ from notary.settings import Settings
 from notary.store import SqlStore
 from rules.experts.draw import ExpertDraw
 from rules.tender import TenderRules
+from sdk.event_types import RULES_ENGINE
 from sdk.merkle import hasher
+
+if TYPE_CHECKING:
+    from chain_node.replica import ReplicaPool
 
 HASH_IDS = {"sha256": 0, "sm3": 1}
 
@@ -49,13 +54,18 @@ class Notary:
     rate: RateLimiter
     tender: TenderRules
     experts: ExpertDraw
+    public_rpc: ReplicaPool | None = None  # /chain/rpc of the embedded chain
 
     def start(self) -> None:
         self.worker.reconcile()
         self.worker.start()
+        if self.public_rpc is not None:
+            self.public_rpc.start()
 
     def close(self) -> None:
         self.worker.stop()
+        if self.public_rpc is not None:
+            self.public_rpc.close()
         self.chain.close()
         self.store.close()
 
@@ -111,7 +121,7 @@ class LogSink:
         self.log, self.writer = notary_log, writer
 
     def notarize(self, event: dict) -> None:
-        self.log.submit([event], self.writer)
+        self.log.submit([event], self.writer, rules=True)
 
 
 def _rules(settings: Settings, store: SqlStore, chain: Chain, account: LocalAccount, sink: LogSink,
@@ -148,7 +158,7 @@ def open_notary(settings: Settings) -> Notary:
         notary_log = NotaryLog(store, hasher(settings.hash), settings.region, settings.log_origin)
         worker = AnchorWorker(notary_log, store, chain, account, registry, key,
                               settings.anchor_interval, settings.anchor_every)
-        sink = LogSink(notary_log, "rules-engine")
+        sink = LogSink(notary_log, RULES_ENGINE)
         tender = _rules(settings, store, chain, account, sink, TenderRules, settings.tender_contract,
                         "tender_contract")
         experts = _rules(settings, store, chain, account, sink, ExpertDraw, settings.expert_draw_contract,
@@ -160,4 +170,5 @@ def open_notary(settings: Settings) -> Notary:
     # cyclic collector's way (measured: ~25% more events/s on the hot path).
     gc.freeze()
     return Notary(settings, store, chain, account, key, registry, notary_log, worker, KeyCache(store),
-                  RateLimiter(settings.rate_limit), tender, experts)
+                  RateLimiter(settings.rate_limit), tender, experts,
+                  chain.public_reads(settings.rpc_gas_cap, settings.rpc_workers, settings.rpc_timeout))

@@ -235,6 +235,7 @@ def test_proofs_entries_checkpoint_and_documents(api):
     ("/v1/proofs/consistency", 422, "invalid_request"),
     ("/v1/proofs/consistency?from=5&to=2", 400, "bad_range"),
     ("/v1/proofs/consistency?from=99999999", 400, "bad_range"),
+    ("/v1/proofs/consistency?from=0", 400, "bad_range"),
     ("/v1/entries?start=5&end=5", 400, "bad_range"),
     (f"/v1/entries?start=0&end={MAX_RANGE + 1}", 400, "bad_range"),
     ("/v1/entries?start=0", 422, "invalid_request"),

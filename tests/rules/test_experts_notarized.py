@@ -23,7 +23,7 @@ def test_each_draw_step_is_notarized_without_names(tmp_path):
         notary = api.app.state.notary
         chain = notary.chain
         assert api.get("/healthz").json()["chain"]["expert_draw"] == notary.experts.address
-        client = NotaryClient("http://testserver", create_key(notary.store, "draw-system"), transport=api._transport)
+        client = NotaryClient("http://testserver", create_key(notary.store, "draw-engine", "rules"), transport=api._transport)
         admin, centre, supervisor = (Account.create() for _ in range(3))
         for a in (admin, centre, supervisor):
             chain.fund(a.address)

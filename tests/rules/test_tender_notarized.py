@@ -20,7 +20,7 @@ def test_each_step_and_each_refusal_is_notarized_with_its_transaction(tmp_path):
     with TestClient(create_app(Settings(data_dir=tmp_path / "d"))) as api:
         notary = api.app.state.notary
         chain = notary.chain
-        client = NotaryClient("http://testserver", create_key(notary.store, "trading-system"), transport=api._transport)
+        client = NotaryClient("http://testserver", create_key(notary.store, "tender-engine", "rules"), transport=api._transport)
         admin, centre, relayer = (Account.create() for _ in range(3))
         for a in (admin, centre, relayer):
             chain.fund(a.address)

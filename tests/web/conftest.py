@@ -127,7 +127,7 @@ def site(tmp_path_factory):
         changed.write_bytes(contract.read_bytes()[:-1] + bytes([contract.read_bytes()[-1] ^ 1]))
         site.files.update(contract=contract, changed=changed)
         _archive(site, {"id": "archive-1", "type": "archive.filed", "region": "370000", "project": PROJECT,
-                        "section": SECTION, "occurred_at": "2026-11-23T10:00:00+08:00",
+                        "section": SECTION, "occurred_at": "2026-11-23T10:00:00+08:00", "actor": "archive-system",
                         "public": {"archive": "Shandong archive room 3"}, "payload": {"price": SECRET},
                         "documents": [{"sha256": hashlib.sha256(contract.read_bytes()).hexdigest(),
                                        "name": DOC_NAME}]})
@@ -145,7 +145,7 @@ def sm3_site(tmp_path_factory):
             site.files[f"scan-{i}"] = scan
             _archive(site, {"id": f"sm3-archive-{i}", "type": "archive.filed", "region": "150700",
                             "project": "NMG-2026-7", "occurred_at": "2026-11-23T10:00:00+08:00",
-                            "public": {"archive": "Hulunbuir archive"}, "payload": {"price": SECRET},
+                            "actor": "archive-system", "public": {"archive": "Hulunbuir archive"}, "payload": {"price": SECRET},
                             "documents": [{"sha256": hashlib.sha256(scan.read_bytes()).hexdigest()}]})
         yield site
 

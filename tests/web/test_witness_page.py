@@ -147,7 +147,7 @@ def test_browser_hashes_equal_the_servers_for_a_200_mb_file(page, site, tmp_path
             f.write(block[:-8] + i.to_bytes(8, "big"))
     expected = hashlib.sha256(big.read_bytes()).hexdigest()
     event = {"id": "archive-big", "type": "archive.filed", "region": "370000", "project": PROJECT,
-             "occurred_at": "2026-11-23T11:00:00+08:00", "documents": [{"sha256": expected}]}
+             "occurred_at": "2026-11-23T11:00:00+08:00", "actor": "archive-system", "documents": [{"sha256": expected}]}
     httpx.post(f"{site.url}/v1/events", json=event, headers={"Authorization": f"Bearer {site.key}"}).raise_for_status()
     site.wait_anchored("archive-big")
     page.set_input_files("#file-input", str(big))

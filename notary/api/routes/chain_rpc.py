@@ -1,37 +1,62 @@
-"""POST /chain/rpc: the embedded chain, read-only, for verifiers in other processes."""
+"""POST /chain/rpc: the embedded chain, read-only, for verifiers in other processes.
+
+Reads run in replica processes with a gas cap and a time bound (``chain_node.replica``); a
+request, batch or not, gets twice one call's time. Each client address has a rate (every
+call of a batch counts) and a number of requests in flight. Nothing here touches the chain
+the notary anchors with.
+"""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from notary.api.deps import NotaryDep, read_json
-from notary.errors import NotFound
+from notary.api.limits import get_limits
+from notary.errors import NotFound, Unavailable
 
 router = APIRouter(tags=["chain"])
 MAX_RPC_BODY = 256 * 1024
 MAX_RPC_BATCH = 50
 
 
-def _answer(chain, call: Any) -> dict[str, Any]:
+def _invalid(call_id: Any, code: int, message: str) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": call_id, "error": {"code": code, "message": message}}
+
+
+async def _answer(pool, call: Any, deadline: float) -> dict[str, Any]:
+    from chain_node.replica import ReplicaBusy
+
     if not isinstance(call, dict) or not isinstance(call.get("method"), str):
-        return {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "invalid request"}}
+        return _invalid(None, -32600, "invalid request")
     params = call.get("params", [])
     if not isinstance(params, list):
-        return {"jsonrpc": "2.0", "id": call.get("id"), "error": {"code": -32602, "message": "params must be a list"}}
-    return {"jsonrpc": "2.0", "id": call.get("id"), **chain.rpc(call["method"], params)}
+        return _invalid(call.get("id"), -32602, "params must be a list")
+    try:
+        answer = await pool.ask(call["method"], params, deadline - time.monotonic())
+    except ReplicaBusy as exc:
+        raise Unavailable(f"the chain's read replicas are busy: {exc}", retry_after=1) from exc
+    return {"jsonrpc": "2.0", "id": call.get("id"), **answer}
 
 
 @router.post("/chain/rpc", summary="Read-only JSON-RPC of the embedded chain (404 when a real node is used)")
 async def chain_rpc(request: Request, notary: NotaryDep) -> JSONResponse:
-    if notary.chain.kind != "embedded":
+    if notary.public_rpc is None:
         raise NotFound("this notary uses an external chain node: query that node instead")
     body = await read_json(request, MAX_RPC_BODY)
-    if isinstance(body, list):
-        if not body or len(body) > MAX_RPC_BATCH:
-            return JSONResponse({"jsonrpc": "2.0", "id": None,
-                                 "error": {"code": -32600, "message": f"batch of 1..{MAX_RPC_BATCH} calls"}})
-        return JSONResponse([await run_in_threadpool(_answer, notary.chain, c) for c in body])
-    return JSONResponse(await run_in_threadpool(_answer, notary.chain, body))
+    limits = get_limits(request)
+    client = f"chain RPC from {limits.client(request)}"
+    calls = body if isinstance(body, list) else [body]
+    if not calls or len(calls) > MAX_RPC_BATCH:
+        return JSONResponse(_invalid(None, -32600, f"batch of 1..{MAX_RPC_BATCH} calls"))
+    limits.rpc.take(client, cost=len(calls))
+    limits.rpc_in_flight.enter(client)
+    # A whole request (a batch of 50 included) gets twice one call's time, not 50 times.
+    deadline = time.monotonic() + 2 * notary.public_rpc.timeout
+    try:
+        answers = [await _answer(notary.public_rpc, c, deadline) for c in calls]
+    finally:
+        limits.rpc_in_flight.leave(client)
+    return JSONResponse(answers if isinstance(body, list) else answers[0])

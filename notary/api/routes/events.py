@@ -28,8 +28,10 @@ _BODY = {
     openapi_extra={"requestBody": _BODY},
     summary="Notarize events; answers once they are durable, with pending receipts",
     responses={200: {"description": "every event was a retry of an already logged id"},
-               401: {"description": "no API key"}, 403: {"description": "unknown API key"},
-               409: {"description": "an id was already used for a different event"},
+               401: {"description": "no API key"},
+               403: {"description": "unknown API key, or a rule type sent by a key that is not the rules "
+                                    "engine's"},
+               409: {"description": "an id was already used for a different event, or by another writer"},
                413: {"description": "body or batch too large"}, 422: {"description": "malformed event"}},
 )
 async def post_events(request: Request, notary: NotaryDep, writer: WriterDep) -> Response:
@@ -47,7 +49,7 @@ async def post_events(request: Request, notary: NotaryDep, writer: WriterDep) ->
         if len(events) > settings.max_batch:
             raise BatchTooLarge(f"{len(events)} events in one request, limit {settings.max_batch}",
                                 limit=settings.max_batch)
-    accepted = await run_in_threadpool(notary.log.submit, events, writer)
+    accepted = await run_in_threadpool(notary.log.submit, events, writer.name, writer.writes_rules)
     if any(a.duplicate for a in accepted):
         receipts = await run_in_threadpool(lambda: [notary.log.receipt_json(a) for a in accepted])
     else:

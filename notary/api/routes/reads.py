@@ -6,15 +6,16 @@ import json
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from notary.api.deps import NotaryDep, ViewerDep
+from notary.api.limits import limit_reads
 from notary.errors import BadRange, NotFound
 from notary.services.log import MAX_RANGE
 from sdk.checkpoint import Checkpoint, SignedNote
 from sdk.receipt import Receipt
 
-router = APIRouter(tags=["reads"])
+router = APIRouter(tags=["reads"], dependencies=[Depends(limit_reads)])
 
 Index = Annotated[int, Query(ge=0, le=2**62)]
 EventId = Annotated[str, Path(min_length=1, max_length=128)]
@@ -101,17 +102,3 @@ def get_document(
             "anchored_block": anchor.block_number if anchor else None,
         })
     return {"sha256": sha256.lower(), "events": events}
-
-
-@router.get("/healthz", tags=["health"], summary="Liveness and anchoring state")
-def healthz(notary: NotaryDep) -> dict:
-    anchored = notary.store.latest_anchor("confirmed")
-    return {
-        "status": "ok" if notary.worker.last_error is None else "degraded",
-        "region": notary.log.region, "origin": notary.log.origin, "hash": notary.log.hasher.name,
-        "tree_size": len(notary.log), "anchored_size": anchored.tree_size if anchored else 0,
-        "chain": {"kind": notary.chain.kind, "chain_id": notary.chain.chain_id,
-                  "registry": notary.registry.address, "tender_rules": notary.tender.address,
-                  "expert_draw": notary.experts.address},
-        "anchor_error": notary.worker.last_error,
-    }

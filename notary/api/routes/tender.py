@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from notary.api.deps import NotaryDep, WriterDep
+from notary.api.limits import limit_reads
 from notary.errors import NotFound
 from rules.tender import SealedBid, SignedBidMessage
 
@@ -101,7 +102,7 @@ def close(section_id: SectionId, notary: NotaryDep, _: WriterDep) -> dict:
     return {"state": view.state, "valid_bids": view.valid_bids}
 
 
-@router.get("/sections/{section_id}", summary="A section as supervisors see it: state, bids, flags (public)")
+@router.get("/sections/{section_id}", dependencies=[Depends(limit_reads)], summary="A section as supervisors see it: state, bids, flags (public)")
 def section(section_id: SectionId, notary: NotaryDep) -> dict:
     rules, sid = notary.tender, _b(section_id)
     view = rules.section(sid)

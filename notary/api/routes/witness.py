@@ -4,21 +4,25 @@ All public: they show public forms (hashes, public fields, rule outcomes), never
 """
 from __future__ import annotations
 
+import re
 from importlib import resources
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from notary.api.deps import NotaryDep
+from notary.api.limits import get_limits, limit_reads
 from notary.services import certificate_pdf, witness
+from sdk.event import IDENT_PATTERN
 
 router = APIRouter(tags=["witness"])
 
-IDENT = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"
-Ident = Annotated[str, Query(min_length=1, max_length=128, pattern=IDENT)]
+Ident = Annotated[str, Query(min_length=1, max_length=128, pattern=IDENT_PATTERN)]
 WEB = resources.files("notary") / "web"
+ASSET = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}\.(js|css)")
+ASSET_TYPES = {"js": "text/javascript", "css": "text/css"}
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -28,16 +32,15 @@ def page() -> HTMLResponse:
 
 @router.get("/web/{name}", include_in_schema=False)
 def asset(name: str) -> Response:
-    kinds = {".js": "text/javascript", ".css": "text/css"}
-    suffix = name[name.rfind("."):] if "." in name else ""
-    item = WEB / name
-    if suffix not in kinds or "/" in name or not item.is_file():
+    match = ASSET.fullmatch(name)  # checked before the file system sees the name (too long, odd bytes)
+    item = WEB / name if match else None
+    if item is None or not item.is_file():
         return Response(status_code=404, content=b'{"code":"not_found","message":"no such asset"}',
                         media_type="application/json")
-    return Response(item.read_bytes(), media_type=kinds[suffix], headers={"Cache-Control": "no-cache"})
+    return Response(item.read_bytes(), media_type=ASSET_TYPES[match.group(1)], headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/v1/config", summary="What the verification page needs: chain, registry, RPC for browsers")
+@router.get("/v1/config", dependencies=[Depends(limit_reads)], summary="What the verification page needs: chain, registry, RPC for browsers")
 def config(request: Request, notary: NotaryDep) -> dict:
     settings = notary.settings
     rpc = settings.public_rpc_url or (str(request.base_url).rstrip("/") + "/chain/rpc"
@@ -46,7 +49,7 @@ def config(request: Request, notary: NotaryDep) -> dict:
             "chain_id": notary.chain.chain_id, "registry": notary.registry.address, "rpc_url": rpc}
 
 
-@router.get("/v1/timeline", summary="A project's (or section's) events in log order with anchors and rule outcomes")
+@router.get("/v1/timeline", dependencies=[Depends(limit_reads)], summary="A project's (or section's) events in log order with anchors and rule outcomes")
 def get_timeline(notary: NotaryDep, project: Ident, section: Ident | None = None) -> dict:
     return witness.timeline(notary, project, section)
 
@@ -54,10 +57,10 @@ def get_timeline(notary: NotaryDep, project: Ident, section: Ident | None = None
 @router.get("/v1/certificates/{section}", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}},
             summary="Electronic witness certificate (PDF, signed evidence attached) of a section")
-def get_certificate(section: Annotated[str, Path(min_length=1, max_length=128, pattern=IDENT)], request: Request,
-                    notary: NotaryDep, project: Ident | None = None) -> Response:
-    client = request.client.host if request.client else "unknown"
-    request.app.state.certificate_rate.take(f"certificates from {client}")  # a PDF costs ~10-100 ms of CPU
+def get_certificate(section: Annotated[str, Path(min_length=1, max_length=128, pattern=IDENT_PATTERN)],
+                    request: Request, notary: NotaryDep, project: Ident | None = None) -> Response:
+    limits = get_limits(request)
+    limits.certificates.take(f"certificates from {limits.client(request)}")
     project = witness.resolve_project(notary, section, project)
     base = notary.settings.public_url or str(request.base_url)
     verify_url = base.rstrip("/") + "/?" + urlencode({"project": project, "section": section})
