@@ -21,10 +21,13 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import rfc8785
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from sdk.canonical import canonical_json
 from sdk.checkpoint import SignedNote
 from sdk.errors import EventMismatchError, MalformedError, SignatureError
-from sdk.receipt import parse_receipt
+from sdk.receipt import LogInfo, parse_receipt
 from sdk.registry import RegistryView
 from sdk.verifier import Verified, Verifier
 from sdk.witness import outcome
@@ -36,7 +39,11 @@ MAX_PDF_BYTES = 64 * 1024 * 1024
 
 def evidence_digest(evidence: dict[str, Any]) -> str:
     """SHA-256 (hex) of the canonical evidence without its signature: printed on the certificate."""
-    return hashlib.sha256(canonical_json({k: v for k, v in evidence.items() if k != "signature"})).hexdigest()
+    try:
+        canonical = canonical_json({k: v for k, v in evidence.items() if k != "signature"})
+    except rfc8785.CanonicalizationError as exc:
+        raise MalformedError(f"certificate evidence has no canonical form (RFC 8785): {exc}") from exc
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def signed_body(evidence: dict[str, Any]) -> str:
@@ -87,21 +94,37 @@ class CertificateCheck:
                 f"up to block {last}, {len(self.warnings)} warnings; evidence sha256 {self.digest}")
 
 
-def _field(evidence: dict[str, Any], *path: str) -> Any:
-    value: Any = evidence
-    for key in path:
-        if not isinstance(value, dict) or key not in value:
-            raise MalformedError(f"certificate evidence lacks {'.'.join(path)}")
-        value = value[key]
-    return value
+class _Head(BaseModel):
+    """The fields a check relies on, validated before any of them is used."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    log: LogInfo
+    project: str = Field(min_length=1)
+    section: str | None = None
+    tree_size: int = Field(ge=0)
+    receipts: list[dict[str, Any]]
+    outcomes: list[Any]
+    signature: str
 
 
-def _verify_signature(note: SignedNote, origin: str, registry: RegistryView, region: int, tree_size: Any) -> None:
+def _head(evidence: Any) -> _Head:
+    if not isinstance(evidence, dict):
+        raise MalformedError("certificate evidence is not a JSON object")
+    try:
+        head = _Head.model_validate(evidence)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "evidence"
+        raise MalformedError(f"certificate evidence: {where}: {first['msg']}", field=where) from exc
+    if len(head.receipts) != len(head.outcomes):
+        raise MalformedError("certificate evidence must list one outcome per receipt")
+    return head
+
+
+def _verify_signature(note: SignedNote, origin: str, registry: RegistryView, region: int, tree_size: int) -> None:
     """The notary signed the certificate when its log had ``tree_size`` entries: with the key of
     the checkpoint at that size, or with the one that signs the next checkpoint (a key rotated
     right at that size). Any other key, an older one in particular, is refused."""
-    if not isinstance(tree_size, int) or isinstance(tree_size, bool) or tree_size < 0:
-        raise MalformedError(f"certificate tree_size must be a non-negative integer, got {tree_size!r}")
     current, following = (registry.checkpoint_key_at(region, s) for s in (tree_size, tree_size + 1))
     try:
         note.verify(origin, current)
@@ -113,19 +136,18 @@ def _verify_signature(note: SignedNote, origin: str, registry: RegistryView, reg
 
 def verify_certificate(evidence: dict[str, Any], registry: RegistryView) -> CertificateCheck:
     """Check a certificate's evidence against one chain; ``VerificationError`` says what broke."""
-    origin, region = _field(evidence, "log", "origin"), _field(evidence, "log", "region")
-    project, section = _field(evidence, "project"), evidence.get("section")
-    receipts, claimed = _field(evidence, "receipts"), _field(evidence, "outcomes")
-    if not isinstance(receipts, list) or not isinstance(claimed, list) or len(receipts) != len(claimed):
-        raise MalformedError("certificate evidence must list one outcome per receipt")
-    note = SignedNote.parse(str(_field(evidence, "signature")))
+    head = _head(evidence)
+    origin, region = head.log.origin, head.log.region
+    project, section = head.project, head.section
+    receipts, claimed = head.receipts, head.outcomes
+    note = SignedNote.parse(head.signature)
     if note.body != signed_body(evidence):
         raise SignatureError("the evidence was changed after the notary signed it (its digest differs from the "
                              "signed one)", digest=evidence_digest(evidence))
     log = registry.log_of(int(region))
     if log.origin != origin:
         raise SignatureError(f"region {region} is registered as log {log.origin!r}, the certificate names {origin!r}")
-    _verify_signature(note, origin, registry, int(region), _field(evidence, "tree_size"))
+    _verify_signature(note, origin, registry, int(region), head.tree_size)
     check = CertificateCheck(project, section, region, evidence_digest(evidence))
     verifier, last = Verifier(registry), -1
     for raw, said in zip(receipts, claimed):

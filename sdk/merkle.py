@@ -117,23 +117,26 @@ def verify_inclusion(
 def verify_consistency(
     h: Hasher, size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes
 ) -> None:
-    """Raise unless ``proof`` shows the tree (size1, root1) is a prefix of (size2, root2)."""
-    _check_hash(h, root1, "first root")
-    _check_hash(h, root2, "second root")
-    for p in proof:
-        _check_hash(h, p, "proof hash")
+    """Raise unless ``proof`` shows the tree (size1, root1) is a prefix of (size2, root2).
+
+    The order of checks follows transparency-dev/merkle ``proof.VerifyConsistency``: sizes
+    ordered; a proof from the empty tree is refused (it proves nothing: every tree extends
+    it); for equal sizes the proof must be empty and the roots are compared as given.
+    """
     if not 0 <= size1 <= size2:
         raise ProofError(f"sizes not ordered: {size1} > {size2}", size1=size1, size2=size2)
+    if size1 == 0:
+        raise ProofError("a consistency proof from the empty tree is meaningless", size2=size2)
     if size1 == size2:
         if proof:
             raise ProofError("proof must be empty for equal sizes", length=len(proof))
         if root1 != root2:
             raise RootMismatchError(size1, bytes(root1), bytes(root2))
         return
-    if size1 == 0:
-        if proof:
-            raise ProofError("proof must be empty from the empty tree", length=len(proof))
-        return
+    _check_hash(h, root1, "first root")
+    _check_hash(h, root2, "second root")
+    for p in proof:
+        _check_hash(h, p, "proof hash")
     if not proof:
         raise ProofError("empty consistency proof", size1=size1, size2=size2)
     path = list(proof)

@@ -59,13 +59,16 @@ class Receipt(BaseModel):
 
 def parse_receipt(data: str | bytes | dict[str, Any]) -> Receipt:
     """A ``Receipt`` from JSON text or a decoded object; ``MalformedError`` otherwise."""
-    try:
-        if isinstance(data, (str, bytes)):
-            if len(data) > MAX_RECEIPT_BYTES:
-                raise MalformedError("receipt is larger than 4 MiB")
+    if isinstance(data, (str, bytes)):
+        if len(data) > MAX_RECEIPT_BYTES:
+            raise MalformedError("receipt is larger than 4 MiB")
+        try:
             data = json.loads(data)
+        except (ValueError, RecursionError) as exc:
+            raise MalformedError(f"not a Lianzheng receipt: not JSON ({exc})") from exc
+    try:
         return Receipt.model_validate(data)
-    except (ValueError, ValidationError) as exc:
-        if isinstance(exc, MalformedError):
-            raise
-        raise MalformedError(f"not a Lianzheng receipt: {str(exc).splitlines()[0]}") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "receipt"
+        raise MalformedError(f"not a Lianzheng receipt: {where}: {first['msg']}", field=where) from exc

@@ -82,12 +82,21 @@ class ContractReader:
         if not code:
             raise AnchorError(f"no contract at {self.WHAT} address {self.address} on chain {self.chain_id}")
 
+    def read(self, call, name: str):
+        """A view call; a contract that is not ours (it reverts, or answers nonsense) is an
+        ``AnchorError`` saying so, not the provider's exception."""
+        try:
+            return call.call()
+        except Exception as exc:  # noqa: BLE001 - providers raise their own types for reverts and bad output
+            raise AnchorError(f"the contract at {self.address} on chain {self.chain_id} does not answer {name}: "
+                              f"it is not a {self.WHAT} ({type(exc).__name__})", address=self.address) from exc
+
 
 class RegistryReader(ContractReader):
     CONTRACT, WHAT = "EvidenceRegistry", "registry"
 
     def log_of(self, region: int) -> LogRecord:
-        notary, key, alg, origin, latest = self.contract.functions.logOf(region).call()
+        notary, key, alg, origin, latest = self.read(self.contract.functions.logOf(region), "logOf")
         return LogRecord(notary, bytes(key), HASH_NAMES.get(alg, str(alg)), origin, latest)
 
     def checkpoint_key_at(self, region: int, tree_size: int) -> bytes:

@@ -73,6 +73,11 @@ def check_offline(
         notarized = parse_event(receipt.event)
         if "salt" not in notarized:
             raise MalformedError("receipt event has no salt")
+    if notarized.get("id") != receipt.event_id:
+        # The id is what a reader looks a receipt up by: a receipt relabelled to another id
+        # must not pass for that other event.
+        raise EventMismatchError(f"receipt names event {receipt.event_id!r}, its notarized event is "
+                                 f"{notarized.get('id')!r}", event_id=receipt.event_id, notarized=notarized.get("id"))
     digest = event_digest(notarized, h)
     if event is not None:
         held = dict(event)
