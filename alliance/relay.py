@@ -1,4 +1,5 @@
-"""The AllianceRelay contract from Python: members sign (EIP-712), anyone submits."""
+"""The AllianceRelay contract from Python: members sign (EIP-712, bound to their member epoch),
+anyone submits."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,9 +12,11 @@ from web3.logs import DISCARD
 from chain_node import Chain
 
 ATTEST_GAS = 1_000_000  # an equivocation stores both signed attestations (more than 400k gas)
+EQUIVOCATION_PAGE = 50  # the contract's MAX_PAGE
 CHECKPOINT_TYPES = {"Checkpoint": [
     {"name": "sourceChainId", "type": "uint256"}, {"name": "registry", "type": "address"},
-    {"name": "region", "type": "uint32"}, {"name": "treeSize", "type": "uint64"}, {"name": "root", "type": "bytes32"}]}
+    {"name": "region", "type": "uint32"}, {"name": "treeSize", "type": "uint64"}, {"name": "root", "type": "bytes32"},
+    {"name": "memberEpoch", "type": "uint64"}]}
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,15 @@ class ForeignCheckpoint:
 
 
 @dataclass(frozen=True)
+class SignedAttestation:
+    """A member's signature of a checkpoint, bound to the member epoch it was made in: once the
+    member is removed (and maybe added again) the signature no longer counts."""
+
+    member_epoch: int
+    signature: bytes
+
+
+@dataclass(frozen=True)
 class Equivocation:
     tree_size: int
     first_member: str
@@ -39,6 +51,8 @@ class Equivocation:
     second_member: str
     second_root: bytes
     second_signature: bytes
+    first_epoch: int = 0
+    second_epoch: int = 0
 
 
 class AllianceRelay:
@@ -56,16 +70,30 @@ class AllianceRelay:
         return {"name": "LianzhengAllianceRelay", "version": "1", "chainId": self.chain.chain_id,
                 "verifyingContract": self.address}
 
-    def sign(self, member: LocalAccount, c: ForeignCheckpoint) -> bytes:
-        message = {"sourceChainId": c.source_chain_id, "registry": to_checksum_address(c.registry),
-                   "region": c.region, "treeSize": c.tree_size, "root": c.root}
-        return bytes(member.sign_typed_data(self.domain(), CHECKPOINT_TYPES, message).signature)
+    def member_epoch(self, account: str) -> int:
+        """The epoch ``account`` signs with on this relay (0: not a member)."""
+        return int(self.contract.functions.memberEpochOf(to_checksum_address(account)).call())
 
-    def attest(self, submitter: LocalAccount, c: ForeignCheckpoint, signature: bytes) -> bool:
+    def sign(self, member: LocalAccount, c: ForeignCheckpoint, epoch: int | None = None) -> SignedAttestation:
+        """``member``'s attestation of ``c`` in its current epoch on this relay (or ``epoch``)."""
+        epoch = self.member_epoch(member.address) if epoch is None else epoch
+        message = {"sourceChainId": c.source_chain_id, "registry": to_checksum_address(c.registry),
+                   "region": c.region, "treeSize": c.tree_size, "root": c.root, "memberEpoch": epoch}
+        signed = member.sign_typed_data(self.domain(), CHECKPOINT_TYPES, message)
+        return SignedAttestation(epoch, bytes(signed.signature))
+
+    def attest(self, submitter: LocalAccount, c: ForeignCheckpoint, attestation: SignedAttestation) -> bool:
         """Submit a signed attestation; True when it made the checkpoint accepted. Raises
         ``TransactionReverted`` (``AllianceRelayNotMember``, ``AllianceRelayStale`` ...) when refused."""
-        outcome = self.chain.transact(submitter, self.contract.functions.attest(c.as_tuple(), signature),
-                                      gas=ATTEST_GAS)
+        call = self.contract.functions.attest((*c.as_tuple(), attestation.member_epoch), attestation.signature)
+        return self._accepted(self.chain.transact(submitter, call, gas=ATTEST_GAS))
+
+    def confirm(self, submitter: LocalAccount, c: ForeignCheckpoint) -> bool:
+        """Accept a pending checkpoint that reaches the threshold under the current members and
+        threshold (after the threshold was lowered); ``AllianceRelayBelowThreshold`` otherwise."""
+        return self._accepted(self.chain.transact(submitter, self.contract.functions.confirm(*c.as_tuple())))
+
+    def _accepted(self, outcome) -> bool:
         receipt = self.chain.w3.eth.get_transaction_receipt(outcome.tx_hash)
         return bool(self.contract.events.CheckpointAccepted().process_receipt(receipt, errors=DISCARD))
 
@@ -85,7 +113,23 @@ class AllianceRelay:
                                                             region).call()
         return size, bytes(root)
 
-    def equivocations(self, source_chain_id: int, registry: str, region: int) -> list[Equivocation]:
-        rows = self.contract.functions.equivocationsOf(source_chain_id, to_checksum_address(registry), region).call()
-        return [Equivocation(size, a[0], bytes(a[1]), bytes(a[2]), b[0], bytes(b[1]), bytes(b[2]))
-                for size, a, b in rows]
+    def equivocation_count(self, source_chain_id: int, registry: str, region: int) -> int:
+        return int(self.contract.functions.equivocationCount(source_chain_id, to_checksum_address(registry),
+                                                             region).call())
+
+    def equivocations(self, source_chain_id: int, registry: str, region: int, start: int = 0,
+                      limit: int | None = None) -> list[Equivocation]:
+        """Recorded split views from index ``start`` on (all of them, or ``limit``), page by page."""
+        fns, registry = self.contract.functions, to_checksum_address(registry)
+        total = self.equivocation_count(source_chain_id, registry, region)
+        end = total if limit is None else min(total, start + limit)
+        found: list[Equivocation] = []
+        while start + len(found) < end:
+            at = start + len(found)
+            rows = fns.equivocationsOf(source_chain_id, registry, region, at,
+                                       min(EQUIVOCATION_PAGE, end - at)).call()
+            if not rows:
+                break
+            found += [Equivocation(size, a[0], bytes(a[2]), bytes(a[3]), b[0], bytes(b[2]), bytes(b[3]), a[1], b[1])
+                      for size, a, b in rows]
+        return found

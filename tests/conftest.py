@@ -54,7 +54,7 @@ def funded(chain):
 
     def make():
         account = Account.create()
-        chain.transfer(chain.dev, account.address, 10**20)
+        chain.transfer(chain.dev, account.address, 10**19)  # 10 ether: anvil's dev account holds 10,000
         return account
 
     return make
