@@ -48,3 +48,15 @@ ensure_browser_tools() {
   # Headless Chromium for the witness-page tests; poppler (pdftoppm) and zbar to read certificates.
   apt_install chromium poppler-utils zbar-tools
 }
+
+ensure_slither() {
+  # Slither in a virtualenv of its own: slither-analyzer requires web3 < 8 (for its storage
+  # reader), the project runs on web3 8. The pin lives in pyproject.toml [tool.lianzheng].
+  local pin stamp=".venv-slither/.installed"
+  pin=$(.venv/bin/python -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["tool"]["lianzheng"]["slither"])')
+  if [ ! -x .venv-slither/bin/slither ] || [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    [ -x .venv-slither/bin/python ] || "$PYTHON" -m venv .venv-slither
+    .venv-slither/bin/python -m pip install --quiet "$pin"
+    touch "$stamp"
+  fi
+}

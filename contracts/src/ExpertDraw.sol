@@ -209,7 +209,7 @@ contract ExpertDraw is AccessControl {
 
     function _setParties(bytes32 drawId, uint32 region, address[] calldata parties) private {
         if (parties.length < 2 || parties.length > MAX_PARTIES) revert ExpertDrawInvalidParties();
-        bool supervised;
+        bool supervised = false;
         for (uint256 i = 0; i < parties.length; ++i) {
             address p = parties[i];
             if (p == address(0)) revert ExpertDrawInvalidParties();
@@ -333,8 +333,8 @@ contract ExpertDraw is AccessControl {
         out = new uint32[](count);
         uint256[] memory movedAt = new uint256[](count);
         uint256[] memory movedValue = new uint256[](count);
-        uint256 moved;
-        uint256 j;
+        uint256 moved = 0;
+        uint256 j = 0;
         for (uint256 i = 0; i < count; ++i) {
             uint256 m = poolSize - i;
             uint256 rejectAbove = type(uint256).max - (type(uint256).max % m + 1) % m;
