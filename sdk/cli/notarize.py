@@ -1,6 +1,7 @@
 """``lianzheng notarize``: send a document's hash or an event to the notary, save the receipt."""
 from __future__ import annotations
 
+import getpass
 import json
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +26,9 @@ def notarize(
     key: Annotated[str, typer.Option("--key", envvar="LIANZHENG_KEY", help="writer API key")] = "",
     out: Annotated[Optional[Path], typer.Option("--out", help="receipt file (default: <input>.receipt.json)")] = None,
     project: Annotated[str, typer.Option("--project", help="project code, for a document")] = "archive",
+    section: Annotated[Optional[str], typer.Option("--section", help="section (标段) code, for a document")] = None,
+    actor: Annotated[Optional[str], typer.Option("--actor", help="who notarizes, for a document (default: your "
+                                                                 "user name)")] = None,
     event_type: Annotated[str, typer.Option("--type", help="event type, for a document")] = "document.notarized",
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="wait for the anchor before writing")] = True,
     timeout: Annotated[float, typer.Option("--timeout", help="seconds to wait for the anchor")] = 30.0,
@@ -43,6 +47,7 @@ def notarize(
                 body = {
                     "type": event_type, "region": client.health()["region"], "project": project,
                     "occurred_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+                    "actor": actor or getpass.getuser(), "section": section,
                     "documents": [{"sha256": file_sha256(file), "name": file.name[:256]}],
                 }
             receipt = client.notarize(body)
