@@ -33,6 +33,15 @@ ANCHOR_BASE_GAS = 150_000
 ANCHOR_GAS_PER_PROOF_HASH = 4_000
 
 
+MAX_BACKOFF = 60.0  # seconds between attempts after repeated failures (a refused anchor costs gas)
+
+
+class AnchorRefused(ChainError):
+    """The registry reverted an anchor (e.g. a data dir whose log forked from what is anchored)."""
+
+    code = "anchor_refused"
+
+
 def anchor_gas(proof_length: int) -> int:
     """The gas limit of an anchor carrying ``proof_length`` consistency-proof hashes."""
     return ANCHOR_BASE_GAS + ANCHOR_GAS_PER_PROOF_HASH * proof_length
@@ -72,6 +81,7 @@ class AnchorWorker:
             self._wake.set()
 
     def _loop(self) -> None:
+        failures = 0
         while not self._stop.is_set():
             self._wake.wait(self.interval)
             self._wake.clear()
@@ -79,11 +89,15 @@ class AnchorWorker:
                 break
             try:
                 self.anchor_once()
-                self.last_error = None
+                self.last_error, failures = None, 0
             except Exception as exc:  # noqa: BLE001 - keep anchoring; the next round retries
+                failures += 1
                 self.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("anchoring failed, will retry: %s", self.last_error)
-                time.sleep(min(self.interval, 1.0))
+                # Back off: a chain that is down, or a registry that refuses the anchor (each
+                # refusal is a mined transaction that costs gas), is not retried every second.
+                wait = min(self.interval * 2 ** min(failures, 10), MAX_BACKOFF)
+                log.warning("anchoring failed (%d in a row), retrying in %.1f s: %s", failures, wait, self.last_error)
+                self._stop.wait(wait)
 
     # --- anchoring ---------------------------------------------------------------
 
@@ -176,5 +190,6 @@ class AnchorWorker:
             self.store.update_anchor(intent.id, status="confirmed", block_number=outcome.block_number,
                                      block_time=outcome.block_time, gas_used=outcome.gas_used)
         else:
-            log.warning("anchor of size %d reverted in tx %s", intent.tree_size, intent.tx_hash)
             self.store.update_anchor(intent.id, status="failed")
+            raise AnchorRefused(f"the registry refused the anchor of size {intent.tree_size} (tx {intent.tx_hash}): "
+                                f"this log may not extend what is anchored for region {self.region}")

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import copy
 import random
+import time
 
 import pytest
 
 from chain_node import TransactionReverted
 from notary.services.rotation import rotate_checkpoint_key
 from notary.services.witness import certificate_evidence
+from notary.services.anchoring import AnchorRefused
 from notary.services.setup import open_notary
 from notary.settings import Settings
 from sdk.certificate import signed_body, verify_certificate
@@ -100,11 +102,19 @@ def test_forked_notary_restarted_from_an_empty_data_dir_cannot_anchor(tmp_path):
                                 checkpoint_key_file=keys / "checkpoint.pem"))
     try:
         fork.log.submit([make_event(100 + i, actor="rewritten") for i in range(6)], "ts")
-        intent = fork.worker.anchor_once()
-        assert [a.status for a in fork.store.anchors()] == ["failed"] and intent.tree_size == 6
+        with pytest.raises(AnchorRefused, match="refused the anchor of size 6"):
+            fork.worker.anchor_once()
+        [intent] = fork.store.anchors()
+        assert intent.status == "failed" and intent.tree_size == 6
         assert fork.registry.functions.logOf(370000).call()[4] == 3
         reason = fork.chain.replay_reason(fork.account, fork.registry.functions.anchor(370000, 6, intent.root, []))
         assert reason.startswith("EvidenceRegistryInconsistentCheckpoint(370000, 3, ")
+        # Running, the worker reports the refusal and backs off instead of paying gas every round.
+        fork.worker.interval = 0.1
+        fork.worker.start()
+        time.sleep(3)
+        assert "AnchorRefused" in (fork.worker.last_error or "")
+        assert len(fork.store.anchors()) <= 6  # 0.2, 0.4, 0.8, 1.6 s apart (30 tries without backing off)
     finally:
         fork.close()
 
