@@ -63,7 +63,7 @@ def relay(deployment: Annotated[Path, typer.Option("--deployment", help="deploym
     """Follow the other provinces' notaries, check each checkpoint, attest it on every other chain.
     Exit 1 if a pass refused a checkpoint (with --once)."""
     from alliance.local import AllianceError, load
-    from alliance.relay import AllianceRelay
+    from alliance.relay_contract import AllianceRelay
     from alliance.relayer import Relayer, Source
     from chain_node.accounts import load_or_create_account
     from chain_node.rpc import RpcChain

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from eth_account import Account
 
-from alliance.relay import AllianceRelay
+from alliance.relay_contract import AllianceRelay
 from chain_node.accounts import load_or_create_account
 from chain_node.anvil import ANVIL_DEV_KEY, AnvilNode, free_port
 from chain_node.rpc import RpcChain

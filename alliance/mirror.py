@@ -13,9 +13,8 @@ from __future__ import annotations
 import base64
 import sqlite3
 import time
-from collections.abc import Callable
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path

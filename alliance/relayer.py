@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 from eth_account.signers.local import LocalAccount
 
-from alliance.relay import AllianceRelay, ForeignCheckpoint
+from alliance.relay_contract import AllianceRelay, ForeignCheckpoint
 from chain_node import ChainError, TransactionReverted
 from sdk.checkpoint import Checkpoint, SignedNote
 from sdk.client import NotaryClient, NotaryClientError

@@ -4,7 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from chain_node.base import Chain, SignedTx, TxOutcome
-from chain_node.errors import ChainError, ChainUnavailable, InvalidTransaction, TransactionReverted
+from chain_node.errors import (
+    ChainError,
+    ChainUnavailable,
+    InvalidTransaction,
+    TransactionReverted,
+)
 
 __all__ = ["Chain", "ChainError", "ChainUnavailable", "InvalidTransaction", "SignedTx", "TransactionReverted", "TxOutcome", "open_chain"]
 

@@ -19,7 +19,12 @@ from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
 
-from chain_node.errors import ChainError, ChainUnavailable, InvalidTransaction, TransactionReverted
+from chain_node.errors import (
+    ChainError,
+    ChainUnavailable,
+    InvalidTransaction,
+    TransactionReverted,
+)
 from contracts import artifact
 
 

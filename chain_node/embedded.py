@@ -24,6 +24,7 @@ from web3 import EthereumTesterProvider, Web3
 from chain_node.base import Chain
 from chain_node.kvstore import SqliteKV
 
+
 class PersistentPyEVMBackend(PyEVMBackend):
     """eth-tester's py-evm backend over a durable key-value store."""
 

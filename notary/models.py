@@ -4,6 +4,8 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
+from sdk.receipt import Anchor
+
 
 class Entry(SQLModel, table=True):
     """One logged event. ``idx`` is its leaf index: dense, from 0, never rewritten."""
@@ -52,6 +54,11 @@ class AnchorIntent(SQLModel, table=True):
     block_time: int | None = Field(default=None, sa_column=Column(BigInteger))
     gas_used: int | None = None
     created_at: float
+
+    def as_anchor(self) -> Anchor:
+        """Where a confirmed anchor is on chain, as receipts, checkpoints and timelines show it."""
+        return Anchor(chain_id=self.chain_id, registry=self.registry_address, tx_hash=self.tx_hash,
+                      block_number=self.block_number, block_time=self.block_time, tree_size=self.tree_size)
 
 
 class ApiKey(SQLModel, table=True):

@@ -5,21 +5,22 @@ Nothing reads settings at import time: ``create_app(settings)`` and the CLI buil
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sdk.merkle import HashName
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LIANZHENG_", extra="forbid")
 
     data_dir: Path = Field(Path("data"), description="keys, SQLite files and the embedded chain live here")
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
+    host: str = Field("127.0.0.1", description="address to listen on")
+    port: int = Field(8000, ge=1, le=65535, description="port to listen on")
     region: str = Field("370000", pattern=r"^[1-8][0-9]{5}$", description="GB/T 2260 code of this notary's log")
     origin: str | None = Field(None, description="checkpoint origin line; default lianzheng.notary/<region>")
-    hash: Literal["sha256", "sm3"] = Field("sha256", description="Merkle hash, fixed when the log is created")
+    hash: HashName = Field("sha256", description="Merkle hash, fixed when the log is created")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in the data dir")
     rpc_url: str | None = Field(None, description="JSON-RPC node; default the embedded chain")
     registry: str | None = Field(None, description="EvidenceRegistry address on a JSON-RPC chain")
@@ -29,8 +30,10 @@ class Settings(BaseSettings):
                                                      "URL the request came to")
     tender_contract: str | None = Field(None, description="TenderRules address; default: deployed on first start")
     expert_draw_contract: str | None = Field(None, description="ExpertDraw address; default: deployed on first start")
-    chain_key_file: Path | None = None
-    checkpoint_key_file: Path | None = None
+    chain_key_file: Path | None = Field(None, description="the notary's chain account key (hex, mode 0600); "
+                                        "default <data dir>/keys/chain.key, made on first start")
+    checkpoint_key_file: Path | None = Field(None, description="the Ed25519 key that signs checkpoints (PEM); "
+                                             "default <data dir>/keys/checkpoint.pem, made on first start")
     anchor_interval: float = Field(1.0, gt=0, description="seconds between anchors while events arrive")
     anchor_every: int = Field(10_000, ge=1, description="anchor early once this many events wait")
     max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)

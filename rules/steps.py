@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from eth_account.signers.local import LocalAccount
+from web3.logs import DISCARD
 
 from chain_node import Chain, InvalidTransaction, TransactionReverted, TxOutcome
 from rules.errors import RuleInputError, RuleRejected
-from sdk.verifier import utc_iso
+from sdk.event_types import CONTRACT_EVENTS, REJECTED
+from sdk.times import utc_iso
 
 STEP_GAS = 500_000
 
@@ -58,7 +60,7 @@ class RuleContract:
             if exc.tx_hash is None:
                 raise RuleRejected(exc.reason) from exc
             outcome = self.chain.outcome(exc.tx_hash)
-            self._notarize(f"{step}.rejected", key, account, outcome, {**payload, "reason": exc.reason})
+            self._notarize(step + REJECTED, key, account, outcome, {**payload, "reason": exc.reason})
             raise RuleRejected(exc.reason, exc.tx_hash) from exc
         except InvalidTransaction as exc:
             raise RuleInputError(str(exc)) from exc
@@ -71,6 +73,18 @@ class RuleContract:
             **payload, "tx_hash": outcome.tx_hash, "block_number": outcome.block_number,
             "status": "accepted" if outcome.status else "rejected"},
             event_id or f"rule-{outcome.tx_hash}")  # a retried notarization logs once
+
+    def _notarize_contract_events(self, names: tuple[str, ...], key: bytes, account: LocalAccount,
+                                  outcome: TxOutcome) -> None:
+        """Each event ``names`` the contract emitted in a step, notarized as an event of its own
+        (its type from ``sdk.event_types.CONTRACT_EVENTS``), so that supervisors find it in the log."""
+        if self.notary is None:
+            return
+        receipt = self.chain.w3.eth.get_transaction_receipt(outcome.tx_hash)
+        for name in names:
+            for log in getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD):
+                self._notarize(CONTRACT_EVENTS[name], key, account, outcome, dict(log["args"]),
+                               event_id=f"rule-{outcome.tx_hash}-{log['logIndex']}")
 
     def _record(self, step: str, key: bytes | None, actor: str, when: int, payload: dict[str, Any],
                 event_id: str) -> None:

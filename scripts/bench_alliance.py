@@ -18,7 +18,7 @@ from pathlib import Path
 from eth_account import Account
 
 from alliance.mirror import Mirror
-from alliance.relay import AllianceRelay, ForeignCheckpoint
+from alliance.relay_contract import AllianceRelay, ForeignCheckpoint
 from alliance.relayer import Relayer, Source
 from chain_node.anvil import ANVIL_DEV_KEY, AnvilNode
 from chain_node.rpc import RpcChain

@@ -18,19 +18,19 @@ from eth_account import Account
 from chain_node.embedded import EmbeddedChain
 from rules.experts.draw import DRAWING_GAS, ExpertDraw
 from rules.experts.pool import Pool
-from rules.experts.registry import DrawRequest, Expert, Registry
+from rules.experts.roster import DrawRequest, Expert, Roster
 from rules.experts.sequence import commitment_of
 from rules.experts.verify import verify_draw
 
 TENDERER = "12370000MB1234567X"
 
 
-def _registry(size: int) -> Registry:
+def _registry(size: int) -> Roster:
     """``size`` eligible experts plus 1% tied to the tenderer (built unvalidated: the rows are known-good)."""
     experts = [Expert.model_construct(id=f"E{i:08d}", name=f"专家{i}", specialities=("A010101",), region="370100",
                                       employer=TENDERER if i % 100 == 99 else None, available=True)
                for i in range(size + size // 99)]
-    return Registry.model_construct(experts=tuple(experts), relations=(), history=())
+    return Roster.model_construct(experts=tuple(experts), relations=(), history=())
 
 
 def _draw(draws: ExpertDraw, chain: EmbeddedChain, centre, supervisor, size: int) -> dict[str, float]:
@@ -59,7 +59,7 @@ def _draw(draws: ExpertDraw, chain: EmbeddedChain, centre, supervisor, size: int
     gas["alternate"] = chain.transact(centre, fns.replaceExpert(draw_id, 0, b"refused".ljust(32, b"\0")),
                                       gas=DRAWING_GAS).gas_used
     t0 = time.perf_counter()  # a supervisor recomputes from the inputs: a fresh pool, nothing cached
-    check = verify_draw(draws, draw_id, Pool(pool.request, pool.registry, pool.secret))
+    check = verify_draw(draws, draw_id, Pool(pool.request, pool.roster, pool.secret))
     verified = time.perf_counter() - t0
     assert check.ok, check.checks
     return {**gas, "total": sum(gas[k] for k in ("create", "commit 1", "commit 2", "reveal 1", "reveal 2 + draw")),

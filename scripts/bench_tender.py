@@ -15,7 +15,7 @@ from pathlib import Path
 from eth_account import Account
 
 from chain_node.embedded import EmbeddedChain
-from rules.tender import SealedBid, TenderRules
+from rules.tender.contract import SealedBid, TenderRules
 
 
 def _section_gas(rules: TenderRules, centre, relayer, chain: EmbeddedChain, bidders: int, name: str):

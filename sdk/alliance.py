@@ -16,7 +16,8 @@ from eth_utils import to_checksum_address
 from sdk.errors import AnchorError, RootMismatchError
 from sdk.receipt import Receipt, parse_receipt
 from sdk.registry import ContractReader
-from sdk.verifier import check_offline, utc_iso
+from sdk.times import utc_iso
+from sdk.verifier import check_offline
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ receipt instead of logging the event twice.
 from __future__ import annotations
 
 import base64
-
 import time
 import uuid
 from collections.abc import Iterable

@@ -25,7 +25,15 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import rfc8785
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, with_config
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    with_config,
+)
 from typing_extensions import NotRequired, TypedDict
 
 from sdk.canonical import canonical_json

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Literal, Sequence
 
 from sdk.errors import MalformedError, ProofError, RootMismatchError
 
@@ -47,7 +47,24 @@ class Hasher:
 
 
 SHA256 = Hasher("sha256", hashlib.sha256)
+# The log hash algorithms, in the order of EvidenceRegistry's HashAlgorithm enum: a name's index
+# is the id the registry records (0 SHA-256, 1 SM3).
 HASH_NAMES = ("sha256", "sm3")
+HashName = Literal["sha256", "sm3"]
+
+
+def hash_id(name: str) -> int:
+    """The registry's id of hash algorithm ``name``."""
+    if name not in HASH_NAMES:
+        raise MalformedError(f"unknown hash algorithm {name!r}; expected one of {HASH_NAMES}")
+    return HASH_NAMES.index(name)
+
+
+def hash_name(algorithm_id: int) -> str:
+    """The name of the registry's hash algorithm ``algorithm_id``."""
+    if not 0 <= algorithm_id < len(HASH_NAMES):
+        raise MalformedError(f"unknown hash algorithm id {algorithm_id}")
+    return HASH_NAMES[algorithm_id]
 
 
 def hasher(name: str) -> Hasher:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sdk.errors import MalformedError
+from sdk.merkle import HashName
 
 RECEIPT_FORMAT = "lianzheng-receipt/1"
 MAX_RECEIPT_BYTES = 4 * 1024 * 1024
@@ -31,7 +32,7 @@ class LogInfo(BaseModel):
     model_config = ConfigDict(extra="forbid")
     origin: str
     region: str = Field(pattern=r"^[1-8][0-9]{5}$")
-    hash: Literal["sha256", "sm3"]
+    hash: HashName
 
 
 class Receipt(BaseModel):

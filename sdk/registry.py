@@ -15,8 +15,7 @@ from web3.logs import DISCARD
 
 from contracts import artifact
 from sdk.errors import AnchorError, VerificationError
-
-HASH_NAMES = {0: "sha256", 1: "sm3"}
+from sdk.merkle import hash_name
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,7 @@ class RegistryReader(ContractReader):
 
     def log_of(self, region: int) -> LogRecord:
         notary, key, alg, origin, latest = self.read(self.contract.functions.logOf(region), "logOf")
-        return LogRecord(notary, bytes(key), HASH_NAMES.get(alg, str(alg)), origin, latest)
+        return LogRecord(notary, bytes(key), hash_name(alg), origin, latest)
 
     def checkpoint_key_at(self, region: int, tree_size: int) -> bytes:
         try:

@@ -7,19 +7,30 @@ that size, by the transaction the receipt names. Each failure raises a
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from eth_utils import to_checksum_address
 
 from sdk.checkpoint import Checkpoint, SignedNote, TlogProof
-from sdk.errors import AnchorError, EventMismatchError, MalformedError, PendingError, RootMismatchError
-from sdk.event import document_hashes, event_digest, is_public_form, parse_event, parse_public_event
+from sdk.errors import (
+    AnchorError,
+    EventMismatchError,
+    MalformedError,
+    PendingError,
+    RootMismatchError,
+)
+from sdk.event import (
+    document_hashes,
+    event_digest,
+    is_public_form,
+    parse_event,
+    parse_public_event,
+)
 from sdk.merkle import hasher, verify_inclusion
 from sdk.receipt import Receipt, parse_receipt
 from sdk.registry import RegistryView
+from sdk.times import utc_iso
 
 
 @dataclass(frozen=True)
@@ -39,20 +50,6 @@ class Verified:
             f"verified: region {self.region}, index {self.index} of {self.tree_size}, "
             f"block {self.block_number} at {when}, chain {self.chain_id}, registry {self.registry}"
         )
-
-
-def utc_iso(seconds: int) -> str:
-    """Unix seconds as an RFC 3339 UTC time (``2026-11-23T09:30:00Z``)."""
-    return datetime.fromtimestamp(seconds, timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def file_sha256(path) -> str:
-    """SHA-256 of a file, streamed (archives hold files of hundreds of MB)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _diff_fields(mine: dict[str, Any], theirs: dict[str, Any]) -> list[str]:

@@ -46,7 +46,7 @@ def add(
 @app.command("list")
 def list_(data_dir: DataDir = Path("data"), database_url: DatabaseUrl = None) -> None:
     """Every key: name, role, creation time, and whether it is revoked (secrets are never shown)."""
-    from sdk.verifier import utc_iso
+    from sdk.times import utc_iso
 
     store = _store(data_dir, database_url)
     try:

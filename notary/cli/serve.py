@@ -1,9 +1,15 @@
-"""``lianzheng serve``: run the notary (embedded chain and SQLite unless told otherwise)."""
+"""``lianzheng serve``: run the notary (embedded chain and SQLite unless told otherwise).
+
+Every option is a field of ``Settings`` with no default of its own here: an option that is
+not given leaves the field to its ``LIANZHENG_*`` environment variable, then to the default
+in ``notary.settings`` (one place), so the command line never silently overrides the
+environment.
+"""
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 import uvicorn
@@ -12,53 +18,53 @@ from pydantic import ValidationError
 from notary.settings import Settings
 
 
+def _option(field: str, flag: str | None = None) -> Any:
+    info = Settings.model_fields[field]
+    default = info.get_default(call_default_factory=True)
+    shown = f" (default {default})" if default not in (None, []) else ""
+    return typer.Option(flag or "--" + field.replace("_", "-"), help=f"{info.description or field}{shown}",
+                        show_default=False)
+
+
 def serve(
-    port: Annotated[int, typer.Option("--port")] = 8000,
-    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-    data_dir: Annotated[Path, typer.Option("--data-dir", envvar="LIANZHENG_DATA_DIR")] = Path("data"),
-    region: Annotated[str, typer.Option("--region", help="GB/T 2260 code of this notary")] = "370000",
-    rpc: Annotated[Optional[str], typer.Option("--rpc", help="JSON-RPC node (default: embedded chain)")] = None,
-    registry: Annotated[Optional[str], typer.Option("--registry", help="EvidenceRegistry address on --rpc")] = None,
-    database_url: Annotated[Optional[str], typer.Option("--database-url", envvar="LIANZHENG_DATABASE_URL")] = None,
-    hash_name: Annotated[str, typer.Option("--hash", help="sha256 or sm3, fixed at log creation")] = "sha256",
-    origin: Annotated[Optional[str], typer.Option("--origin", help="checkpoint origin line")] = None,
-    anchor_interval: Annotated[float, typer.Option("--anchor-interval", help="seconds between anchors")] = 1.0,
-    anchor_every: Annotated[int, typer.Option("--anchor-every", help="anchor early after N events")] = 10_000,
-    rate_limit: Annotated[float, typer.Option("--rate-limit", help="write requests/s per API key")] = 500.0,
-    tender_contract: Annotated[Optional[str], typer.Option("--tender-contract", help="TenderRules on --rpc")] = None,
-    expert_draw_contract: Annotated[Optional[str], typer.Option("--expert-draw-contract",
-                                                                help="ExpertDraw on --rpc")] = None,
-    public_rpc_url: Annotated[Optional[str], typer.Option(
-        "--public-rpc-url", help="JSON-RPC URL the witness page reads roots from (default: /chain/rpc or --rpc)")]
-    = None,
-    public_url: Annotated[Optional[str], typer.Option(
-        "--public-url", help="base URL printed in certificates' QR codes (default: the request's)")] = None,
-    trusted_proxies: Annotated[Optional[str], typer.Option(
-        "--trusted-proxies", help="comma-separated IPs or CIDR networks of reverse proxies whose X-Forwarded-For "
-                                  "names the client (default: none; the peer address is the client)")] = None,
-    chain_key_file: Annotated[Optional[Path], typer.Option("--chain-key-file")] = None,
-    checkpoint_key_file: Annotated[Optional[Path], typer.Option("--checkpoint-key-file")] = None,
+    port: Annotated[Optional[int], _option("port")] = None,
+    host: Annotated[Optional[str], _option("host")] = None,
+    data_dir: Annotated[Optional[Path], _option("data_dir")] = None,
+    region: Annotated[Optional[str], _option("region")] = None,
+    rpc_url: Annotated[Optional[str], _option("rpc_url", "--rpc")] = None,
+    registry: Annotated[Optional[str], _option("registry")] = None,
+    database_url: Annotated[Optional[str], _option("database_url")] = None,
+    hash_name: Annotated[Optional[str], _option("hash")] = None,
+    origin: Annotated[Optional[str], _option("origin")] = None,
+    anchor_interval: Annotated[Optional[float], _option("anchor_interval")] = None,
+    anchor_every: Annotated[Optional[int], _option("anchor_every")] = None,
+    rate_limit: Annotated[Optional[float], _option("rate_limit")] = None,
+    tender_contract: Annotated[Optional[str], _option("tender_contract")] = None,
+    expert_draw_contract: Annotated[Optional[str], _option("expert_draw_contract")] = None,
+    public_rpc_url: Annotated[Optional[str], _option("public_rpc_url")] = None,
+    public_url: Annotated[Optional[str], _option("public_url")] = None,
+    trusted_proxies: Annotated[Optional[str], _option("trusted_proxies")] = None,
+    chain_key_file: Annotated[Optional[Path], _option("chain_key_file")] = None,
+    checkpoint_key_file: Annotated[Optional[Path], _option("checkpoint_key_file")] = None,
 ) -> None:
     """Serve the notary HTTP API."""
+    given = {k: v for k, v in locals().items() if v is not None}
+    if "hash_name" in given:
+        given["hash"] = given.pop("hash_name")
+    if "trusted_proxies" in given:  # comma-separated on the command line
+        given["trusted_proxies"] = [p.strip() for p in given["trusted_proxies"].split(",") if p.strip()]
     try:
-        settings = Settings(
-            port=port, host=host, data_dir=data_dir, region=region, rpc_url=rpc, registry=registry,
-            database_url=database_url, hash=hash_name, origin=origin, anchor_interval=anchor_interval,
-            anchor_every=anchor_every, rate_limit=rate_limit, chain_key_file=chain_key_file, checkpoint_key_file=checkpoint_key_file,
-            tender_contract=tender_contract, expert_draw_contract=expert_draw_contract,
-            public_rpc_url=public_rpc_url, public_url=public_url,
-            **({"trusted_proxies": [p for p in trusted_proxies.split(",") if p.strip()]} if trusted_proxies else {}),
-        )
+        settings = Settings(**given)
     except ValidationError as exc:
         first = exc.errors()[0]
-        typer.echo(f"error: --{'-'.join(str(p) for p in first['loc'])}: {first['msg']}", err=True)
+        typer.echo(f"error: --{'-'.join(str(p) for p in first['loc']).replace('_', '-')}: {first['msg']}", err=True)
         raise typer.Exit(2) from exc
     from notary.api.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     typer.echo(f"lianzheng notary: region {settings.region}, data {settings.data_dir}, "
-               f"chain {'embedded' if not rpc else rpc}, http://{host}:{port}")
+               f"chain {settings.rpc_url or 'embedded'}, http://{settings.host}:{settings.port}")
     # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1; the app decides
     # whose header to believe (--trusted-proxies).
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False,
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False,
                 proxy_headers=False)

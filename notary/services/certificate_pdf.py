@@ -23,7 +23,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from sdk.certificate import ATTACHMENT, evidence_digest
-from sdk.verifier import utc_iso
+from sdk.times import utc_iso
 from sdk.witness import label, outcome
 
 FONT = "STSong-Light"

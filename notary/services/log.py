@@ -18,17 +18,25 @@ from typing import Any
 import orjson
 from sqlalchemy.exc import IntegrityError
 
-from notary.errors import (BadRange, IdConflict, InvalidEvent, NotaryError, NotFound, ReservedType, Unavailable,
-                           WrongRegion)
+from notary.errors import (
+    BadRange,
+    IdConflict,
+    InvalidEvent,
+    NotaryError,
+    NotFound,
+    ReservedType,
+    Unavailable,
+    WrongRegion,
+)
 from notary.services.keys import Viewer
 from notary.store import SqlStore
+from sdk.canonical import canonical_json
 from sdk.checkpoint import TlogProof
 from sdk.errors import MalformedError
-from sdk.canonical import canonical_json
 from sdk.event import canonical_bytes, document_hashes, parse_event, public_form
 from sdk.event_types import is_rule_type
 from sdk.merkle import Hasher, MerkleTree
-from sdk.receipt import RECEIPT_FORMAT, Anchor, LogInfo, Receipt
+from sdk.receipt import RECEIPT_FORMAT, LogInfo, Receipt
 
 MAX_RANGE = 5000  # entries per page (a mirror pages through the whole log)
 
@@ -242,9 +250,7 @@ class NotaryLog:
         proof = TlogProof(entry.idx, tuple(self.tree.inclusion_proof(entry.idx, anchor.tree_size)), anchor.checkpoint)
         receipt.status = "anchored"
         receipt.proof = proof.text()
-        receipt.anchor = Anchor(chain_id=anchor.chain_id, registry=anchor.registry_address, tx_hash=anchor.tx_hash,
-                                block_number=anchor.block_number, block_time=anchor.block_time,
-                                tree_size=anchor.tree_size)
+        receipt.anchor = anchor.as_anchor()
         return receipt
 
     def _check_size(self, size: int | None) -> int:

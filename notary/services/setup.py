@@ -26,14 +26,13 @@ from notary.services.ratelimit import RateLimiter
 from notary.settings import Settings
 from notary.store import SqlStore
 from rules.experts.draw import ExpertDraw
-from rules.tender import TenderRules
+from rules.tender.contract import TenderRules
 from sdk.event_types import RULES_ENGINE
-from sdk.merkle import hasher
+from sdk.merkle import hash_id, hasher
 
 if TYPE_CHECKING:
     from chain_node.replica import ReplicaPool
 
-HASH_IDS = {"sha256": 0, "sm3": 1}
 
 
 class SetupError(NotaryError):
@@ -109,8 +108,8 @@ def _enrol(settings: Settings, chain: Chain, registry, account: LocalAccount, ke
     _, registered, alg, origin, _ = fns.logOf(region).call()
     public = _public_bytes(key)
     if not any(registered):
-        chain.transact(account, fns.registerCheckpointKey(public, HASH_IDS[settings.hash], settings.log_origin))
-    elif bytes(registered) != public or origin != settings.log_origin or alg != HASH_IDS[settings.hash]:
+        chain.transact(account, fns.registerCheckpointKey(public, hash_id(settings.hash), settings.log_origin))
+    elif bytes(registered) != public or origin != settings.log_origin or alg != hash_id(settings.hash):
         raise SetupError(f"region {region} is registered with another checkpoint key, origin or hash")
 
 

@@ -16,7 +16,7 @@ from notary.services.setup import Notary
 from sdk.certificate import CERT_FORMAT, signed_body
 from sdk.checkpoint import sign_note
 from sdk.event import public_form
-from sdk.verifier import utc_iso
+from sdk.times import utc_iso
 from sdk.witness import label, outcome
 
 MAX_EVENTS = 1000  # per timeline or certificate
@@ -67,9 +67,7 @@ def timeline(notary: Notary, project: str, section: str | None) -> dict[str, Any
             "section": shown.get("section"), "occurred_at": shown["occurred_at"], "actor": shown["actor"],
             "public": shown.get("public"), "documents": shown.get("documents", []),
             "event_digest": entry.digest.hex(), "outcome": outcome(shown).as_dict(),
-            "anchor": None if anchor is None else {
-                "block_number": anchor.block_number, "block_time": anchor.block_time,
-                "tx_hash": anchor.tx_hash, "tree_size": anchor.tree_size},
+            "anchor": None if anchor is None else anchor.as_anchor().model_dump(),
         })
     return {"project": project, "section": section, "region": notary.log.region, "events": events,
             "warnings": sum(e["outcome"]["level"] == "warning" for e in events)}

@@ -54,11 +54,11 @@ def _contract(rpc: str, contract: str, notary: str | None = None, api_key: str =
 
 def _pool(path: Path):
     from rules.experts.pool import Pool
-    from rules.experts.registry import RegistryError
+    from rules.experts.roster import RosterError
 
     try:
         return Pool.load(path)
-    except RegistryError as exc:
+    except RosterError as exc:
         _fail(f"error: {exc}", 2)
 
 
@@ -94,18 +94,18 @@ def grant(rpc: Rpc, contract: Contract, key_file: KeyFile,
 
 
 @app.command("pool")
-def pool(registry: Annotated[Path, typer.Option("--registry", help="experts: JSON registry or CSV")],
+def pool(roster: Annotated[Path, typer.Option("--roster", help="experts (专家库): JSON roster or CSV")],
          request: Annotated[Path, typer.Option("--request", help="draw request JSON")],
          out: Annotated[Path, typer.Option("--out", help="pool file to write (confidential)")],
          relations: Annotated[Optional[Path], typer.Option("--relations", help="relations CSV")] = None,
          history: Annotated[Optional[Path], typer.Option("--history", help="past draws CSV")] = None) -> None:
     """Build the eligible pool (avoidance, 回避) and write the pool file; prints its commitment."""
     from rules.experts.pool import Pool
-    from rules.experts.registry import RegistryError, load_registry, load_request
+    from rules.experts.roster import RosterError, load_request, load_roster
 
     try:
-        built = Pool.build(load_registry(registry, relations, history), load_request(request))
-    except RegistryError as exc:
+        built = Pool.build(load_roster(roster, relations, history), load_request(request))
+    except RosterError as exc:
         _fail(f"error: {exc}", 2)
     built.save(out)
     typer.echo(f"pool of {built.size} eligible experts, {len(built.excluded)} avoided; "
@@ -210,7 +210,7 @@ def check_expert(rpc: Rpc, contract: Contract,
                  reveal_file: Annotated[Path, typer.Argument(help="file written by `experts reveal-expert`")]) -> None:
     """For the entitled person: is this expert really the one drawn? Checked on chain."""
     from rules.experts.pool import leaf_of
-    from rules.experts.registry import Expert
+    from rules.experts.roster import Expert
 
     try:
         shown = json.loads(reveal_file.read_text(encoding="utf-8"))

@@ -7,13 +7,13 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
-from web3.logs import DISCARD
 
 from chain_node import Chain, TransactionReverted, TxOutcome
 from rules.errors import RuleInputError, RuleRejected
 from rules.experts.pool import Pool
 from rules.experts.sequence import commitment_of
 from rules.steps import EventSink, RuleContract
+from sdk import event_types as et
 
 DRAW_STATES = ("none", "committing", "revealing", "drawn", "voided")
 DRAWING_GAS = 1_500_000  # the last reveal (or a replacement) replays the shuffle: up to ~0.9M gas at 64 positions
@@ -121,7 +121,7 @@ class ExpertDraw(RuleContract):
             raise RuleInputError(f"a party is not an account address: {exc}") from exc
         call = self.contract.functions.createDraw((region, r.project, r.section, pool.root, pool.size,
                                                    pool.exclusion_hash, r.k, parties, commit_window, reveal_window))
-        self._send(centre, call, "experts.pool_committed", draw_id, {
+        self._send(centre, call, et.POOL_COMMITTED, draw_id, {
             "pool_root": pool.root, "pool_size": pool.size, "exclusion_hash": pool.exclusion_hash, "k": r.k,
             "excluded": len(pool.excluded), "speciality": r.speciality, "mode": r.mode, "parties": parties})
         return draw_id
@@ -130,20 +130,15 @@ class ExpertDraw(RuleContract):
         """Commit a fresh (or the given) secret for ``party``; returns the secret to keep until reveal."""
         secret = secret or os.urandom(32)
         commitment = commitment_of(draw_id, party.address, secret)
-        self._send(party, self.contract.functions.commitSeed(draw_id, commitment), "experts.seed_committed",
+        self._send(party, self.contract.functions.commitSeed(draw_id, commitment), et.SEED_COMMITTED,
                    draw_id, {"commitment": commitment})
         return secret
 
     def reveal_seed(self, party: LocalAccount, draw_id: bytes, secret: bytes) -> TxOutcome:
         """Reveal ``party``'s secret; the last reveal draws (notarized as ``experts.drawn`` too)."""
-        outcome = self._send(party, self.contract.functions.revealSeed(draw_id, secret), "experts.seed_revealed",
+        outcome = self._send(party, self.contract.functions.revealSeed(draw_id, secret), et.SEED_REVEALED,
                              draw_id, {"secret": secret}, gas=DRAWING_GAS)
-        if self.notary is not None:
-            receipt = self.chain.w3.eth.get_transaction_receipt(outcome.tx_hash)
-            for log in self.contract.events.ExpertsDrawn().process_receipt(receipt, errors=DISCARD):
-                self._notarize("experts.drawn", draw_id, party, outcome,
-                               {"seed": log["args"]["seed"], "positions": list(log["args"]["positions"])},
-                               event_id=f"rule-{outcome.tx_hash}-{log['logIndex']}")
+        self._notarize_contract_events(("ExpertsDrawn",), draw_id, party, outcome)
         return outcome
 
     def void(self, account: LocalAccount, draw_id: bytes) -> tuple[str, list[str]]:
@@ -152,14 +147,14 @@ class ExpertDraw(RuleContract):
         phase = "commit" if view.state == "committing" else "reveal"
         defaulters = [p.address for p in self.parties(draw_id)
                       if (p.commitment == bytes(32) if phase == "commit" else not p.revealed)]
-        self._send(account, self.contract.functions.voidDraw(draw_id), "experts.draw_voided", draw_id,
+        self._send(account, self.contract.functions.voidDraw(draw_id), et.DRAW_VOIDED, draw_id,
                    {"phase": phase, "defaulters": defaulters})
         return phase, defaulters
 
     def replace(self, centre: LocalAccount, draw_id: bytes, ordinal: int, reason: str) -> int:
         """The expert drawn as ``ordinal`` refused: the next position of the sequence replaces it."""
         call = self.contract.functions.replaceExpert(draw_id, ordinal, reason_code(reason))
-        self._send(centre, call, "experts.expert_replaced", draw_id, {"ordinal": ordinal, "reason": reason},
+        self._send(centre, call, et.EXPERT_REPLACED, draw_id, {"ordinal": ordinal, "reason": reason},
                    gas=DRAWING_GAS)
         return self.positions(draw_id)[-1]
 
@@ -175,7 +170,7 @@ class ExpertDraw(RuleContract):
                                  [bytes.fromhex(p) for p in shown["proof"]]):
             raise RuleRejected(f"the pool file does not match draw {draw_id.hex()}: proof refused on chain")
         when = int(self.chain.w3.eth.get_block("latest")["timestamp"])
-        self._record("experts.expert_revealed", draw_id, centre.address, when,
+        self._record(et.EXPERT_REVEALED, draw_id, centre.address, when,
                      {"ordinal": ordinal, "position": drawn[ordinal], "leaf": shown["leaf"]},
                      event_id=f"rule-{draw_id.hex()}-expert-{ordinal}")
         return shown

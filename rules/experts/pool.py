@@ -14,8 +14,8 @@ Commitment (only this leaves the centre's domain, 数据可用不可见):
     pool root  = RFC 9162 SHA-256 Merkle root over leaf_0 .. leaf_{n-1}
     exclusion  = HMAC-SHA256(pool secret, JCS([{"id", "reasons"}, ...] sorted by id))
 
-The pool file (JSON, confidential: it holds the registry and the secret) lets a supervisor
-recompute all of it: ``{"format", "request", "registry", "secret"}``.
+The pool file (JSON, confidential: it holds the roster and the secret) lets a supervisor
+recompute all of it: ``{"format", "request", "roster", "secret"}``.
 """
 from __future__ import annotations
 
@@ -29,11 +29,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from rules.experts.registry import DrawRequest, Expert, Registry, RegistryError, _validated
+from rules.experts.roster import DrawRequest, Expert, Roster, RosterError, _validated
 from sdk.canonical import canonical_json
 from sdk.merkle import SHA256, MerkleTree
 
-POOL_FORMAT = "lianzheng-expert-pool/1"
+POOL_FORMAT = "lianzheng-expert-pool/2"  # 2: the key "roster" became "roster"
 
 
 def in_scope(expert: Expert, request: DrawRequest) -> bool:
@@ -45,17 +45,17 @@ def in_scope(expert: Expert, request: DrawRequest) -> bool:
     return province != home and (not request.remote_provinces or province in request.remote_provinces)
 
 
-def avoidance(registry: Registry, request: DrawRequest) -> dict[str, list[str]]:
+def avoidance(roster: Roster, request: DrawRequest) -> dict[str, list[str]]:
     """Reasons (回避) for each expert in scope that must not be drawn; empty lists omitted."""
     bidders = set(request.bidders)
     ties: dict[str, set[str]] = {}
-    for r in registry.relations:
+    for r in roster.relations:
         ties.setdefault(r.expert_id, set()).add(r.party)
     since = request.as_of - timedelta(days=request.cooldown_days)
-    recent = {h.expert_id for h in registry.history
+    recent = {h.expert_id for h in roster.history
               if h.tenderer == request.tenderer and since <= h.drawn_on <= request.as_of}
     reasons: dict[str, list[str]] = {}
-    for e in registry.experts:
+    for e in roster.experts:
         if not in_scope(e, request):
             continue
         tied = ties.get(e.id, set())
@@ -79,24 +79,24 @@ def leaf_of(salt: bytes, expert: Expert) -> bytes:
 @dataclass(frozen=True)
 class Pool:
     request: DrawRequest
-    registry: Registry
+    roster: Roster
     secret: bytes = field(repr=False)
 
     @classmethod
-    def build(cls, registry: Registry, request: DrawRequest, secret: bytes | None = None) -> "Pool":
-        pool = cls(request, registry, secret or os.urandom(32))
+    def build(cls, roster: Roster, request: DrawRequest, secret: bytes | None = None) -> "Pool":
+        pool = cls(request, roster, secret or os.urandom(32))
         if len(pool.experts) < request.k:
-            raise RegistryError(f"only {len(pool.experts)} eligible experts for k = {request.k}")
+            raise RosterError(f"only {len(pool.experts)} eligible experts for k = {request.k}")
         return pool
 
     @cached_property
     def excluded(self) -> dict[str, list[str]]:
-        return avoidance(self.registry, self.request)
+        return avoidance(self.roster, self.request)
 
     @cached_property
     def experts(self) -> list[Expert]:
         """The eligible experts in pool order (by id)."""
-        return sorted((e for e in self.registry.experts
+        return sorted((e for e in self.roster.experts
                        if in_scope(e, self.request) and e.id not in self.excluded), key=lambda e: e.id)
 
     def salt(self, expert_id: str) -> bytes:
@@ -133,7 +133,7 @@ class Pool:
 
     def to_json(self) -> dict[str, Any]:
         return {"format": POOL_FORMAT, "request": self.request.model_dump(mode="json"),
-                "registry": self.registry.model_dump(mode="json"), "secret": self.secret.hex()}
+                "roster": self.roster.model_dump(mode="json"), "secret": self.secret.hex()}
 
     def save(self, path: Path) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -146,16 +146,16 @@ class Pool:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
-            raise RegistryError(f"cannot read {exc.filename}: {exc.strerror}") from None
+            raise RosterError(f"cannot read {exc.filename}: {exc.strerror}") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise RegistryError(f"{path}: not valid JSON: {exc}") from None
+            raise RosterError(f"{path}: not valid JSON: {exc}") from None
         if not isinstance(data, dict) or data.get("format") != POOL_FORMAT:
-            raise RegistryError(f"{path}: not a pool file ({POOL_FORMAT})")
+            raise RosterError(f"{path}: not a pool file ({POOL_FORMAT})")
         try:
             secret = bytes.fromhex(data["secret"])
         except (KeyError, TypeError, ValueError):
             secret = b""
         if len(secret) != 32:
-            raise RegistryError(f"{path}: secret must be 32 bytes of hex")
+            raise RosterError(f"{path}: secret must be 32 bytes of hex")
         return cls(_validated(DrawRequest, data.get("request"), f"{path} request"),
-                   _validated(Registry, data.get("registry"), f"{path} registry"), secret)
+                   _validated(Roster, data.get("roster"), f"{path} roster"), secret)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from rules.experts.draw import ExpertDraw
 from rules.experts.pool import Pool
-from rules.experts.registry import Expert
+from rules.experts.roster import Expert
 from rules.experts.sequence import commitment_of, positions, seed_of
 
 

@@ -11,7 +11,7 @@ import httpx
 import typer
 
 from sdk.client import NotaryClient, NotaryClientError
-from sdk.verifier import file_sha256
+from sdk.documents import file_sha256
 
 
 def _fail(message: str) -> None:

@@ -7,10 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
+from sdk.documents import file_sha256
 from sdk.errors import PendingError, VerificationError
 from sdk.receipt import parse_receipt
 from sdk.registry import RegistryReader
-from sdk.verifier import Verifier, file_sha256
+from sdk.verifier import Verifier
 
 
 def _fail(code: int, message: str) -> None:

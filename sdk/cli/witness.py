@@ -14,9 +14,11 @@ import typer
 
 from sdk.certificate import evidence_digest, extract_evidence
 from sdk.client import NotaryClient, NotaryClientError
+from sdk.documents import file_sha256
 from sdk.errors import VerificationError
 from sdk.registry import RegistryReader
-from sdk.verifier import Verifier, file_sha256, utc_iso
+from sdk.times import utc_iso
+from sdk.verifier import Verifier
 
 archive_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Archive users: check archived documents")
 

@@ -8,7 +8,7 @@ import os
 import pytest
 from eth_account import Account
 
-from alliance.relay import AllianceRelay, ForeignCheckpoint
+from alliance.relay_contract import AllianceRelay, ForeignCheckpoint
 from alliance.relayer import Relayer, Source
 from chain_node import TransactionReverted
 from chain_node.anvil import ANVIL_DEV_KEY, AnvilNode

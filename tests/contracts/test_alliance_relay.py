@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from alliance.relay import AllianceRelay, ForeignCheckpoint, SignedAttestation
+from alliance.relay_contract import AllianceRelay, ForeignCheckpoint, SignedAttestation
 from chain_node import TransactionReverted
 
 SOURCE = (3700, "0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB", 370000)

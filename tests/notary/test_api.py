@@ -13,8 +13,8 @@ from notary.api.app import create_app
 from notary.services.keys import create_key
 from notary.services.log import MAX_RANGE
 from notary.settings import Settings
-from sdk.merkle import SHA256, verify_consistency, verify_inclusion
 from sdk.client import NotaryClient, NotaryClientError
+from sdk.merkle import SHA256, verify_consistency, verify_inclusion
 from sdk.receipt import parse_receipt
 from tests.helpers import make_event
 

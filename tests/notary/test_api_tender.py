@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from notary.api.app import create_app
 from notary.services.keys import create_key
 from notary.settings import Settings
-from rules.tender import commitment_of
+from rules.tender.contract import commitment_of
 
 
 def _sign(account, domain, primary, fields, message):

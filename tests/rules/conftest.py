@@ -4,7 +4,7 @@ import pytest
 from eth_account import Account
 
 from chain_node.anvil import ANVIL_DEV_KEY
-from rules.tender import TenderRules
+from rules.tender.contract import TenderRules
 
 
 class ChainClock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from rules.experts.registry import DrawRequest, Expert, PastDraw, Registry, Relation
+from rules.experts.roster import DrawRequest, Expert, PastDraw, Relation, Roster
 
 TENDERER = "12370000MB1234567X"
 BIDDERS = ("91370100MA3C120001", "91370100MA3C120002", "91370100MA3C120003")
@@ -21,7 +21,7 @@ def request(k: int = 7, **changes) -> DrawRequest:
     return DrawRequest(**{**base, **changes})
 
 
-def random_registry(size: int, seed: int = 1, tie_rate: float = 0.1) -> Registry:
+def random_roster(size: int, seed: int = 1, tie_rate: float = 0.1) -> Roster:
     """``size`` experts, most of them in scope of ``request()``; about ``tie_rate`` of them tied to the
     tenderer or a bidder in one of the ways avoidance must catch, plus noise that must not matter."""
     rng = random.Random(seed)
@@ -41,10 +41,10 @@ def random_registry(size: int, seed: int = 1, tie_rate: float = 0.1) -> Registry
         experts.append(Expert(id=eid, name=f"专家{i}", specialities=("A010101",) if rng.random() < 0.9 else ("B020202",),
                               region=rng.choice(("370100", "370200", "370000")), employer=employer,
                               available=rng.random() > 0.02))
-    return Registry(experts=tuple(experts), relations=tuple(relations), history=tuple(history))
+    return Roster(experts=tuple(experts), relations=tuple(relations), history=tuple(history))
 
 
-def registry_with_pool(eligible: int, seed: int = 1, avoided: int = 10) -> Registry:
+def roster_with_pool(eligible: int, seed: int = 1, avoided: int = 10) -> Roster:
     """Exactly ``eligible`` experts in the pool of ``request()``, plus ``avoided`` tied ones and
     ``avoided`` out of scope, interleaved by id so that avoidance changes the positions."""
     rng = random.Random(seed)
@@ -65,4 +65,4 @@ def registry_with_pool(eligible: int, seed: int = 1, avoided: int = 10) -> Regis
         elif kind == "scope":
             expert["region"] = "620400"
         experts.append(Expert(**expert))
-    return Registry(experts=tuple(experts), relations=tuple(relations), history=tuple(history))
+    return Roster(experts=tuple(experts), relations=tuple(relations), history=tuple(history))

@@ -11,7 +11,7 @@ from chain_node.anvil import ANVIL_DEV_KEY, AnvilNode
 from chain_node.rpc import RpcChain
 from rules.experts.draw import ExpertDraw
 from tests.helpers import cli, write_key_file
-from tests.rules.experts_data import TENDERER, random_registry
+from tests.rules.experts_data import TENDERER, random_roster
 
 
 @pytest.mark.anvil
@@ -33,12 +33,12 @@ def test_draw_from_the_command_line_and_verify(tmp_path):
                       "--region", "370100", "--account", centre.address)
         assert refused.returncode == 1 and "AccessControlUnauthorizedAccount" in refused.stderr
 
-        (tmp_path / "registry.json").write_text(random_registry(300, seed=12).model_dump_json())
+        (tmp_path / "roster.json").write_text(random_roster(300, seed=12).model_dump_json())
         (tmp_path / "request.json").write_text(json.dumps({
             "region": "370100", "project": "SDGP-2026-0042", "section": "S1", "speciality": "A010101",
             "tenderer": TENDERER, "bidders": ["91370100MA3C120001"], "as_of": "2026-11-23", "k": 7}))
         pool_file = tmp_path / "pool.json"
-        built = cli("experts", "pool", "--registry", str(tmp_path / "registry.json"),
+        built = cli("experts", "pool", "--roster", str(tmp_path / "roster.json"),
                     "--request", str(tmp_path / "request.json"), "--out", str(pool_file), check=True)
         assert "eligible experts" in built.stdout and stat.S_IMODE(pool_file.stat().st_mode) == 0o600
         created = cli("experts", "draw", *common, "--key-file", keys["centre"], "--pool-file", str(pool_file),
@@ -80,7 +80,7 @@ def test_draw_from_the_command_line_and_verify(tmp_path):
 
         # a pool file changed after the commitment: one expert's name differs
         tampered = json.loads(pool_file.read_text())
-        tampered["registry"]["experts"][5]["name"] += "X"
+        tampered["roster"]["experts"][5]["name"] += "X"
         (tmp_path / "tampered.json").write_text(json.dumps(tampered, ensure_ascii=False))
         bad = cli("experts", "verify", *common, "--draw", draw_id, "--pool-file", str(tmp_path / "tampered.json"))
         assert bad.returncode == 1 and "FAIL pool root" in bad.stdout and "FAILED" in bad.stderr
@@ -90,7 +90,7 @@ def test_draw_from_the_command_line_and_verify(tmp_path):
             (("verify", *common, "--draw", draw_id, "--pool-file", str(tmp_path / "none.json")), "cannot read"),
             (("commit", *common, "--key-file", keys["centre"], "--draw", draw_id,
               "--secret-file", str(secrets["centre"])), "exists"),
-            (("pool", "--registry", str(tmp_path / "request.json"), "--request", str(tmp_path / "request.json"),
+            (("pool", "--roster", str(tmp_path / "request.json"), "--request", str(tmp_path / "request.json"),
               "--out", str(tmp_path / "x.json")), "experts"),
         ):
             result = cli("experts", *args)

@@ -11,7 +11,13 @@ from rules.experts.draw import ExpertDraw
 from rules.experts.pool import Pool
 from rules.experts.sequence import positions, seed_of
 from rules.experts.verify import verify_draw
-from tests.rules.experts_data import BIDDERS, TENDERER, random_registry, registry_with_pool, request
+from tests.rules.experts_data import (
+    BIDDERS,
+    TENDERER,
+    random_roster,
+    request,
+    roster_with_pool,
+)
 
 
 @pytest.fixture
@@ -26,7 +32,7 @@ def draws(chain, funded):
 
 
 def _pool(size=120, k=7, seed=1, **changes):
-    return Pool.build(random_registry(size, seed), request(k=k, **changes), os.urandom(32))
+    return Pool.build(random_roster(size, seed), request(k=k, **changes), os.urandom(32))
 
 
 def _run(draws, pool, parties=None):
@@ -89,7 +95,7 @@ def test_who_may_create_and_who_must_be_a_party(draws):
         with pytest.raises(RuleRejected) as bad:
             draws.create(draws.centre, pool, parties)
         assert _reason(bad) == "ExpertDrawInvalidParties"
-    too_big = Pool.build(random_registry(30, 1), request(k=3), os.urandom(32))
+    too_big = Pool.build(random_roster(30, 1), request(k=3), os.urandom(32))
     object.__setattr__(too_big, "request", request(k=64))  # more experts than the pool holds
     with pytest.raises(RuleRejected) as k_too_big:
         draws.create(draws.centre, too_big, [draws.centre.address, draws.supervisor.address])
@@ -145,7 +151,7 @@ def test_a_party_that_never_commits_voids_the_draw(draws, chain):
 
 
 def test_alternates_continue_the_sequence_and_reveals_are_checked_on_chain(draws):
-    pool = Pool.build(registry_with_pool(12), request(k=7), os.urandom(32))
+    pool = Pool.build(roster_with_pool(12), request(k=7), os.urandom(32))
     assert pool.size == 12
     draw_id, _ = _run(draws, pool)
     seed = draws.draw(draw_id).seed
@@ -179,30 +185,30 @@ def test_alternates_continue_the_sequence_and_reveals_are_checked_on_chain(draws
 
 
 def test_changed_pool_or_exclusion_list_is_detected(draws):
-    registry = random_registry(150, seed=9)
+    roster = random_roster(150, seed=9)
     secret = os.urandom(32)
-    pool = Pool.build(registry, request(), secret)
+    pool = Pool.build(roster, request(), secret)
     draw_id, _ = _run(draws, pool)
     assert verify_draw(draws, draw_id, pool).ok
 
     def failed(other: Pool) -> set[str]:
         return {c.name for c in verify_draw(draws, draw_id, other).checks if not c.ok}
 
-    added = registry.model_copy(update={"experts": (*registry.experts, registry.experts[0].model_copy(
+    added = roster.model_copy(update={"experts": (*roster.experts, roster.experts[0].model_copy(
         update={"id": "E9999999", "employer": None, "specialities": ("A010101",), "region": "370100",
                 "available": True}))})
     assert {"pool root", "pool size"} <= failed(Pool(request(), added, secret))
-    from rules.experts.registry import Relation
+    from rules.experts.roster import Relation
 
-    untied_id = next(r.expert_id for r in registry.relations if r.party in BIDDERS
-                     and TENDERER not in {q.party for q in registry.relations if q.expert_id == r.expert_id})
-    untied = registry.model_copy(update={"relations": tuple(r for r in registry.relations
+    untied_id = next(r.expert_id for r in roster.relations if r.party in BIDDERS
+                     and TENDERER not in {q.party for q in roster.relations if q.expert_id == r.expert_id})
+    untied = roster.model_copy(update={"relations": tuple(r for r in roster.relations
                                                             if r.expert_id != untied_id)})
     assert {"pool root", "exclusion list"} <= failed(Pool(request(), untied, secret))
-    reason_moved = registry.model_copy(update={"relations": (*registry.relations, Relation(
+    reason_moved = roster.model_copy(update={"relations": (*roster.relations, Relation(
         expert_id=untied_id, party=TENDERER, relation="also this"))})  # same experts avoided, more reasons
     assert failed(Pool(request(), reason_moved, secret)) == {"exclusion list"}
-    assert "pool root" in failed(Pool(request(), registry, os.urandom(32)))  # other salts
+    assert "pool root" in failed(Pool(request(), roster, os.urandom(32)))  # other salts
 
 
 @pytest.mark.slow
@@ -213,7 +219,7 @@ def test_contract_and_recomputation_agree_for_random_pools_and_k(draws):
     cases = [(1, 1), (2, 2), (5000, 30), (31, 30), (30, 30), (64, 64)] + [
         (n, rng.randint(1, min(30, n))) for n in (rng.randint(3, 5000) for _ in range(5))]
     for i, (size, k) in enumerate(cases):
-        pool = Pool.build(registry_with_pool(size, seed=i), request(k=k, section=f"S{i}"), os.urandom(32))
+        pool = Pool.build(roster_with_pool(size, seed=i), request(k=k, section=f"S{i}"), os.urandom(32))
         assert pool.size == size
         draw_id, _ = _run(draws, pool)
         result = verify_draw(draws, draw_id, pool)

@@ -15,7 +15,7 @@ from rules.experts.draw import ExpertDraw
 from rules.experts.pool import Pool
 from sdk.client import NotaryClient
 from tests.rules.conftest import ChainClock
-from tests.rules.experts_data import random_registry, request
+from tests.rules.experts_data import random_roster, request
 
 
 def test_each_draw_step_is_notarized_without_names(tmp_path):
@@ -30,7 +30,7 @@ def test_each_draw_step_is_notarized_without_names(tmp_path):
         draws = ExpertDraw.deploy(chain, admin, notary=client)
         draws.grant_centre(admin, 370100, centre.address)
         draws.grant_supervisor(admin, 370100, supervisor.address)
-        pool = Pool.build(random_registry(80, seed=4), request(k=5), os.urandom(32))
+        pool = Pool.build(random_roster(80, seed=4), request(k=5), os.urandom(32))
 
         first = draws.create(centre, pool, [centre.address, supervisor.address], 60, 60)
         draws.commit_seed(centre, first)
@@ -63,6 +63,6 @@ def test_each_draw_step_is_notarized_without_names(tmp_path):
         assert all(e["section"] == "S1" and e["region"] == "370100" for e in events if e["type"].startswith("experts"))
         logged = json.dumps(events, ensure_ascii=False)
         assert shown["expert"]["name"] in json.dumps(shown, ensure_ascii=False)
-        for expert in pool.registry.experts:  # 数据可用不可见: neither names nor registry ids leave the centre
+        for expert in pool.roster.experts:  # 数据可用不可见: neither names nor roster ids leave the centre
             assert expert.name not in logged and expert.id not in logged
         client.wait_anchored(events[-1]["id"], timeout=30)

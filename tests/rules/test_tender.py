@@ -6,7 +6,7 @@ import os
 import pytest
 
 from rules.errors import RuleRejected
-from rules.tender import SealedBid, bidder_id, commitment_of
+from rules.tender.contract import SealedBid, bidder_id, commitment_of
 
 REGION = 370000
 

@@ -8,7 +8,7 @@ from eth_account import Account
 
 from chain_node.anvil import ANVIL_DEV_KEY, AnvilNode
 from chain_node.rpc import RpcChain
-from rules.tender import TenderRules, bidder_id
+from rules.tender.contract import TenderRules, bidder_id
 from tests.helpers import cli, write_key_file
 
 

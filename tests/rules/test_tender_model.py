@@ -10,11 +10,17 @@ import pytest
 from eth_account import Account
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from chain_node.anvil import ANVIL_DEV_KEY, AnvilNode
 from rules.errors import RuleRejected
-from rules.tender import SealedBid, TenderRules
+from rules.tender.contract import SealedBid, TenderRules
 from tests.rules.conftest import ChainClock
 
 REGION, BIDDERS, LEAD, WINDOW = 370000, 4, 20, 200

@@ -11,7 +11,7 @@ from notary.api.app import create_app
 from notary.services.keys import create_key
 from notary.settings import Settings
 from rules.errors import RuleRejected
-from rules.tender import SealedBid, TenderRules
+from rules.tender.contract import SealedBid, TenderRules
 from sdk.client import NotaryClient
 from tests.rules.conftest import ChainClock
 

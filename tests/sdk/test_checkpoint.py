@@ -7,7 +7,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from sdk.checkpoint import Checkpoint, SignedNote, TlogProof, key_hash, sign_checkpoint, verifier_key
+from sdk.checkpoint import (
+    Checkpoint,
+    SignedNote,
+    TlogProof,
+    key_hash,
+    sign_checkpoint,
+    verifier_key,
+)
 from sdk.errors import MalformedError, SignatureError
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))

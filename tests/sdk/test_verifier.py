@@ -7,8 +7,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sdk.checkpoint import Checkpoint, SignedNote, TlogProof, sign_checkpoint
-from sdk.errors import (AnchorError, EventMismatchError, MalformedError, PendingError, ProofError,
-                        SignatureError)
+from sdk.errors import (
+    AnchorError,
+    EventMismatchError,
+    MalformedError,
+    PendingError,
+    ProofError,
+    SignatureError,
+)
 from sdk.merkle import SHA256, MerkleTree
 from sdk.receipt import parse_receipt
 from sdk.registry import RegistryReader

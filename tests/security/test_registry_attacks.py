@@ -17,10 +17,10 @@ import time
 import pytest
 
 from chain_node import TransactionReverted
-from notary.services.rotation import rotate_checkpoint_key
-from notary.services.witness import certificate_evidence
 from notary.services.anchoring import AnchorRefused
+from notary.services.rotation import rotate_checkpoint_key
 from notary.services.setup import open_notary
+from notary.services.witness import certificate_evidence
 from notary.settings import Settings
 from sdk.certificate import signed_body, verify_certificate
 from sdk.checkpoint import Checkpoint, TlogProof, sign_checkpoint, sign_note

@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from alliance.relay import ATTEST_GAS, AllianceRelay, ForeignCheckpoint
+from alliance.relay_contract import ATTEST_GAS, AllianceRelay, ForeignCheckpoint
 from chain_node import TransactionReverted
 
 SOURCE = (3700, "0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB", 370000)

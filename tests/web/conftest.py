@@ -25,7 +25,7 @@ from notary.api.app import create_app
 from notary.services.keys import create_key
 from notary.services.setup import open_notary
 from notary.settings import Settings
-from rules.tender import commitment_of
+from rules.tender.contract import commitment_of
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PROJECT, SECTION = "SDGP-2026-0042", "S1"

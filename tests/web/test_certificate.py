@@ -11,7 +11,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pypdf import PdfReader, PdfWriter
 
 from notary.services.witness import certificate_evidence
-from sdk.certificate import ATTACHMENT, extract_evidence, signed_body, verify_certificate
+from sdk.certificate import (
+    ATTACHMENT,
+    extract_evidence,
+    signed_body,
+    verify_certificate,
+)
 from sdk.checkpoint import sign_note
 from sdk.errors import EventMismatchError, SignatureError
 from sdk.registry import RegistryReader

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from notary.api.deps import NotaryDep, WriterDep, read_json
 from notary.errors import BatchTooLarge, InvalidEvent
+
 router = APIRouter(tags=["events"])
 
 _BODY = {

@@ -40,9 +40,7 @@ def get_checkpoint(notary: NotaryDep, size: Annotated[int | None, Query(ge=1, le
     return {
         "origin": checkpoint.origin, "size": checkpoint.size, "root": base64.b64encode(checkpoint.root).decode(),
         "hash": notary.log.hasher.name, "region": notary.log.region, "note": anchor.checkpoint,
-        "anchor": {"chain_id": anchor.chain_id, "registry": anchor.registry_address, "tx_hash": anchor.tx_hash,
-                   "block_number": anchor.block_number, "block_time": anchor.block_time,
-                   "tree_size": anchor.tree_size},
+        "anchor": anchor.as_anchor().model_dump(),
         "log_size": len(notary.log),
     }
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from notary.api.deps import NotaryDep, WriterDep
 from notary.api.limits import limit_reads
 from notary.errors import NotFound
-from rules.tender import SealedBid, SignedBidMessage
+from rules.tender.contract import SealedBid, SignedBidMessage
 
 router = APIRouter(prefix="/v1/tender", tags=["tender"])
 

@@ -1,4 +1,4 @@
-"""Inputs of a draw: the expert registry (experts, relations, past draws) and the request.
+"""Inputs of a draw: the expert roster (专家库: experts, relations, past draws) and the request.
 
 Formats (UTF-8):
 
@@ -6,7 +6,7 @@ Formats (UTF-8):
   with a header row: experts (``id,name,specialities,region,employer,available``, the
   specialities separated by ``;``), relations (``expert_id,party,relation``) and history
   (``expert_id,tenderer,drawn_on``).
-- expert: ``id`` (registry code), ``name``, ``specialities`` (codes, e.g. ``A010101``),
+- expert: ``id`` (the roster's code), ``name``, ``specialities`` (codes, e.g. ``A010101``),
   ``region`` (GB/T 2260 code of the expert's domicile), ``employer`` (unified social credit
   code, may be empty), ``available`` (true/false; false when on leave, ill, suspended).
 - relation: the expert is tied to ``party`` (a credit code: employer in the past, relative's
@@ -25,7 +25,15 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 Region = Annotated[str, StringConstraints(pattern=r"^[1-8][0-9]{5}$")]
 CreditCode = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{18}$", to_upper=True, strip_whitespace=True)]
@@ -33,7 +41,7 @@ Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$", strip
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 
 
-class RegistryError(ValueError):
+class RosterError(ValueError):
     """An input file cannot be read or is not in the documented format; the message says where."""
 
 
@@ -72,13 +80,13 @@ class PastDraw(_Model):
     drawn_on: date
 
 
-class Registry(_Model):
+class Roster(_Model):
     experts: tuple[Expert, ...]
     relations: tuple[Relation, ...] = ()
     history: tuple[PastDraw, ...] = ()
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Registry":
+    def _consistent(self) -> "Roster":
         ids = [e.id for e in self.experts]
         known = set(ids)
         if len(known) != len(ids):
@@ -114,32 +122,32 @@ def _validated(model: type[BaseModel], data: Any, source: str) -> Any:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise RegistryError(f"{source}: {where}: {first['msg']}") from None
+        raise RosterError(f"{source}: {where}: {first['msg']}") from None
 
 
-def load_registry(path: Path, relations: Path | None = None, history: Path | None = None) -> Registry:
-    """Read a registry from one JSON file, or from CSV files (experts, relations, history)."""
+def load_roster(path: Path, relations: Path | None = None, history: Path | None = None) -> Roster:
+    """Read a roster from one JSON file, or from CSV files (experts, relations, history)."""
     try:
         if path.suffix.lower() == ".json":
             if relations or history:
-                raise RegistryError("a JSON registry holds its relations and history itself")
-            return _validated(Registry, json.loads(path.read_text(encoding="utf-8")), str(path))
+                raise RosterError("a JSON roster holds its relations and history itself")
+            return _validated(Roster, json.loads(path.read_text(encoding="utf-8")), str(path))
         data: dict[str, Any] = {"experts": _rows(path)}
         if relations:
             data["relations"] = _rows(relations)
         if history:
             data["history"] = _rows(history)
-        return _validated(Registry, data, str(path))
+        return _validated(Roster, data, str(path))
     except OSError as exc:
-        raise RegistryError(f"cannot read {exc.filename}: {exc.strerror}") from None
+        raise RosterError(f"cannot read {exc.filename}: {exc.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError, csv.Error) as exc:
-        raise RegistryError(f"{path}: not valid {path.suffix.lstrip('.') or 'CSV'}: {exc}") from None
+        raise RosterError(f"{path}: not valid {path.suffix.lstrip('.') or 'CSV'}: {exc}") from None
 
 
 def load_request(path: Path) -> DrawRequest:
     try:
         return _validated(DrawRequest, json.loads(path.read_text(encoding="utf-8")), str(path))
     except OSError as exc:
-        raise RegistryError(f"cannot read {exc.filename}: {exc.strerror}") from None
+        raise RosterError(f"cannot read {exc.filename}: {exc.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RegistryError(f"{path}: not valid JSON: {exc}") from None
+        raise RosterError(f"{path}: not valid JSON: {exc}") from None

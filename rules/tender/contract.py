@@ -8,18 +8,17 @@ read the results. Every step, accepted or refused, is a transaction on chain and
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
-from web3.logs import DISCARD
 
 from chain_node import Chain, TransactionReverted, TxOutcome
 from rules.errors import RuleRejected
 from rules.steps import EventSink, RuleContract
+from sdk import event_types as et
 
 SECTION_STATES = ("none", "bidding", "opening", "evaluation", "failed")
 BID_STATES = ("none", "committed", "withdrawn", "valid", "inconsistent")
@@ -143,13 +142,13 @@ class TenderRules(RuleContract):
         section_id = self.section_id(region, project, section)
         self._sections[section_id] = _SectionSubject(section_id, region, project, section)
         call = self.contract.functions.openSection(region, project, section, deadline, opening_window)
-        self._send(centre, call, "tender.section_opened", section_id,
+        self._send(centre, call, et.SECTION_OPENED, section_id,
                    {"deadline": deadline, "opening_window": opening_window})
         return section_id
 
     def register_bidder(self, centre: LocalAccount, region: int, bidder: bytes, key: str) -> None:
         call = self.contract.functions.registerBidder(region, bidder, to_checksum_address(key))
-        self._send(centre, call, "tender.bidder_registered", None, {})
+        self._send(centre, call, et.BIDDER_REGISTERED, None, {})
 
     # --- bidders sign, the trading system relays --------------------------------------
 
@@ -179,16 +178,16 @@ class TenderRules(RuleContract):
         payload = {"bidder_id": message.bidder_id.hex(), "nonce": message.nonce}
         if message.commitment is None:
             call = fns.withdrawBid(message.section_id, message.bidder_id, message.nonce, message.signature)
-            return self._send(relayer, call, "bid.withdrawn", message.section_id, payload)
+            return self._send(relayer, call, et.BID_WITHDRAWN, message.section_id, payload)
         call = fns.commitBid(message.section_id, message.bidder_id, message.commitment, message.nonce,
                              message.signature)
-        return self._send(relayer, call, "bid.committed", message.section_id,
+        return self._send(relayer, call, et.BID_COMMITTED, message.section_id,
                           {**payload, "commitment": message.commitment.hex()})
 
     # --- opening (开标) ----------------------------------------------------------------
 
     def start_opening(self, centre: LocalAccount, section_id: bytes) -> TxOutcome:
-        return self._send(centre, self.contract.functions.startOpening(section_id), "tender.opening_started",
+        return self._send(centre, self.contract.functions.startOpening(section_id), et.OPENING_STARTED,
                           section_id, {})
 
     def reveal(self, centre: LocalAccount, section_id: bytes, bidder: bytes, sealed: SealedBid) -> str:
@@ -198,30 +197,19 @@ class TenderRules(RuleContract):
         (``tender.flag.duplicate_bid_file`` ...) naming the bidders, so that supervisors find it in the log.
         """
         call = self.contract.functions.revealBid(section_id, bidder, sealed.file_hash, sealed.salt, sealed.fingerprint)
-        outcome = self._send(centre, call, "bid.opened", section_id,
+        outcome = self._send(centre, call, et.BID_OPENED, section_id,
                              {"bidder_id": bidder.hex(), "file_hash": sealed.file_hash.hex(),
                               "fingerprint": sealed.fingerprint.hex()})
-        self._notarize_logs("tender.flag.", ("BidFileInconsistent", "DuplicateBidFile", "SharedDeviceFingerprint"),
-                            section_id, centre, outcome)
+        self._notarize_contract_events(("BidFileInconsistent", "DuplicateBidFile", "SharedDeviceFingerprint"),
+                                       section_id, centre, outcome)
         return self.bid(section_id, bidder).state
 
     def close_opening(self, account: LocalAccount, section_id: bytes) -> SectionView:
         """Close the opening; the section's fate (``tender.section_failed`` / ``_proceeded``) is notarized too."""
-        outcome = self._send(account, self.contract.functions.closeOpening(section_id), "tender.opening_closed",
+        outcome = self._send(account, self.contract.functions.closeOpening(section_id), et.OPENING_CLOSED,
                              section_id, {})
-        self._notarize_logs("tender.", ("SectionFailed", "SectionProceeded"), section_id, account, outcome)
+        self._notarize_contract_events(("SectionFailed", "SectionProceeded"), section_id, account, outcome)
         return self.section(section_id)
-
-    def _notarize_logs(self, prefix: str, names: tuple[str, ...], section_id: bytes, account: LocalAccount,
-                       outcome: TxOutcome) -> None:
-        """Each contract event ``names`` of a step as an event of its own, so supervisors find it in the log."""
-        if self.notary is None:
-            return
-        receipt = self.chain.w3.eth.get_transaction_receipt(outcome.tx_hash)
-        for name in names:
-            for log in getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD):
-                self._notarize(f"{prefix}{_snake(name)}", section_id, account, outcome, dict(log["args"]),
-                               event_id=f"rule-{outcome.tx_hash}-{log['logIndex']}")
 
     # --- reads -------------------------------------------------------------------------
 
@@ -239,8 +227,3 @@ class TenderRules(RuleContract):
     def flags(self, section_id: bytes) -> list[Flag]:
         return [Flag(FLAG_KINDS[k], bytes(v), bytes(a), bytes(b))
                 for k, v, a, b in self.contract.functions.flagsOf(section_id).call()]
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-

@@ -99,6 +99,8 @@ def accept(rpc: Rpc, registry: Registry,
 @app.command("show")
 def show(rpc: Rpc, registry: Registry) -> None:
     """Every bound region: its notary, checkpoint key, hash, origin and latest anchored size."""
+    from sdk.merkle import hash_name
+
     _, contract = _open(rpc, registry)
     try:
         bound = contract.events.NotaryBound().get_logs(from_block=0)
@@ -107,5 +109,5 @@ def show(rpc: Rpc, registry: Registry) -> None:
     for log in bound:
         region = log["args"]["region"]
         notary, key, alg, origin, size = contract.functions.logOf(region).call()
-        key_text = f"key {bytes(key).hex()[:16]}…, {('sha256', 'sm3')[alg]}, {origin}" if any(key) else "no key yet"
+        key_text = f"key {bytes(key).hex()[:16]}…, {hash_name(alg)}, {origin}" if any(key) else "no key yet"
         typer.echo(f"{region}  {notary}  {key_text}  anchored {size}")

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from web3 import Web3
 
 from contracts import artifact
-from rules.tender import BID_STATES, FLAG_KINDS, SECTION_STATES
-from sdk.verifier import utc_iso
+from rules.tender.contract import BID_STATES, FLAG_KINDS, SECTION_STATES
+from sdk.times import utc_iso
 
 TIMELINE_EVENTS = ("SectionOpened", "BidCommitted", "BidWithdrawn", "OpeningStarted", "BidOpened",
                    "BidFileInconsistent", "DuplicateBidFile", "SharedDeviceFingerprint", "SectionProceeded",
