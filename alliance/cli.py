@@ -10,15 +10,12 @@ from typing import Annotated, Optional
 
 import typer
 
+from sdk.cli.support import fail
+
 chain_app = typer.Typer(add_completion=False, no_args_is_help=True,
                         help="A local Yellow River alliance: one anvil chain per province, notaries, relays")
 
 Dir = Annotated[Path, typer.Option("--dir", help="where the alliance keeps its chains, notaries and keys")]
-
-
-def _fail(message: str, code: int = 1) -> None:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
 
 
 @chain_app.command("up")
@@ -27,7 +24,7 @@ def up(provinces: Annotated[str, typer.Option("--provinces", help="e.g. shandong
        threshold: Annotated[int, typer.Option("--threshold", help="attestations needed (default: majority)")] = 0,
        directory: Dir = Path("alliance-local")) -> None:
     """Start one anvil per province, a notary per province and city, and an AllianceRelay per chain."""
-    from alliance.local import AllianceError
+    from alliance.errors import AllianceError
     from alliance.local import up as start
     from chain_node import ChainError
 
@@ -35,7 +32,7 @@ def up(provinces: Annotated[str, typer.Option("--provinces", help="e.g. shandong
         deployment = start(directory, [p.strip() for p in provinces.split(",") if p.strip()], cities,
                            threshold or None)
     except (AllianceError, ChainError) as exc:
-        _fail(f"error: {exc}", 2)
+        fail(f"error: {exc}", 2)
     for name, entry in deployment["provinces"].items():
         typer.echo(f"{name}: chain {entry['chain_id']} at {entry['rpc']}, relay {entry['relay']}")
         for n in entry["notaries"]:
@@ -46,13 +43,13 @@ def up(provinces: Annotated[str, typer.Option("--provinces", help="e.g. shandong
 @chain_app.command("down")
 def down(directory: Dir = Path("alliance-local")) -> None:
     """Stop every chain and notary of the local alliance."""
-    from alliance.local import AllianceError
+    from alliance.errors import AllianceError
     from alliance.local import down as stop
 
     try:
         count = stop(directory)
     except AllianceError as exc:
-        _fail(f"error: {exc}", 2)
+        fail(f"error: {exc}", 2)
     typer.echo(f"stopped {count} processes")
 
 
@@ -62,7 +59,8 @@ def relay(deployment: Annotated[Path, typer.Option("--deployment", help="deploym
           interval: Annotated[float, typer.Option("--interval", help="seconds between passes")] = 2.0) -> None:
     """Follow the other provinces' notaries, check each checkpoint, attest it on every other chain.
     Exit 1 if a pass refused a checkpoint (with --once)."""
-    from alliance.local import AllianceError, load
+    from alliance.errors import AllianceError
+    from alliance.local import load
     from alliance.relay_contract import AllianceRelay
     from alliance.relayer import Relayer, Source
     from chain_node.accounts import load_or_create_account
@@ -71,9 +69,9 @@ def relay(deployment: Annotated[Path, typer.Option("--deployment", help="deploym
     try:
         d = load(deployment)
     except AllianceError as exc:
-        _fail(f"error: {exc}", 2)
+        fail(f"error: {exc}", 2)
     if member not in d["provinces"]:
-        _fail(f"error: {member} is not in the deployment ({', '.join(d['provinces'])})", 2)
+        fail(f"error: {member} is not in the deployment ({', '.join(d['provinces'])})", 2)
     me = d["provinces"][member]
     sources = [Source(f"{name}/{n['region']}", entry["rpc"], n["registry"], n["region"], n["url"])
                for name, entry in d["provinces"].items() if name != member for n in entry["notaries"]]
@@ -107,14 +105,15 @@ def mirror(source: Annotated[str, typer.Option("--source", help="the source nota
     Exit 1 with the entry's index when the source served a tampered entry or a forked log."""
     import httpx
 
-    from alliance.mirror import Mirror, MirrorError
+    from alliance.errors import MirrorError
+    from alliance.mirror import Mirror
     from sdk.client import NotaryClientError
     from sdk.errors import VerificationError
 
     try:
         m = Mirror(data_dir, source, rpc, registry)
     except (MirrorError, VerificationError, NotaryClientError, httpx.HTTPError) as exc:
-        _fail(f"error: cannot mirror {source}: {exc}", 2)
+        fail(f"error: cannot mirror {source}: {exc}", 2)
     try:
         if proof:
             typer.echo(json.dumps(m.proof(proof), indent=1))
@@ -134,8 +133,8 @@ def mirror(source: Annotated[str, typer.Option("--source", help="the source nota
             typer.echo(f"serving the verified mirror on http://127.0.0.1:{port}")
             uvicorn.run(create_mirror_app(m), host="127.0.0.1", port=port, log_level="warning")
     except MirrorError as exc:
-        _fail(f"REJECTED: {exc}")
+        fail(f"REJECTED: {exc}")
     except (VerificationError, NotaryClientError, httpx.HTTPError) as exc:
-        _fail(f"error: {exc}", 2)
+        fail(f"error: {exc}", 2)
     finally:
         m.close()

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 from eth_account import Account
 
+from alliance.errors import AllianceError
 from alliance.relay_contract import AllianceRelay
 from chain_node.accounts import load_or_create_account
 from chain_node.anvil import ANVIL_DEV_KEY, AnvilNode, free_port
@@ -43,10 +44,6 @@ PROVINCES = {p.name: p for p in (
     Province("neimenggu", 150000, 1500, (150100, 150200, 150700, 150600)),
     Province("henan", 410000, 4100, (410100, 410200, 410300, 410700)),
 )}
-
-
-class AllianceError(Exception):
-    """The local alliance cannot be started or read; the message says why."""
 
 
 def _alive(pid: int) -> bool:
@@ -93,15 +90,12 @@ def _serve(data_dir: Path, region: int, rpc: str, chain_key: Path, registry: str
 
 
 def _api_key(data_dir: Path, name: str) -> str:
-    from notary.services.keys import create_key
-    from notary.settings import Settings
-    from notary.store import SqlStore
-
-    store = SqlStore(Settings(data_dir=data_dir).db_url)
-    try:
-        return create_key(store, name)
-    finally:
-        store.close()
+    """A writer key of the notary in ``data_dir``, made as an operator makes one: ``keys add``."""
+    done = subprocess.run([sys.executable, "-m", "notary", "keys", "add", "--name", name, "--data-dir", str(data_dir)],
+                          capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise AllianceError(f"cannot make an API key in {data_dir}: {done.stderr.strip()}")
+    return done.stdout.strip()
 
 
 def up(directory: Path, provinces: list[str], cities: int = 1, threshold: int | None = None) -> dict[str, Any]:

@@ -19,20 +19,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from alliance.errors import MirrorError
 from sdk.client import NotaryClient, NotaryClientError
 from sdk.errors import VerificationError
 from sdk.merkle import MerkleTree, hasher, root_from_inclusion_proof, verify_consistency
 from sdk.registry import RegistryReader
 
 PAGE = 5000
-
-
-class MirrorError(Exception):
-    """The source cannot be mirrored as it is: a tampered entry (``index``) or a forked log."""
-
-    def __init__(self, message: str, index: int | None = None) -> None:
-        super().__init__(message)
-        self.index = index
 
 
 @dataclass(frozen=True)

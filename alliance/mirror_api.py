@@ -12,7 +12,8 @@ from typing import Annotated
 from fastapi import FastAPI, Path, Query
 from fastapi.responses import JSONResponse
 
-from alliance.mirror import Mirror, MirrorError
+from alliance.errors import MirrorError
+from alliance.mirror import Mirror
 
 MAX_PAGE = 5000
 

@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from chain_node.errors import KeyFileError
 
-class KeyFileError(Exception):
-    code = "key_file_invalid"
+__all__ = ["KeyFileError", "load_or_create_account", "load_or_create_ed25519"]
 
 
 def _write_secret(path: Path, data: bytes) -> None:

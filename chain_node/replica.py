@@ -30,6 +30,8 @@ from typing import Any
 
 from eth.db.backends.base import BaseDB
 
+from chain_node.errors import ReplicaBusy
+
 log = logging.getLogger("lianzheng.chain.replica")
 
 # Methods another process may call: reads only, never a write. No eth_estimateGas: it is
@@ -176,10 +178,6 @@ def _serve(conn: Connection, db_path: str, gas_cap: int) -> None:
             conn.send(replica.answer(method, params))
         except Exception as exc:  # noqa: BLE001 - e.g. an answer that does not pickle
             conn.send(rpc_error(-32603, f"internal error: {type(exc).__name__}"))
-
-
-class ReplicaBusy(Exception):
-    """Too many callers wait for a replica already."""
 
 
 class _Worker:

@@ -1,7 +1,9 @@
 """Compile contracts/src with the npm ``solc`` (pinned by package-lock.json) through py-solc-x.
 
-``python -m contracts.build`` writes contracts/build/<Contract>.json; ``--check`` compares
-instead of writing and exits 1 naming every artifact that differs from its source.
+``python -m contracts.build`` writes contracts/build/<Contract>.json and, for the contracts a
+verifier reads, their ABI alone into sdk/abis/ (the SDK installs without the contracts'
+bytecode); ``--check`` compares instead of writing and exits 1 naming every file that differs
+from its source.
 """
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import sys
 from pathlib import Path
 
 import solcx
+
+from sdk.errors import LianzhengError
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
@@ -22,8 +26,10 @@ SETTINGS = {
 }
 
 
-class CompileError(RuntimeError):
-    pass
+class CompileError(LianzhengError):
+    """The contracts cannot be compiled (no compiler, or the sources have errors)."""
+
+    code = "compile_failed"
 
 
 def compile_all() -> dict[str, dict]:
@@ -65,22 +71,30 @@ def _render(art: dict) -> str:
     return json.dumps(art, indent=1, sort_keys=True) + "\n"
 
 
+def outputs(artifacts: dict[str, dict]) -> dict[Path, str]:
+    """Every file the build writes, with its text: artifacts, and the SDK's copy of some ABIs."""
+    from sdk.contract import SDK_ABIS
+
+    files = {HERE / "build" / f"{name}.json": _render(art) for name, art in artifacts.items()}
+    for name in SDK_ABIS:
+        files[PROJECT / "sdk" / "abis" / f"{name}.json"] = json.dumps(artifacts[name]["abi"], indent=1,
+                                                                    sort_keys=True) + "\n"
+    return files
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
-    artifacts = compile_all()
-    (HERE / "build").mkdir(exist_ok=True)
     differing = []
-    for name, art in artifacts.items():
-        path = HERE / "build" / f"{name}.json"
-        text = _render(art)
+    for path, text in outputs(compile_all()).items():
         if check:
             if not path.is_file() or path.read_text() != text:
-                differing.append(name)
+                differing.append(str(path.relative_to(PROJECT)))
         else:
+            path.parent.mkdir(exist_ok=True)
             path.write_text(text)
             print(f"wrote {path.relative_to(PROJECT)}")
     if differing:
-        print("artifacts differ from sources: " + ", ".join(differing), file=sys.stderr)
+        print("built files differ from sources: " + ", ".join(differing), file=sys.stderr)
         return 1
     return 0
 

@@ -1,73 +1,126 @@
-"""The notary's error family. Only the HTTP layer and the CLI turn these into statuses."""
+"""The notary's error family: every error the notary reports, in one place.
+
+Each says what was wrong (``code`` is stable) and keeps its evidence (``details``). Which
+HTTP status each becomes is decided in one table, ``notary.api.errors.STATUS``; the CLI
+prints them in one line.
+"""
 from __future__ import annotations
 
+from sdk.errors import LianzhengError
 
-class NotaryError(Exception):
-    """Root of every error the notary reports to a caller. ``code`` is stable."""
+
+class NotaryError(LianzhengError):
+    """Root of every error the notary reports to a caller."""
 
     code = "notary_error"
-    status = 400
 
-    def __init__(self, message: str, **details: object) -> None:
-        super().__init__(message)
-        self.details = details
+    @property
+    def details(self) -> dict[str, object]:
+        return self.evidence
 
+
+# --- the caller's request ---------------------------------------------------------------
 
 class InvalidEvent(NotaryError):
-    code, status = "invalid_event", 422
+    code = "invalid_event"
 
 
 class WrongRegion(NotaryError):
-    code, status = "wrong_region", 422
+    code = "wrong_region"
 
 
 class BatchTooLarge(NotaryError):
-    code, status = "batch_too_large", 413
+    code = "batch_too_large"
 
 
-class IdConflict(NotaryError):
-    code, status = "id_conflict", 409
+class BodyTooLarge(NotaryError):
+    code = "body_too_large"
 
 
-class NotFound(NotaryError):
-    code, status = "not_found", 404
+class InvalidJson(NotaryError):
+    code = "invalid_json"
 
 
 class BadRange(NotaryError):
-    code, status = "bad_range", 400
+    code = "bad_range"
 
 
-class Unauthenticated(NotaryError):
-    code, status = "unauthenticated", 401
+class IdConflict(NotaryError):
+    code = "id_conflict"
 
 
-class Forbidden(NotaryError):
-    code, status = "forbidden", 403
-
-
-class ReservedType(NotaryError):
-    """A writer key sent an event type only the rules engine may write."""
-
-    code, status = "reserved_type", 403
-
-
-class Unavailable(NotaryError):
-    """Storage or chain is down: the caller should retry (503 + Retry-After)."""
-
-    code, status = "unavailable", 503
-
-
-class StoreOutdated(NotaryError):
-    """The data directory was written by an older, incompatible version."""
-
-    code, status = "store_outdated", 503
+class NotFound(NotaryError):
+    code = "not_found"
 
 
 class Ambiguous(NotaryError):
-    code, status = "ambiguous", 409
+    code = "ambiguous"
 
 
 class NotAnchored(NotaryError):
     """What was asked for holds events not anchored yet: retry after the next anchor."""
 
-    code, status = "not_anchored", 409
+    code = "not_anchored"
+
+
+class KeyNameError(InvalidEvent):
+    """A key's name or role is not acceptable."""
+
+    code = "invalid_key_name"
+
+
+# --- who the caller is --------------------------------------------------------------------
+
+class Unauthenticated(NotaryError):
+    code = "unauthenticated"
+
+
+class Forbidden(NotaryError):
+    code = "forbidden"
+
+
+class ReservedType(Forbidden):
+    """A writer key sent an event type only the rules engine may write."""
+
+    code = "reserved_type"
+
+
+class RateLimited(NotaryError):
+    """A caller is over its budget; ``retry_after`` seconds until it may try again."""
+
+    code = "rate_limited"
+
+    def __init__(self, caller: str, retry_after: float, what: str = "request rate") -> None:
+        super().__init__(f"{caller!r} is over its {what}; retry in {retry_after:.2f} s",
+                         retry_after=round(retry_after, 3))
+        self.retry_after = retry_after
+
+
+class TooManyInFlight(RateLimited):
+    code = "too_many_in_flight"
+
+
+# --- the notary itself --------------------------------------------------------------------
+
+class Unavailable(NotaryError):
+    """Storage or chain is down: the caller should retry."""
+
+    code = "unavailable"
+
+
+class StoreOutdated(Unavailable):
+    """The data directory was written by an older, incompatible version."""
+
+    code = "store_outdated"
+
+
+class SetupError(NotaryError):
+    """The notary cannot start: its data dir, chain and registry disagree, or it may not anchor."""
+
+    code = "setup_failed"
+
+
+class AnchorRefused(NotaryError):
+    """The registry reverted an anchor (e.g. a data dir whose log forked from what is anchored)."""
+
+    code = "anchor_refused"

@@ -1,16 +1,9 @@
-"""What the rules CLIs share: one-line failures with an exit code, key files, 32-byte hex ids."""
+"""What the rules CLIs share: key files and 32-byte hex ids (failures: ``sdk.cli.support.fail``)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NoReturn
 
-import typer
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    """Print one line to stderr and exit: 1 refused or failed, 2 bad input."""
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
+from sdk.cli.support import fail
 
 
 def bytes32(text: str, what: str) -> bytes:

@@ -1,9 +1,11 @@
 """Errors of the rules engine: a rule said no, and the chain holds the decision."""
 from __future__ import annotations
 
+from sdk.errors import LianzhengError
 
-class RuleError(Exception):
-    """Root of every rules-engine error; ``code`` is stable."""
+
+class RuleError(LianzhengError):
+    """Root of every rules-engine error."""
 
     code = "rule_error"
 
@@ -16,7 +18,7 @@ class RuleRejected(RuleError):
     code = "rule_rejected"
 
     def __init__(self, reason: str, tx_hash: str | None = None) -> None:
-        super().__init__(reason if tx_hash is None else f"{reason} (tx {tx_hash})")
+        super().__init__(reason if tx_hash is None else f"{reason} (tx {tx_hash})", reason=reason, tx_hash=tx_hash)
         self.reason, self.tx_hash = reason, tx_hash
 
     @property
@@ -28,3 +30,10 @@ class RuleInputError(RuleError):
     """The step's arguments cannot even be put into a transaction (e.g. text the ABI cannot encode)."""
 
     code = "invalid_rule_input"
+
+
+class RosterError(RuleError):
+    """An expert roster or draw request cannot be read or is not in the documented format; the
+    message says where."""
+
+    code = "roster_invalid"

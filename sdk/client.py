@@ -16,17 +16,12 @@ from urllib.parse import quote
 import httpx
 import orjson
 
+from sdk.errors import NotaryClientError
 from sdk.receipt import Receipt, parse_receipt
 
+__all__ = ["NotaryClient", "NotaryClientError"]
+
 RETRY_STATUSES = {429, 502, 503, 504}
-
-
-class NotaryClientError(Exception):
-    """The notary refused a request; ``code`` is its stable error code."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status, self.code, self.message = status, code, message
 
 
 class NotaryClient:

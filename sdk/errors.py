@@ -1,19 +1,29 @@
-"""One error family for everything the verifying side can reject.
+"""The root of every Lianzheng error, and the family of what the verifying side rejects.
 
-Every subclass says what was wrong and keeps the values that show it, so that a
-CLI or a web page can print a precise reason (house style: errors carry evidence).
+Each package has one family under ``LianzhengError``: ``VerificationError`` and
+``NotaryClientError`` here, ``ChainError`` (chain_node), ``NotaryError`` (notary),
+``RuleError`` (rules), ``AllianceError`` (alliance), ``CompileError`` (contracts). Every
+error says what was wrong and keeps the values that show it (``evidence``), so that a CLI or
+a web page can print a precise reason; ``code`` is stable and machine-readable. Only the CLI
+and the HTTP layer turn them into exit codes and statuses.
 """
 from __future__ import annotations
 
 
-class VerificationError(Exception):
-    """Root of every verification failure. ``code`` is stable and machine-readable."""
+class LianzhengError(Exception):
+    """Root of every error the project raises on purpose."""
 
-    code = "verification_failed"
+    code = "error"
 
     def __init__(self, message: str, **evidence: object) -> None:
         super().__init__(message)
         self.evidence = evidence
+
+
+class VerificationError(LianzhengError):
+    """Root of every verification failure."""
+
+    code = "verification_failed"
 
 
 class MalformedError(VerificationError):
@@ -65,3 +75,13 @@ class PendingError(VerificationError):
     """The receipt is not anchored yet: there is nothing on chain to check it against."""
 
     code = "pending"
+
+
+class NotaryClientError(LianzhengError):
+    """The notary refused a request: ``status`` is the HTTP status, ``code`` the notary's stable code."""
+
+    code = "notary_refused"
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}", status=status, code=code)
+        self.status, self.code, self.message = status, code, message

@@ -6,17 +6,9 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, Request
 
-from notary.errors import NotaryError, Unauthenticated
+from notary.errors import BodyTooLarge, InvalidJson, Unauthenticated
 from notary.services.keys import ANONYMOUS, Viewer
 from notary.services.setup import Notary
-
-
-class BodyTooLarge(NotaryError):
-    code, status = "body_too_large", 413
-
-
-class InvalidJson(NotaryError):
-    code, status = "invalid_json", 400
 
 
 def get_notary(request: Request) -> Notary:

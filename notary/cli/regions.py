@@ -14,15 +14,12 @@ from typing import Annotated
 
 import typer
 
+from sdk.cli.support import fail
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Regions and notaries of an EvidenceRegistry")
 
 Rpc = Annotated[str, typer.Option("--rpc", envvar="LIANZHENG_RPC", help="JSON-RPC URL of the chain")]
 Registry = Annotated[str, typer.Option("--registry", help="EvidenceRegistry address")]
-
-
-def _fail(message: str, code: int = 1) -> None:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
 
 
 def _open(rpc: str, registry: str):
@@ -33,7 +30,7 @@ def _open(rpc: str, registry: str):
         chain = RpcChain(rpc)
         return chain, chain.contract("EvidenceRegistry", registry)
     except (ChainUnavailable, ValueError) as exc:
-        _fail(f"error: {exc}", 2)
+        fail(f"error: {exc}", 2)
 
 
 RegistrarKey = Annotated[Path, typer.Option("--key-file", help="the registrar's hex private key file")]
@@ -47,11 +44,11 @@ def _signer(key_file: Path, account: str | None = None):
     from chain_node.accounts import KeyFileError, load_or_create_account
 
     if not key_file.is_file():
-        _fail(f"error: no key file at {key_file}", 2)
+        fail(f"error: no key file at {key_file}", 2)
     try:
         return load_or_create_account(key_file), to_checksum_address(account) if account else None
     except (KeyFileError, ValueError) as exc:
-        _fail(f"error: {exc}", 2)
+        fail(f"error: {exc}", 2)
 
 
 def _send(rpc: str, registry: str, signer, call):
@@ -62,7 +59,7 @@ def _send(rpc: str, registry: str, signer, call):
     try:
         return chain.transact(signer, call(contract.functions))
     except TransactionReverted as exc:
-        _fail(f"refused: {exc.reason}")
+        fail(f"refused: {exc.reason}")
 
 
 @app.command("bind")
@@ -105,7 +102,7 @@ def show(rpc: Rpc, registry: Registry) -> None:
     try:
         bound = contract.events.NotaryBound().get_logs(from_block=0)
     except Exception as exc:  # noqa: BLE001 - a wrong address or a node without logs: one line, no traceback
-        _fail(f"error: cannot read {registry} on {rpc}: {exc}", 2)
+        fail(f"error: cannot read {registry} on {rpc}: {exc}", 2)
     for log in bound:
         region = log["args"]["region"]
         notary, key, alg, origin, size = contract.functions.logOf(region).call()

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
 
 from chain_node import Chain, ChainError, SignedTx
+from notary.errors import AnchorRefused
 from notary.models import AnchorIntent
 from notary.services.log import NotaryLog
 from notary.store import SqlStore
@@ -34,12 +35,6 @@ ANCHOR_GAS_PER_PROOF_HASH = 4_000
 
 
 MAX_BACKOFF = 60.0  # seconds between attempts after repeated failures (a refused anchor costs gas)
-
-
-class AnchorRefused(ChainError):
-    """The registry reverted an anchor (e.g. a data dir whose log forked from what is anchored)."""
-
-    code = "anchor_refused"
 
 
 def anchor_gas(proof_length: int) -> int:

@@ -15,7 +15,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from notary.errors import Forbidden, InvalidEvent, NotFound, Unauthenticated
+from notary.errors import Forbidden, KeyNameError, NotFound, Unauthenticated
 from notary.models import ApiKey
 from notary.store import SqlStore
 from sdk.event_types import RULES_ENGINE
@@ -23,10 +23,6 @@ from sdk.event_types import RULES_ENGINE
 KEY_PREFIX = "lzk_"
 ROLES = ("writer", "reader", "rules")
 WRITING_ROLES = ("writer", "rules")
-
-
-class KeyNameError(InvalidEvent):
-    code = "invalid_key_name"
 
 
 def _hash(secret: str) -> str:

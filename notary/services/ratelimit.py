@@ -11,16 +11,9 @@ import math
 import threading
 import time
 
-from notary.errors import NotaryError
+from notary.errors import RateLimited, TooManyInFlight
 
-
-class RateLimited(NotaryError):
-    code, status = "rate_limited", 429
-
-    def __init__(self, caller: str, retry_after: float, what: str = "request rate") -> None:
-        super().__init__(f"{caller!r} is over its {what}; retry in {retry_after:.2f} s",
-                         retry_after=round(retry_after, 3))
-        self.retry_after = retry_after
+__all__ = ["InFlightLimit", "RateLimited", "RateLimiter", "TooManyInFlight", "retry_after_header"]
 
 
 class RateLimiter:
@@ -61,10 +54,6 @@ class RateLimiter:
             keep = sorted(self._buckets.items(), key=lambda item: item[1][1])[len(self._buckets) // 2:]
             self._buckets = dict(keep)
         self._next_prune = now + full
-
-
-class TooManyInFlight(RateLimited):
-    code = "too_many_in_flight"
 
 
 class InFlightLimit:

@@ -18,7 +18,7 @@ from eth_utils import to_checksum_address
 
 from chain_node import Chain, open_chain
 from chain_node.accounts import load_or_create_account, load_or_create_ed25519
-from notary.errors import NotaryError
+from notary.errors import SetupError
 from notary.services.anchoring import AnchorWorker
 from notary.services.keys import KeyCache
 from notary.services.log import NotaryLog
@@ -33,10 +33,6 @@ from sdk.merkle import hash_id, hasher
 if TYPE_CHECKING:
     from chain_node.replica import ReplicaPool
 
-
-
-class SetupError(NotaryError):
-    code = "setup_failed"
 
 
 @dataclass

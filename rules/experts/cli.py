@@ -16,8 +16,8 @@ import typer
 
 from rules.cli_support import account as _account
 from rules.cli_support import bytes32
-from rules.cli_support import fail as _fail
 from rules.errors import RuleError
+from sdk.cli.support import fail
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Verifiable random draw of evaluation experts (专家随机抽取)")
@@ -49,7 +49,7 @@ def _contract(rpc: str, contract: str, notary: str | None = None, api_key: str =
     try:
         return ExpertDraw(RpcChain(rpc), contract, sink)
     except (ChainUnavailable, ValueError) as exc:
-        _fail(f"error: {exc}", 2)
+        fail(f"error: {exc}", 2)
 
 
 def _pool(path: Path):
@@ -59,7 +59,7 @@ def _pool(path: Path):
     try:
         return Pool.load(path)
     except RosterError as exc:
-        _fail(f"error: {exc}", 2)
+        fail(f"error: {exc}", 2)
 
 
 def _step(action):
@@ -69,9 +69,9 @@ def _step(action):
     try:
         return action()
     except RuleError as exc:
-        _fail(f"refused: {exc}")
+        fail(f"refused: {exc}")
     except NotaryClientError as exc:
-        _fail(f"error: the step is on chain but the notary refused it ({exc.code}): {exc.message}")
+        fail(f"error: the step is on chain but the notary refused it ({exc.code}): {exc.message}")
 
 
 @app.command("grant")
@@ -81,15 +81,15 @@ def grant(rpc: Rpc, contract: Contract, key_file: KeyFile,
           account: Annotated[str, typer.Option("--account", help="the account to grant the role")]) -> None:
     """Grant a region's centre or supervisor role (admin only)."""
     if role not in ("centre", "supervisor"):
-        _fail("error: --role is centre or supervisor", 2)
+        fail("error: --role is centre or supervisor", 2)
     rules, admin = _contract(rpc, contract), _account(key_file)
     grant_role = rules.grant_centre if role == "centre" else rules.grant_supervisor
     try:
         grant_role(admin, region, account)
     except ValueError as exc:
-        _fail(f"error: --account: {exc}", 2)
+        fail(f"error: --account: {exc}", 2)
     except RuleError as exc:
-        _fail(f"refused: {exc}")
+        fail(f"refused: {exc}")
     typer.echo(f"{account} is {role} of {region}")
 
 
@@ -106,7 +106,7 @@ def pool(roster: Annotated[Path, typer.Option("--roster", help="experts (专家�
     try:
         built = Pool.build(load_roster(roster, relations, history), load_request(request))
     except RosterError as exc:
-        _fail(f"error: {exc}", 2)
+        fail(f"error: {exc}", 2)
     built.save(out)
     typer.echo(f"pool of {built.size} eligible experts, {len(built.excluded)} avoided; "
                f"root 0x{built.root.hex()}, exclusion hash 0x{built.exclusion_hash.hex()}; wrote {out}")
@@ -130,7 +130,7 @@ def commit(rpc: Rpc, contract: Contract, key_file: KeyFile, draw_id: Draw,
            notary: Notary = None, api_key: ApiKey = "") -> None:
     """Commit a fresh random secret as a seed party; the secret goes to --secret-file (0600)."""
     if secret_file.exists():
-        _fail(f"error: {secret_file} exists; a draw needs a fresh secret", 2)
+        fail(f"error: {secret_file} exists; a draw needs a fresh secret", 2)
     rules, did, account = _contract(rpc, contract, notary, api_key), _draw_id(draw_id), _account(key_file)
     secret = os.urandom(32)
     fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # kept before it is committed
@@ -149,7 +149,7 @@ def reveal(rpc: Rpc, contract: Contract, key_file: KeyFile, draw_id: Draw,
     try:
         secret = bytes.fromhex(json.loads(secret_file.read_text())["secret"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        _fail(f"error: cannot read the secret from {secret_file}: {exc}", 2)
+        fail(f"error: cannot read the secret from {secret_file}: {exc}", 2)
     _step(lambda: rules.reveal_seed(account, did, secret))
     view = rules.draw(did)
     typer.echo(f"drawn: positions {rules.positions(did)}" if view.state == "drawn"
@@ -182,7 +182,7 @@ def status(rpc: Rpc, contract: Contract, draw_id: Draw) -> None:
     rules, did = _contract(rpc, contract), _draw_id(draw_id)
     view = rules.draw(did)
     if view.state == "none":
-        _fail(f"no draw {draw_id} in contract {contract}")
+        fail(f"no draw {draw_id} in contract {contract}")
     typer.echo(f"{view.state}: round {view.round}, pool {view.pool_size} (root 0x{view.pool_root.hex()}), k {view.k}")
     for p in rules.parties(did):
         typer.echo(f"party {p.address}: {'revealed' if p.revealed else 'committed' if any(p.commitment) else '-'}")
@@ -219,12 +219,12 @@ def check_expert(rpc: Rpc, contract: Contract,
         who = shown["expert"]
         recomputed = leaf_of(bytes.fromhex(shown["salt"]), Expert.model_construct(id=who["id"], name=who["name"]))
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        _fail(f"error: {reveal_file} is not a reveal file: {exc}", 2)
+        fail(f"error: {reveal_file} is not a reveal file: {exc}", 2)
     rules = _contract(rpc, contract)
     if recomputed != leaf:
-        _fail(f"FAILED: the leaf is not {who['id']} {who['name']} with this salt")
+        fail(f"FAILED: the leaf is not {who['id']} {who['name']} with this salt")
     if not rules.check_expert(did, int(shown["ordinal"]), leaf, proof):
-        _fail(f"FAILED: the contract does not accept {who['id']} as drawn expert #{shown['ordinal']}")
+        fail(f"FAILED: the contract does not accept {who['id']} as drawn expert #{shown['ordinal']}")
     typer.echo(f"verified: {who['id']} {who['name']} is drawn expert #{shown['ordinal']} of draw 0x{did.hex()}")
 
 
@@ -237,7 +237,7 @@ def verify(rpc: Rpc, contract: Contract, draw_id: Draw, pool_file: PoolFile) -> 
     try:
         result = verify_draw(rules, did, built)
     except RuleError as exc:
-        _fail(f"error: {exc}", 2)
+        fail(f"error: {exc}", 2)
     for check in result.checks:
         typer.echo(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
     for e in result.experts:
@@ -245,5 +245,5 @@ def verify(rpc: Rpc, contract: Contract, draw_id: Draw, pool_file: PoolFile) -> 
                    f"{' (replaced)' if e.replaced else ''}")
     if not result.ok:
         failed = [c.name for c in result.checks if not c.ok]
-        _fail(f"FAILED: the on-chain draw does not match the inputs ({', '.join(failed)})")
+        fail(f"FAILED: the on-chain draw does not match the inputs ({', '.join(failed)})")
     typer.echo("verified: the on-chain draw matches the pool file")

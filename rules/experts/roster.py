@@ -35,14 +35,12 @@ from pydantic import (
     model_validator,
 )
 
+from rules.errors import RosterError
+
 Region = Annotated[str, StringConstraints(pattern=r"^[1-8][0-9]{5}$")]
 CreditCode = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{18}$", to_upper=True, strip_whitespace=True)]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$", strip_whitespace=True)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-
-
-class RosterError(ValueError):
-    """An input file cannot be read or is not in the documented format; the message says where."""
 
 
 class _Model(BaseModel):

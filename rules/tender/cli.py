@@ -14,8 +14,8 @@ import typer
 
 from rules.cli_support import account as _account
 from rules.cli_support import bytes32 as _bytes32
-from rules.cli_support import fail as _fail
 from rules.errors import RuleError
+from sdk.cli.support import fail
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Tender rules: bid deadline and bid-file consistency (投标截止时间判断, 投标文件一致性判断)")
@@ -34,7 +34,7 @@ def _rules(rpc: str, contract: str):
     try:
         return TenderRules(RpcChain(rpc), contract)
     except (ChainUnavailable, ValueError) as exc:
-        _fail(f"error: {exc}", 2)
+        fail(f"error: {exc}", 2)
 
 
 @app.command("open")
@@ -49,7 +49,7 @@ def open_section(rpc: Rpc, contract: Contract, key_file: KeyFile,
         typer.echo("0x" + _rules(rpc, contract).open_section(_account(key_file), region, project, section,
                                                                deadline, window).hex())
     except RuleError as exc:
-        _fail(f"refused: {exc}")
+        fail(f"refused: {exc}")
 
 
 @app.command("register-bidder")
@@ -64,11 +64,11 @@ def register_bidder(rpc: Rpc, contract: Contract, key_file: KeyFile,
     try:
         bid = bidder_id(credit_code)
     except ValueError as exc:
-        _fail(f"error: {exc}", 2)
+        fail(f"error: {exc}", 2)
     try:
         _rules(rpc, contract).register_bidder(_account(key_file), region, bid, bidder_key)
     except RuleError as exc:
-        _fail(f"refused: {exc}")
+        fail(f"refused: {exc}")
     typer.echo("0x" + bid.hex())
 
 
@@ -84,7 +84,7 @@ def withdraw(rpc: Rpc, contract: Contract, key_file: KeyFile, section: Section,
     try:
         outcome = rules.relay(_account(key_file), message)
     except RuleError as exc:
-        _fail(f"refused: {exc}")
+        fail(f"refused: {exc}")
     typer.echo(f"withdrawn in block {outcome.block_number}, tx {outcome.tx_hash}")
 
 
@@ -94,7 +94,7 @@ def status(rpc: Rpc, contract: Contract, section: Section) -> None:
     rules, section_id = _rules(rpc, contract), _bytes32(section, "--section")
     view = rules.section(section_id)
     if view.state == "none":
-        _fail(f"no section {section} in contract {contract}")
+        fail(f"no section {section} in contract {contract}")
     typer.echo(f"{view.state}: deadline {view.deadline}, {view.active_bids} bids in force, "
                f"{view.valid_bids} valid, {view.inconsistent_bids} inconsistent")
     for flag in rules.flags(section_id):
@@ -119,7 +119,7 @@ def commit(rpc: Rpc, contract: Contract, key_file: KeyFile, section: Section,
     try:
         outcome = rules.relay(_account(key_file), message)
     except RuleError as exc:
-        _fail(f"refused: {exc}")
+        fail(f"refused: {exc}")
     target = sealed_out or file.with_name(file.name + ".sealed.json")
     target.write_text(json.dumps({"section": section_id.hex(), "bidder": bidder_id.hex(),
                                   "file_hash": sealed.file_hash.hex(), "salt": sealed.salt.hex()}) + "\n")
@@ -133,7 +133,7 @@ def start_opening(rpc: Rpc, contract: Contract, key_file: KeyFile, section: Sect
     try:
         outcome = _rules(rpc, contract).start_opening(_account(key_file), _bytes32(section, "--section"))
     except RuleError as exc:
-        _fail(f"refused: {exc}")
+        fail(f"refused: {exc}")
     typer.echo(f"opening started in block {outcome.block_number}")
 
 
@@ -149,7 +149,7 @@ def reveal(rpc: Rpc, contract: Contract, key_file: KeyFile,
         state = _rules(rpc, contract).reveal(_account(key_file), bytes.fromhex(data["section"]),
                                              bytes.fromhex(data["bidder"]), bid)
     except RuleError as exc:
-        _fail(f"refused: {exc}")
+        fail(f"refused: {exc}")
     typer.echo(state)
 
 
@@ -159,7 +159,7 @@ def close(rpc: Rpc, contract: Contract, key_file: KeyFile, section: Section) -> 
     try:
         view = _rules(rpc, contract).close_opening(_account(key_file), _bytes32(section, "--section"))
     except RuleError as exc:
-        _fail(f"refused: {exc}")
+        fail(f"refused: {exc}")
     typer.echo(f"{view.state}: {view.valid_bids} valid bids")
 
 
@@ -171,9 +171,9 @@ def audit_section(rpc: Rpc, contract: Contract, section: Section) -> None:
     try:
         timeline, summary = audit(rpc, contract, _bytes32(section, "--section"))
     except Exception as exc:  # noqa: BLE001 - an unreachable node or a wrong address: say so, no traceback
-        _fail(f"error: cannot read the section from {rpc}: {exc}", 2)
+        fail(f"error: cannot read the section from {rpc}: {exc}", 2)
     if not timeline:
-        _fail(f"no section {section} in contract {contract}")
+        fail(f"no section {section} in contract {contract}")
     for entry in timeline:
         typer.echo(entry.line())
     for line in summary:

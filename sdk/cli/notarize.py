@@ -10,13 +10,9 @@ from typing import Annotated, Optional
 import httpx
 import typer
 
+from sdk.cli.support import fail
 from sdk.client import NotaryClient, NotaryClientError
 from sdk.documents import file_sha256
-
-
-def _fail(message: str) -> None:
-    typer.echo(message, err=True)
-    raise typer.Exit(1)
 
 
 def notarize(
@@ -35,14 +31,14 @@ def notarize(
 ) -> None:
     """Notarize a document or an event and write its receipt."""
     if (file is None) == (event is None):
-        _fail("error: give a FILE or --event E.json, not both")
+        fail("error: give a FILE or --event E.json, not both")
     source = file or event
     try:
         with NotaryClient(url, key or None, retries=2) as client:
             if event is not None:
                 body = json.loads(event.read_text())
                 if not isinstance(body, dict):
-                    _fail(f"error: {event} does not hold a JSON object")
+                    fail(f"error: {event} does not hold a JSON object")
             else:
                 body = {
                     "type": event_type, "region": client.health()["region"], "project": project,
@@ -54,15 +50,15 @@ def notarize(
             if wait:
                 receipt = client.wait_anchored(receipt.event_id, timeout=timeout)
     except OSError as exc:
-        _fail(f"error: cannot read {exc.filename}: {exc.strerror}")
+        fail(f"error: cannot read {exc.filename}: {exc.strerror}")
     except json.JSONDecodeError as exc:
-        _fail(f"error: {event} is not JSON: {exc}")
+        fail(f"error: {event} is not JSON: {exc}")
     except NotaryClientError as exc:
-        _fail(f"error: notary refused ({exc.code}): {exc.message}")
+        fail(f"error: notary refused ({exc.code}): {exc.message}")
     except httpx.HTTPError as exc:
-        _fail(f"error: cannot reach the notary at {url}: {exc}")
+        fail(f"error: cannot reach the notary at {url}: {exc}")
     except TimeoutError as exc:
-        _fail(f"error: {exc}; the event is logged, fetch its receipt later")
+        fail(f"error: {exc}; the event is logged, fetch its receipt later")
     target = out or source.with_name(source.name + ".receipt.json")
     target.write_text(receipt.to_json())
     typer.echo(f"{receipt.status}: event {receipt.event_id} at index {receipt.index}; receipt written to {target}")

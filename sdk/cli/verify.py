@@ -7,16 +7,12 @@ from typing import Annotated, Optional
 
 import typer
 
+from sdk.cli.support import fail
 from sdk.documents import file_sha256
 from sdk.errors import PendingError, VerificationError
 from sdk.receipt import parse_receipt
 from sdk.registry import RegistryReader
 from sdk.verifier import Verifier
-
-
-def _fail(code: int, message: str) -> None:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
 
 
 def verify(
@@ -34,24 +30,24 @@ def verify(
 ) -> None:
     """Verify evidence against the chain alone, without trusting the notary server."""
     if (receipt is None) == (certificate is None):
-        _fail(2, "error: give exactly one of --receipt or --certificate")
+        fail("error: give exactly one of --receipt or --certificate", 2)
     if certificate is not None:
         if file or event or via_alliance:
-            _fail(2, "error: --certificate takes only --rpc and --registry")
+            fail("error: --certificate takes only --rpc and --registry", 2)
         _verify_certificate(certificate, rpc, registry)
         return
     if (file is None) == (event is None):
-        _fail(2, "error: give exactly one of --file or --event")
+        fail("error: give exactly one of --file or --event", 2)
     try:
         parsed = parse_receipt(receipt.read_bytes())
         held_event = json.loads(event.read_text()) if event else None
         if event and not isinstance(held_event, dict):
-            _fail(2, f"error: {event} does not hold a JSON object")
+            fail(f"error: {event} does not hold a JSON object", 2)
         document = file_sha256(file) if file else None
     except OSError as exc:
-        _fail(2, f"error: cannot read {exc.filename}: {exc.strerror}")
+        fail(f"error: cannot read {exc.filename}: {exc.strerror}", 2)
     except (VerificationError, ValueError) as exc:
-        _fail(2, f"error: {exc}")
+        fail(f"error: {exc}", 2)
     try:
         if parsed.anchor is None:
             raise PendingError("receipt is pending: fetch the anchored receipt from the notary and verify again")
@@ -65,7 +61,7 @@ def verify(
             reader = RegistryReader(rpc, registry or parsed.anchor.registry)
             result = Verifier(reader).verify(parsed, event=held_event, document_sha256=document)
     except VerificationError as exc:
-        _fail(1, f"FAILED ({exc.code}): {exc}")
+        fail(f"FAILED ({exc.code}): {exc}")
     typer.echo(result.summary())
 
 
@@ -75,18 +71,18 @@ def _verify_certificate(path: Path, rpc: str, registry: str | None) -> None:
     try:
         evidence = extract_evidence(path.read_bytes())
     except OSError as exc:
-        _fail(2, f"error: cannot read {path}: {exc.strerror}")
+        fail(f"error: cannot read {path}: {exc.strerror}", 2)
     except VerificationError as exc:
-        _fail(1, f"FAILED ({exc.code}): {exc}")
+        fail(f"FAILED ({exc.code}): {exc}")
     try:
         named = str(evidence.get("chain", {}).get("registry", ""))
         if registry and registry.lower() != named.lower():
             raise VerificationError(f"certificate names registry {named}, you pinned {registry}")
         check = verify_certificate(evidence, RegistryReader(rpc, registry or named))
     except VerificationError as exc:
-        _fail(1, f"FAILED ({exc.code}): {exc}")
+        fail(f"FAILED ({exc.code}): {exc}")
     except (AttributeError, TypeError, ValueError, KeyError) as exc:
-        _fail(1, f"FAILED (malformed): certificate evidence is malformed: {exc}")
+        fail(f"FAILED (malformed): certificate evidence is malformed: {exc}")
     typer.echo(check.summary())
     for warning in check.warnings:
         typer.echo(f"warning: {warning}")

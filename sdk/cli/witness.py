@@ -13,6 +13,7 @@ import httpx
 import typer
 
 from sdk.certificate import evidence_digest, extract_evidence
+from sdk.cli.support import fail
 from sdk.client import NotaryClient, NotaryClientError
 from sdk.documents import file_sha256
 from sdk.errors import VerificationError
@@ -23,11 +24,6 @@ from sdk.verifier import Verifier
 archive_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Archive users: check archived documents")
 
 Url = Annotated[str, typer.Option("--url", help="the notary's base URL", envvar="LIANZHENG_URL")]
-
-
-def _fail(code: int, message: str) -> None:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
 
 
 def certificate(
@@ -41,18 +37,18 @@ def certificate(
         with NotaryClient(url, retries=2) as client:
             pdf = client.certificate(section, project)
     except NotaryClientError as exc:
-        _fail(1 if exc.status in (404, 409) else 2, f"error: {exc.message} ({exc.code})")
+        fail(f"error: {exc.message} ({exc.code})", 1 if exc.status in (404, 409) else 2)
     except httpx.HTTPError as exc:
-        _fail(2, f"error: cannot reach the notary at {url}: {exc}")
+        fail(f"error: cannot reach the notary at {url}: {exc}", 2)
     target = output or Path(f"certificate-{re.sub(r'[^A-Za-z0-9._-]', '_', section)}.pdf")
     try:
         target.write_bytes(pdf)
     except OSError as exc:
-        _fail(2, f"error: cannot write {target}: {exc.strerror}")
+        fail(f"error: cannot write {target}: {exc.strerror}", 2)
     try:
         digest = evidence_digest(extract_evidence(pdf))
     except VerificationError as exc:
-        _fail(1, f"error: the notary's answer is not a witness certificate: {exc}")
+        fail(f"error: the notary's answer is not a witness certificate: {exc}")
     typer.echo(f"{target}: evidence sha256 {digest}")
 
 
@@ -68,12 +64,12 @@ def archive_check(
     try:
         sha = file_sha256(file)
     except OSError as exc:
-        _fail(2, f"error: cannot read {file}: {exc.strerror}")
+        fail(f"error: cannot read {file}: {exc.strerror}", 2)
     try:
         with NotaryClient(url, retries=2) as client:
             found = client.documents(sha)
             if not found:
-                _fail(1, f"not found: no notarized event references {file.name} (sha256 {sha}); "
+                fail(f"not found: no notarized event references {file.name} (sha256 {sha}); "
                          "a changed file has a different hash")
             receipts = [client.receipt(e["event_id"]) for e in found]
             if rpc is None:
@@ -81,9 +77,9 @@ def archive_check(
                 typer.echo(f"note: reading the chain through {rpc}, as the notary advertises; "
                            "pass --rpc to use a node you trust", err=True)
     except NotaryClientError as exc:
-        _fail(2, f"error: the notary refused: {exc.message} ({exc.code})")
+        fail(f"error: the notary refused: {exc.message} ({exc.code})", 2)
     except httpx.HTTPError as exc:
-        _fail(2, f"error: cannot reach the notary at {url}: {exc}")
+        fail(f"error: cannot reach the notary at {url}: {exc}", 2)
     failed = verified = 0
     readers: dict[str, RegistryReader] = {}
     for receipt in receipts:

@@ -7,7 +7,8 @@ import sqlite3
 import pytest
 from fastapi.testclient import TestClient
 
-from alliance.mirror import Mirror, MirrorError
+from alliance.errors import MirrorError
+from alliance.mirror import Mirror
 from alliance.mirror_api import create_mirror_app
 from notary.api.app import create_app
 from notary.services.keys import create_key

@@ -6,7 +6,8 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from notary.api.app import CHAIN_RETRY_SECONDS, create_app
+from notary.api.app import create_app
+from notary.api.errors import CHAIN_RETRY_SECONDS
 from notary.services.keys import create_key
 from notary.settings import Settings
 from tests.helpers import make_event
