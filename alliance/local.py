@@ -131,7 +131,7 @@ def up(directory: Path, provinces: list[str], cities: int = 1, threshold: int | 
             registry = chain.contract("EvidenceRegistry", notaries[0]["registry"])
             for region in p.cities[:cities]:
                 city_key = pdir / "keys" / f"notary-{region}.key"
-                chain.transact(province_account, registry.functions.bindNotary(_key(city_key, chain).address, region))
+                chain.transact(province_account, registry.tx("bindNotary", _key(city_key, chain).address, region))
                 notaries.append(_serve(pdir / str(region), region, node.url, city_key, registry.address))
                 pids.append(notaries[-1]["pid"])
             for n in notaries:
@@ -147,7 +147,7 @@ def up(directory: Path, provinces: list[str], cities: int = 1, threshold: int | 
             entry = deployment["provinces"][name]
             chain = RpcChain(entry["rpc"])
             for other in members:  # relayers attest on every other member's chain: gas there too
-                if chain.w3.eth.get_balance(other) == 0:
+                if chain.balance_of(other) == 0:
                     chain.transfer(dev, other, 10**21)
             relay = AllianceRelay.deploy(chain, admins[name], members, k)
             entry["relay"] = relay.address

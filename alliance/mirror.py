@@ -38,7 +38,7 @@ class SyncResult:
 
 class Mirror:
     def __init__(self, data_dir: Path, source: str | NotaryClient, rpc, registry: str | None = None) -> None:
-        """``source``: the notary's URL (or a client); ``rpc``: its chain (URL or Web3)."""
+        """``source``: the notary's URL (or a client); ``rpc``: its chain (URL or JSON-RPC transport)."""
         data_dir.mkdir(parents=True, exist_ok=True)
         self._own_client = not isinstance(source, NotaryClient)
         self.client = NotaryClient(source, retries=2) if self._own_client else source
@@ -87,9 +87,8 @@ class Mirror:
 
     def anchored(self) -> list[tuple[int, bytes]]:
         """Every checkpoint of the source log anchored on its chain, by size."""
-        events = self.reader.contract.events.CheckpointAnchored().get_logs(
-            from_block=0, argument_filters={"region": self.region})
-        return sorted({(e["args"]["treeSize"], bytes(e["args"]["root"])) for e in events})
+        events = self.reader.contract.logs("CheckpointAnchored", region=self.region)
+        return sorted({(e.args["treeSize"], bytes(e.args["root"])) for e in events})
 
     def sync(self, limit: int | None = None, progress: Callable[[int], None] | None = None) -> SyncResult:
         """Copy and verify up to the latest anchored checkpoint (or ``limit`` more entries)."""

@@ -7,7 +7,6 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
-from web3.logs import DISCARD
 
 from chain_node import Chain
 
@@ -72,7 +71,7 @@ class AllianceRelay:
 
     def member_epoch(self, account: str) -> int:
         """The epoch ``account`` signs with on this relay (0: not a member)."""
-        return int(self.contract.functions.memberEpochOf(to_checksum_address(account)).call())
+        return int(self.contract.read("memberEpochOf", to_checksum_address(account)))
 
     def sign(self, member: LocalAccount, c: ForeignCheckpoint, epoch: int | None = None) -> SignedAttestation:
         """``member``'s attestation of ``c`` in its current epoch on this relay (or ``epoch``)."""
@@ -85,49 +84,48 @@ class AllianceRelay:
     def attest(self, submitter: LocalAccount, c: ForeignCheckpoint, attestation: SignedAttestation) -> bool:
         """Submit a signed attestation; True when it made the checkpoint accepted. Raises
         ``TransactionReverted`` (``AllianceRelayNotMember``, ``AllianceRelayStale`` ...) when refused."""
-        call = self.contract.functions.attest((*c.as_tuple(), attestation.member_epoch), attestation.signature)
+        call = self.contract.tx("attest", (*c.as_tuple(), attestation.member_epoch), attestation.signature)
         return self._accepted(self.chain.transact(submitter, call, gas=ATTEST_GAS))
 
     def confirm(self, submitter: LocalAccount, c: ForeignCheckpoint) -> bool:
         """Accept a pending checkpoint that reaches the threshold under the current members and
         threshold (after the threshold was lowered); ``AllianceRelayBelowThreshold`` otherwise."""
-        return self._accepted(self.chain.transact(submitter, self.contract.functions.confirm(*c.as_tuple())))
+        return self._accepted(self.chain.transact(submitter, self.contract.tx("confirm", *c.as_tuple())))
 
     def _accepted(self, outcome) -> bool:
-        receipt = self.chain.w3.eth.get_transaction_receipt(outcome.tx_hash)
-        return bool(self.contract.events.CheckpointAccepted().process_receipt(receipt, errors=DISCARD))
+        return bool(self.contract.logs_in(outcome.receipt, "CheckpointAccepted"))
 
     def set_members(self, admin: LocalAccount, members: list[str], threshold: int) -> None:
-        self.chain.transact(admin, self.contract.functions.setMembers([to_checksum_address(m) for m in members],
+        self.chain.transact(admin, self.contract.tx("setMembers", [to_checksum_address(m) for m in members],
                                                                       threshold))
 
     # --- reads -----------------------------------------------------------------------
 
     def accepted_root(self, c: ForeignCheckpoint) -> bytes | None:
-        root = bytes(self.contract.functions.acceptedRoot(c.source_chain_id, to_checksum_address(c.registry),
-                                                          c.region, c.tree_size).call())
+        root = bytes(self.contract.read("acceptedRoot", c.source_chain_id, to_checksum_address(c.registry),
+                                                          c.region, c.tree_size))
         return root if any(root) else None
 
     def latest_accepted(self, source_chain_id: int, registry: str, region: int) -> tuple[int, bytes]:
-        size, root = self.contract.functions.latestAccepted(source_chain_id, to_checksum_address(registry),
-                                                            region).call()
+        size, root = self.contract.read("latestAccepted", source_chain_id, to_checksum_address(registry),
+                                                            region)
         return size, bytes(root)
 
     def equivocation_count(self, source_chain_id: int, registry: str, region: int) -> int:
-        return int(self.contract.functions.equivocationCount(source_chain_id, to_checksum_address(registry),
-                                                             region).call())
+        return int(self.contract.read("equivocationCount", source_chain_id, to_checksum_address(registry),
+                                                             region))
 
     def equivocations(self, source_chain_id: int, registry: str, region: int, start: int = 0,
                       limit: int | None = None) -> list[Equivocation]:
         """Recorded split views from index ``start`` on (all of them, or ``limit``), page by page."""
-        fns, registry = self.contract.functions, to_checksum_address(registry)
+        fns, registry = self.contract, to_checksum_address(registry)
         total = self.equivocation_count(source_chain_id, registry, region)
         end = total if limit is None else min(total, start + limit)
         found: list[Equivocation] = []
         while start + len(found) < end:
             at = start + len(found)
-            rows = fns.equivocationsOf(source_chain_id, registry, region, at,
-                                       min(EQUIVOCATION_PAGE, end - at)).call()
+            rows = fns.read("equivocationsOf", source_chain_id, registry, region, at,
+                                       min(EQUIVOCATION_PAGE, end - at))
             if not rows:
                 break
             found += [Equivocation(size, a[0], bytes(a[2]), bytes(a[3]), b[0], bytes(b[2]), bytes(b[3]), a[1], b[1])

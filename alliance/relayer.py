@@ -94,9 +94,8 @@ class Relayer:
         log = reader.log_of(source.region)
         if not any(log.checkpoint_key) or log.latest_size <= followed.size:
             return []
-        events = reader.contract.events.CheckpointAnchored().get_logs(
-            from_block=followed.block, argument_filters={"region": source.region})
-        anchored = sorted({(e["args"]["treeSize"], bytes(e["args"]["root"]), e["blockNumber"]) for e in events})
+        events = reader.contract.logs("CheckpointAnchored", from_block=followed.block, region=source.region)
+        anchored = sorted({(e.args["treeSize"], bytes(e.args["root"]), e.block_number) for e in events})
         h = hasher(log.hash)
         reports = []
         with NotaryClient(source.notary_url, retries=1) as client:

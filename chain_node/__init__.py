@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chain_node.base import Chain, SignedTx, TxOutcome
+from chain_node.base import Chain, ChainContract, PreparedCall, SignedTx, TxOutcome
 from chain_node.errors import (
     ChainError,
     ChainUnavailable,
@@ -11,7 +11,7 @@ from chain_node.errors import (
     TransactionReverted,
 )
 
-__all__ = ["Chain", "ChainError", "ChainUnavailable", "InvalidTransaction", "SignedTx", "TransactionReverted", "TxOutcome", "open_chain"]
+__all__ = ["Chain", "ChainContract", "ChainError", "PreparedCall", "ChainUnavailable", "InvalidTransaction", "SignedTx", "TransactionReverted", "TxOutcome", "open_chain"]
 
 
 def open_chain(rpc_url: str | None, data_dir: Path) -> Chain:

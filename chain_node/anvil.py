@@ -15,7 +15,10 @@ from pathlib import Path
 
 import httpx
 
+from eth_account import Account
+
 from chain_node.errors import ChainUnavailable
+from chain_node.rpc import RpcChain
 
 PROJECT = Path(__file__).resolve().parent.parent
 # anvil's well-known first development key (public knowledge: test chains only).
@@ -96,8 +99,28 @@ class AnvilNode:
                 self.process.kill()
                 self.process.wait()
 
+    def chain(self) -> "AnvilChain":
+        """A ``DevChain`` on this node."""
+        return AnvilChain(self)
+
     def __enter__(self) -> "AnvilNode":
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class AnvilChain(RpcChain):
+    """A chain on a local anvil: a ``DevChain`` (funded dev account, clock control through
+    anvil's own ``evm_setNextBlockTimestamp``: a test helper, never used against real nodes)."""
+
+    def __init__(self, node: AnvilNode) -> None:
+        super().__init__(node.url)
+        self.node = node
+        self.dev = Account.from_key(ANVIL_DEV_KEY)
+
+    def fund(self, address: str, wei: int = 10**21) -> None:
+        self.transfer(self.dev, address, wei)
+
+    def set_next_block_time(self, timestamp: int) -> None:
+        self.node.rpc("evm_setNextBlockTimestamp", [timestamp])

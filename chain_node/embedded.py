@@ -18,10 +18,12 @@ from eth.db.atomic import AtomicDB
 from eth.db.chain import ChainDB
 from eth.exceptions import CanonicalHeadNotFound
 from eth_tester import EthereumTester, PyEVMBackend
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from eth_tester.backends.pyevm.main import get_default_genesis_params
-from web3 import EthereumTesterProvider, Web3
 
 from chain_node.base import Chain
+from chain_node.inprocess import InProcessRpc
 from chain_node.kvstore import SqliteKV
 
 
@@ -68,18 +70,6 @@ class PersistentPyEVMBackend(PyEVMBackend):
         self._kv.close()
 
 
-class _LockedProvider(EthereumTesterProvider):
-    """eth-tester is not thread-safe: the API threads and the anchor worker take turns."""
-
-    def __init__(self, tester: EthereumTester, lock: threading.RLock) -> None:
-        super().__init__(tester)
-        self._lock = lock
-
-    def make_request(self, method, params):
-        with self._lock:
-            return super().make_request(method, params)
-
-
 class EmbeddedChain(Chain):
     kind = "embedded"
 
@@ -89,23 +79,33 @@ class EmbeddedChain(Chain):
         self.db_path = data_dir / "chain.db"
         self.backend = PersistentPyEVMBackend(self.db_path)
         self.tester = EthereumTester(self.backend)
-        super().__init__(Web3(_LockedProvider(self.tester, self._lock)))
+        super().__init__(InProcessRpc(self.tester, self._lock))
 
     @property
     def dev_keys(self) -> list[bytes]:
         """Private keys of the funded development accounts of the embedded genesis."""
         return [k.to_bytes() for k in self.backend.account_keys]
 
+    @property
+    def dev(self) -> LocalAccount:
+        """The first funded development account (``DevChain``)."""
+        return Account.from_key(self.dev_keys[0])
+
     def fund(self, address: str, wei: int = 10**21) -> None:
-        """Give ``address`` gas money from a development account (embedded chain only)."""
-        from eth_account import Account
+        """Give ``address`` gas money from a development account."""
+        self.transfer(self.dev, address, wei)
 
-        self.transfer(Account.from_key(self.dev_keys[0]), address, wei)
+    def ensure_gas_money(self, address: str, gas: int = 1_000_000) -> None:
+        """A development chain: an account short of gas money is topped up from a dev account."""
+        if self.balance_of(address) < 10**18:
+            self.fund(address)
 
-    def time_travel(self, timestamp: int) -> None:
-        """Move chain time: the next block carries ``timestamp`` (tests of time-bound rules)."""
+    def set_next_block_time(self, timestamp: int) -> None:
+        """Move chain time: the next block carries ``timestamp`` (eth-tester mines an empty block
+        one second before it)."""
         with self._lock:
             self.tester.time_travel(timestamp)
+
 
     def public_reads(self, gas_cap: int, workers: int, timeout: float):
         """Answers to anyone's JSON-RPC reads, from replica processes (``chain_node.replica``)."""

@@ -23,7 +23,6 @@ import logging
 import multiprocessing
 import sqlite3
 import threading
-from collections.abc import Mapping
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,8 @@ from typing import Any
 from eth.db.backends.base import BaseDB
 
 from chain_node.errors import ReplicaBusy
+from chain_node.inprocess import InProcessRpc
+from sdk.jsonrpc import RpcError
 
 log = logging.getLogger("lianzheng.chain.replica")
 
@@ -43,21 +44,6 @@ READ_ONLY_METHODS = frozenset({
 })
 DEFAULT_GAS_CAP = 10_000_000
 _DELETED = object()
-
-
-def to_rpc_json(value: Any) -> Any:
-    """Web3's Python values back to JSON-RPC wire form (hex quantities and data)."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int):
-        return hex(value)
-    if isinstance(value, (bytes, bytearray)):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, Mapping):
-        return {k: to_rpc_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_rpc_json(v) for v in value]
-    raise TypeError(f"cannot encode {type(value).__name__} as JSON-RPC")
 
 
 def rpc_error(code: int, message: str, data: str | None = None) -> dict[str, Any]:
@@ -127,7 +113,6 @@ class Replica:
     def __init__(self, db_path: Path, gas_cap: int = DEFAULT_GAS_CAP) -> None:
         from eth.db.atomic import AtomicDB
         from eth_tester import EthereumTester, PyEVMBackend
-        from web3 import EthereumTesterProvider, Web3
 
         self.gas_cap = gas_cap
         self._kv = _ReadOnlyKV(db_path)
@@ -136,7 +121,7 @@ class Replica:
         self._db = AtomicDB(self._kv)
         self._backend = backend
         self._refresh()
-        self.w3 = Web3(EthereumTesterProvider(EthereumTester(backend)))
+        self.rpc = InProcessRpc(EthereumTester(backend))
 
     def _refresh(self) -> None:
         """Follow the writer: the newest committed head, nothing left of the last call."""
@@ -151,18 +136,11 @@ class Replica:
             if isinstance(capped, dict):
                 return capped
             params = capped
-        from chain_node.base import revert_data
-
         try:
             self._refresh()
-            # Through web3's request manager so eth-tester's shapes become standard RPC ones.
-            result = self.w3.manager.request_blocking(method, params)
-        except Exception as exc:  # noqa: BLE001 - any failure is the caller's bad request
-            data = revert_data(exc)
-            if data is not None:
-                return rpc_error(3, "execution reverted", data)
-            return rpc_error(-32602, str(exc)[:500])
-        return {"result": to_rpc_json(result)}
+            return {"result": self.rpc.request(method, params)}
+        except RpcError as exc:  # the caller's bad request, or a revert with its data
+            return rpc_error(exc.rpc_code if exc.rpc_code == 3 else -32602, exc.message, exc.data)
 
 
 def _serve(conn: Connection, db_path: str, gas_cap: int) -> None:
@@ -218,7 +196,7 @@ class ReplicaPool:
         self.workers, self.max_waiting = workers, max_waiting
         self._ctx = multiprocessing.get_context("forkserver")
         # Replicas fork from a server that imported the EVM once: a replacement starts in ms.
-        self._ctx.set_forkserver_preload(["chain_node.replica", "eth.db.atomic", "eth_tester", "web3"])
+        self._ctx.set_forkserver_preload(["chain_node.replica", "eth.db.atomic", "eth_tester"])
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
         self._slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from eth_account.signers.local import LocalAccount
-from web3.logs import DISCARD
 
 from chain_node import Chain, InvalidTransaction, TransactionReverted, TxOutcome
 from rules.errors import RuleInputError, RuleRejected
@@ -80,11 +79,9 @@ class RuleContract:
         (its type from ``sdk.event_types.CONTRACT_EVENTS``), so that supervisors find it in the log."""
         if self.notary is None:
             return
-        receipt = self.chain.w3.eth.get_transaction_receipt(outcome.tx_hash)
-        for name in names:
-            for log in getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD):
-                self._notarize(CONTRACT_EVENTS[name], key, account, outcome, dict(log["args"]),
-                               event_id=f"rule-{outcome.tx_hash}-{log['logIndex']}")
+        for log in self.contract.logs_in(outcome.receipt, *names):
+            self._notarize(CONTRACT_EVENTS[log.name], key, account, outcome, dict(log.args),
+                           event_id=f"rule-{outcome.tx_hash}-{log.log_index}")
 
     def _record(self, step: str, key: bytes | None, actor: str, when: int, payload: dict[str, Any],
                 event_id: str) -> None:

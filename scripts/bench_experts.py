@@ -42,21 +42,21 @@ def _draw(draws: ExpertDraw, chain: EmbeddedChain, centre, supervisor, size: int
     root = pool.root
     built = time.perf_counter() - t0
     assert pool.size == size and root
-    fns, gas = draws.contract.functions, {}
-    call = fns.createDraw((370100, "BENCH", f"P{size}", pool.root, pool.size, pool.exclusion_hash, 7,
+    fns, gas = draws.contract, {}
+    call = fns.tx("createDraw", (370100, "BENCH", f"P{size}", pool.root, pool.size, pool.exclusion_hash, 7,
                            [centre.address, supervisor.address], 3600, 3600))
     gas["create"] = chain.transact(centre, call, gas=500_000).gas_used
     draw_id = draws.draw_id(370100, "BENCH", f"P{size}")
     secrets = {}
     for name, party in (("commit 1", centre), ("commit 2", supervisor)):
         secrets[party.address] = secret = os.urandom(32)
-        gas[name] = chain.transact(party, fns.commitSeed(draw_id, commitment_of(draw_id, party.address, secret)),
+        gas[name] = chain.transact(party, fns.tx("commitSeed", draw_id, commitment_of(draw_id, party.address, secret)),
                                    gas=500_000).gas_used
-    gas["reveal 1"] = chain.transact(centre, fns.revealSeed(draw_id, secrets[centre.address]),
+    gas["reveal 1"] = chain.transact(centre, fns.tx("revealSeed", draw_id, secrets[centre.address]),
                                      gas=DRAWING_GAS).gas_used
-    gas["reveal 2 + draw"] = chain.transact(supervisor, fns.revealSeed(draw_id, secrets[supervisor.address]),
+    gas["reveal 2 + draw"] = chain.transact(supervisor, fns.tx("revealSeed", draw_id, secrets[supervisor.address]),
                                             gas=DRAWING_GAS).gas_used
-    gas["alternate"] = chain.transact(centre, fns.replaceExpert(draw_id, 0, b"refused".ljust(32, b"\0")),
+    gas["alternate"] = chain.transact(centre, fns.tx("replaceExpert", draw_id, 0, b"refused".ljust(32, b"\0")),
                                       gas=DRAWING_GAS).gas_used
     t0 = time.perf_counter()  # a supervisor recomputes from the inputs: a fresh pool, nothing cached
     check = verify_draw(draws, draw_id, Pool(pool.request, pool.roster, pool.secret))
@@ -68,7 +68,7 @@ def _draw(draws: ExpertDraw, chain: EmbeddedChain, centre, supervisor, size: int
 
 def run() -> None:
     chain = EmbeddedChain(Path(tempfile.mkdtemp(prefix="lz-bench-experts-")))
-    dev = Account.from_key(chain.dev_keys[0])
+    dev = chain.dev
     admin, centre, supervisor = (Account.create() for _ in range(3))
     for a in (admin, centre, supervisor):
         chain.transfer(dev, a.address, 10**22)

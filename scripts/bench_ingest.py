@@ -117,8 +117,7 @@ def single_and_latency(data: Path) -> None:
         print(f"  submit → anchored receipt: p50 {p50:.2f} s, p99 {p99:.2f} s over {len(latencies)} events "
               f"(--anchor-interval 1, polled every 20 ms; target p99 ≤ 2 s)")
         reader = RegistryReader(server.rpc, server_registry(server.url))
-        gas = [reader.w3.eth.get_transaction_receipt(e["transactionHash"])["gasUsed"]
-               for e in reader.contract.events.CheckpointAnchored().get_logs(from_block=0)]
+        gas = [int(reader.chain.receipt(e.tx_hash)["gasUsed"], 16) for e in reader.contract.logs("CheckpointAnchored")]
         print(f"  gas per anchor (embedded EVM): median {statistics.median(gas):,.0f} over {len(gas)} anchors")
     finally:
         server.stop()
@@ -162,21 +161,16 @@ def anvil_gas(tmp: Path, events: int) -> None:
                     time.sleep(0.05)
             ours_s = time.perf_counter() - start
             reader = RegistryReader(node.url, server_registry(server.url))
-            logs = reader.contract.events.CheckpointAnchored().get_logs(from_block=0)
-            ours_gas = sum(chain.w3.eth.get_transaction_receipt(e["transactionHash"])["gasUsed"] for e in logs)
+            logs = reader.contract.logs("CheckpointAnchored")
+            ours_gas = sum(chain.outcome(e.tx_hash).gas_used for e in logs)
         finally:
             server.stop()
 
         naive_address = chain.deploy(dev, "NaiveEvidence")
         naive = chain.contract("NaiveEvidence", naive_address)
-        base_nonce = chain.w3.eth.get_transaction_count(dev.address)
-        gas_price = chain.w3.eth.gas_price
-        raw = []
-        for i in range(events):
-            tx = naive.functions.record(os.urandom(32)).build_transaction(
-                {"from": dev.address, "nonce": base_nonce + i, "gas": 80_000, "gasPrice": gas_price,
-                 "chainId": chain.chain_id})
-            raw.append("0x" + bytes(dev.sign_transaction(tx).raw_transaction).hex())
+        base_nonce = chain.nonce_of(dev.address)
+        raw = ["0x" + chain.sign(dev, naive.tx("record", os.urandom(32)), gas=80_000, nonce=base_nonce + i).raw.hex()
+               for i in range(events)]
         start = time.perf_counter()
         hashes = []
         with httpx.Client(timeout=60) as http:
@@ -190,7 +184,7 @@ def anvil_gas(tmp: Path, events: int) -> None:
                 hashes += [a["result"] for a in answers]
                 chain.wait(hashes[-1], timeout=120)
         naive_s = time.perf_counter() - start
-        sample = [chain.w3.eth.get_transaction_receipt(h)["gasUsed"] for h in hashes[:: max(1, events // 200)]]
+        sample = [chain.outcome(h).gas_used for h in hashes[:: max(1, events // 200)]]
         naive_gas = statistics.mean(sample) * events
     per_event_ours = ours_gas / events
     per_event_naive = naive_gas / events

@@ -24,22 +24,22 @@ GROWTH = 100
 
 def run() -> None:
     chain = EmbeddedChain(Path(tempfile.mkdtemp(prefix="lz-bench-registry-")))
-    dev = Account.from_key(chain.dev_keys[0])
+    dev = chain.dev
     admin = Account.create()
     chain.transfer(dev, admin.address, 10**22)
     registry = chain.contract("EvidenceRegistry", chain.deploy(admin, "EvidenceRegistry", admin.address))
-    fns = registry.functions
+    fns = registry
     tree = UniformTree(SHA256.hash_leaf(b"bench event"))
     print(f"lianzheng bench registry — anchor gas, +{GROWTH} leaves with its consistency proof (embedded EVM)")
     print(f"  {'from size':>13}  {'proof hashes':>12}  {'first anchor':>12}  {'anchor +100':>11}  target")
     for i, size in enumerate((10**3, 10**6, 10**9)):
         region, notary = 370100 + 100 * i, Account.create()
         chain.transfer(dev, notary.address, 10**20)
-        chain.transact(admin, fns.bindNotary(notary.address, region))
-        chain.transact(notary, fns.registerCheckpointKey(b"\x11" * 32, 0, f"lianzheng.notary/{region}"))
-        first = chain.transact(notary, fns.anchor(region, size, tree.root(size), [])).gas_used
+        chain.transact(admin, fns.tx("bindNotary", notary.address, region))
+        chain.transact(notary, fns.tx("registerCheckpointKey", b"\x11" * 32, 0, f"lianzheng.notary/{region}"))
+        first = chain.transact(notary, fns.tx("anchor", region, size, tree.root(size), [])).gas_used
         proof = tree.consistency_proof(size, size + GROWTH)
-        grown = chain.transact(notary, fns.anchor(region, size + GROWTH, tree.root(size + GROWTH), proof)).gas_used
+        grown = chain.transact(notary, fns.tx("anchor", region, size + GROWTH, tree.root(size + GROWTH), proof)).gas_used
         verdict = "ok" if grown <= TARGET else "OVER"
         print(f"  {size:>13,}  {len(proof):>12}  {first:>12,}  {grown:>11,}  ≤ {TARGET:,} (2 × {BEFORE_PROOFS:,}) {verdict}")
     chain.close()

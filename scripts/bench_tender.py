@@ -23,7 +23,7 @@ def _section_gas(rules: TenderRules, centre, relayer, chain: EmbeddedChain, bidd
     ids = [os.urandom(32) for _ in range(bidders)]
     for bid_id, key in zip(ids, keys):
         rules.register_bidder(centre, 370000, bid_id, key.address)
-    latest = int(chain.w3.eth.get_block("latest")["timestamp"])
+    latest = chain.block_time()
     deadline = max(latest, int(time.time())) + 10 * bidders + 100
     section = rules.open_section(centre, 370000, "BENCH", name, deadline, 3600)
     bids = [SealedBid(os.urandom(32), os.urandom(32), os.urandom(32)) for _ in range(bidders)]
@@ -31,11 +31,11 @@ def _section_gas(rules: TenderRules, centre, relayer, chain: EmbeddedChain, bidd
     for i in range(bidders):
         message = rules.sign_commitment(keys[i], section, ids[i], bids[i].commitment(section, ids[i]), 1)
         commit_gas.append(rules.relay(relayer, message).gas_used)
-    chain.time_travel(deadline)
+    chain.set_next_block_time(deadline)
     rules.start_opening(centre, section)
     reveal_gas = []
     for i in range(bidders):
-        call = rules.contract.functions.revealBid(section, ids[i], bids[i].file_hash, bids[i].salt,
+        call = rules.contract.tx("revealBid", section, ids[i], bids[i].file_hash, bids[i].salt,
                                                   bids[i].fingerprint)
         reveal_gas.append(chain.transact(centre, call, gas=500_000).gas_used)
     return statistics.mean(commit_gas), statistics.mean(reveal_gas), max(reveal_gas)
@@ -43,7 +43,7 @@ def _section_gas(rules: TenderRules, centre, relayer, chain: EmbeddedChain, bidd
 
 def run() -> None:
     chain = EmbeddedChain(Path(tempfile.mkdtemp(prefix="lz-bench-tender-")))
-    dev = Account.from_key(chain.dev_keys[0])
+    dev = chain.dev
     admin, centre, relayer = (Account.create() for _ in range(3))
     for a in (admin, centre, relayer):
         chain.transfer(dev, a.address, 10**22)

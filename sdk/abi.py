@@ -29,7 +29,7 @@ def _types(params: list[dict[str, Any]]) -> list[str]:
 
 
 def _checksummed(value: Any, abi_type: str) -> Any:
-    """Addresses checksummed, inside arrays and tuples too (as web3 returns them)."""
+    """Values as web3 returns them: addresses checksummed, arrays as lists, structs as tuples."""
     if abi_type == "address":
         return to_checksum_address(value)
     if abi_type.endswith("]"):
@@ -193,6 +193,7 @@ class ContractAbi:
             values = decode(types, data[4:]) if types else ()
         except (DecodingError, OverflowError):
             return None
-        shown = [v.hex() if isinstance(v, bytes) else str(_checksummed(v, t)) for v, t in zip(values, types)]
+        # As they always read: bytes in hex without 0x, addresses as the codec gives them (lower case).
+        shown = [v.hex() if isinstance(v, bytes) else str(v) for v in values]
         return f"{name}({', '.join(shown)})"
 

@@ -46,19 +46,17 @@ class AllianceReader(ContractReader):
     CONTRACT, WHAT = "AllianceRelay", "alliance relay"
 
     def accepted_root(self, source_chain_id: int, registry: str, region: int, tree_size: int) -> bytes | None:
-        root = bytes(self.contract.functions.acceptedRoot(source_chain_id, to_checksum_address(registry), region,
-                                                          tree_size).call())
+        root = bytes(self.read("acceptedRoot", source_chain_id, to_checksum_address(registry), region, tree_size))
         return root if any(root) else None
 
     def attesters(self, source_chain_id: int, registry: str, region: int, tree_size: int, root: bytes) -> list[str]:
-        return list(self.contract.functions.attestersOf(source_chain_id, to_checksum_address(registry), region,
-                                                        tree_size, root).call())
+        return list(self.read("attestersOf", source_chain_id, to_checksum_address(registry), region, tree_size, root))
 
     def threshold(self) -> int:
-        return int(self.contract.functions.threshold().call())
+        return int(self.read("threshold"))
 
     def members(self) -> list[str]:
-        return list(self.contract.functions.members().call())
+        return list(self.read("members"))
 
 
 def verify_via_alliance(

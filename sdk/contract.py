@@ -97,7 +97,7 @@ class ChainReader:
 
     def logs(self, address: str, topics: list[Any], from_block: int | str = 0,
              to_block: int | str = "latest") -> list[dict[str, Any]]:
-        return self.rpc.request("eth_getLogs", [{"address": address, "topics": topics,
+        return self.rpc.request("eth_getLogs", [{"address": [address], "topics": topics,
                                                  "fromBlock": _quantity(from_block), "toBlock": _quantity(to_block)}])
 
 

@@ -1,20 +1,18 @@
 """Read-only view of an EvidenceRegistry over JSON-RPC: what a verifier asks the chain.
 
 This is the verifier's only I/O. It needs a node URL (the embedded notary's
-``/chain/rpc``, anvil, Besu ...) and the registry address; it never needs a key.
+``/chain/rpc``, anvil, Besu ...) and the registry address; it never needs a key. Plain
+JSON-RPC and the ABI (``sdk.contract``): no web3.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
 
-from eth_utils import to_checksum_address
-from web3 import HTTPProvider, Web3
-from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound
-from web3.logs import DISCARD
-
-from contracts import artifact
+from sdk.abi import AbiError
+from sdk.contract import CallReverted, ChainReader, Contract, sdk_abi
 from sdk.errors import AnchorError, VerificationError
+from sdk.jsonrpc import HttpRpc, JsonRpc, RpcError, RpcUnreachable
 from sdk.merkle import hash_name
 
 
@@ -63,76 +61,84 @@ class RegistryView(Protocol):
     def anchor_tx(self, tx_hash: str) -> AnchorTx | None: ...
 
 
+def _rpc(rpc: str | JsonRpc | ChainReader) -> ChainReader:
+    if isinstance(rpc, ChainReader):
+        return rpc
+    return ChainReader(HttpRpc(rpc) if isinstance(rpc, str) else rpc)
+
+
 class ContractReader:
-    """A read-only contract of ours at ``address`` on the chain behind ``rpc`` (URL or Web3)."""
+    """A read-only contract of ours at ``address`` on the chain behind ``rpc`` (a URL, a
+    ``JsonRpc`` transport or a ``ChainReader``)."""
 
     CONTRACT = ""
     WHAT = ""
 
-    def __init__(self, rpc: str | Web3, address: str, timeout: float = 10.0) -> None:
-        self.w3 = rpc if isinstance(rpc, Web3) else Web3(HTTPProvider(rpc, request_kwargs={"timeout": timeout}))
-        self.address = to_checksum_address(address)
-        self.contract = self.w3.eth.contract(address=self.address, abi=artifact(self.CONTRACT)["abi"])
+    def __init__(self, rpc: str | JsonRpc | ChainReader, address: str) -> None:
+        self.chain = _rpc(rpc)
         try:
-            self.chain_id = int(self.w3.eth.chain_id)
-            code = self.w3.eth.get_code(self.address)
-        except Exception as exc:  # noqa: BLE001 - transport errors vary by provider
+            self.contract = Contract(self.chain, sdk_abi(self.CONTRACT), address)
+            self.chain_id = self.chain.chain_id
+            code = self.chain.code_at(self.contract.address)
+        except (RpcUnreachable, RpcError, ValueError) as exc:
             raise VerificationError(f"cannot reach the chain: {exc}") from exc
+        self.address = self.contract.address
         if not code:
             raise AnchorError(f"no contract at {self.WHAT} address {self.address} on chain {self.chain_id}")
 
-    def read(self, call, name: str):
-        """A view call; a contract that is not ours (it reverts, or answers nonsense) is an
-        ``AnchorError`` saying so, not the provider's exception."""
+    def read(self, fn: str, *args: object) -> object:
+        """A view's answer; a contract that is not ours (it reverts, or answers nonsense) is an
+        ``AnchorError`` saying so; a chain that does not answer, a ``VerificationError``."""
         try:
-            return call.call()
-        except Exception as exc:  # noqa: BLE001 - providers raise their own types for reverts and bad output
-            raise AnchorError(f"the contract at {self.address} on chain {self.chain_id} does not answer {name}: "
-                              f"it is not a {self.WHAT} ({type(exc).__name__})", address=self.address) from exc
+            return self.contract.read(fn, *args)
+        except RpcUnreachable as exc:
+            raise VerificationError(f"cannot read the chain: {exc}") from exc
+        except (CallReverted, AbiError, RpcError) as exc:
+            raise AnchorError(f"the contract at {self.address} on chain {self.chain_id} does not answer {fn}: "
+                              f"it is not a {self.WHAT} ({exc})", address=self.address) from exc
+
+    def read_or_none(self, fn: str, *args: object) -> object | None:
+        """A view's answer, or None when the contract reverts (e.g. nothing at that size)."""
+        try:
+            return self.contract.read(fn, *args)
+        except CallReverted:
+            return None
+        except RpcUnreachable as exc:
+            raise VerificationError(f"cannot read the chain: {exc}") from exc
+        except (AbiError, RpcError) as exc:
+            raise AnchorError(f"the contract at {self.address} does not answer {fn}: {exc}") from exc
 
 
 class RegistryReader(ContractReader):
     CONTRACT, WHAT = "EvidenceRegistry", "registry"
 
     def log_of(self, region: int) -> LogRecord:
-        notary, key, alg, origin, latest = self.read(self.contract.functions.logOf(region), "logOf")
+        notary, key, alg, origin, latest = self.read("logOf", region)
         return LogRecord(notary, bytes(key), hash_name(alg), origin, latest)
 
     def checkpoint_key_at(self, region: int, tree_size: int) -> bytes:
-        try:
-            return bytes(self.contract.functions.checkpointKeyAt(region, tree_size).call())
-        except (ContractCustomError, ContractLogicError):
-            return bytes(32)
-        except Exception as exc:  # noqa: BLE001 - in-process providers raise their own revert type
-            if "revert" in str(exc).lower():
-                return bytes(32)
-            raise VerificationError(f"cannot read the registry: {exc}") from exc
+        key = self.read_or_none("checkpointKeyAt", region, tree_size)
+        return bytes(32) if key is None else bytes(key)
 
     def checkpoint_at(self, region: int, tree_size: int) -> AnchorRecord | None:
-        try:
-            root, at, block = self.contract.functions.checkpointAt(region, tree_size).call()
-        except (ContractCustomError, ContractLogicError):
+        found = self.read_or_none("checkpointAt", region, tree_size)
+        if found is None:
             return None
-        except Exception as exc:  # noqa: BLE001 - in-process providers raise their own revert type
-            if "revert" in str(exc).lower():
-                return None
-            raise VerificationError(f"cannot read the registry: {exc}") from exc
+        root, at, block = found
         return AnchorRecord(bytes(root), at, block)
 
     def anchor_tx(self, tx_hash: str) -> AnchorTx | None:
         try:
-            receipt = self.w3.eth.get_transaction_receipt(tx_hash)
-        except (TransactionNotFound, ValueError):
-            return None
-        if receipt is None or receipt.get("status") != 1:
-            return None
-        events = [
-            e for e in self.contract.events.CheckpointAnchored().process_receipt(receipt, errors=DISCARD)
-            if to_checksum_address(e["address"]) == self.address
-        ]
-        if not events:
-            return None
-        args = events[0]["args"]
-        block = self.w3.eth.get_block(receipt["blockNumber"])
-        return AnchorTx(args["region"], args["treeSize"], bytes(args["root"]), receipt["blockNumber"],
-                        block["timestamp"], events[0]["address"])
+            receipt = self.chain.receipt(tx_hash)
+            if receipt is None or int(receipt.get("status", "0x0"), 16) != 1:
+                return None
+            events = self.contract.logs_in(receipt, "CheckpointAnchored")
+            if not events:
+                return None
+            block_number = int(receipt["blockNumber"], 16)
+            block_time = self.chain.block_time(block_number)
+        except RpcUnreachable as exc:
+            raise VerificationError(f"cannot read the chain: {exc}") from exc
+        args = events[0].args
+        return AnchorTx(args["region"], args["treeSize"], bytes(args["root"]), block_number, block_time,
+                        events[0].address)

@@ -64,9 +64,9 @@ def test_province_and_cities_share_one_chain_and_each_anchors_only_its_own_log(a
         chain = RpcChain(rpc)
         contract = chain.contract("EvidenceRegistry", registry)
         with pytest.raises(TransactionReverted, match="EvidenceRegistryNotRegionNotary"):
-            chain.transact(jinan_account, contract.functions.anchor(370000, 10**6, b"\x01" * 32, []))
+            chain.transact(jinan_account, contract.tx("anchor", 370000, 10**6, b"\x01" * 32, []))
         with pytest.raises(TransactionReverted, match="EvidenceRegistryNotRegionNotary"):
-            chain.transact(jinan_account, contract.functions.anchor(370200, 10**6, b"\x01" * 32, []))
+            chain.transact(jinan_account, contract.tx("anchor", 370200, 10**6, b"\x01" * 32, []))
         shown = cli("registry", "show", "--rpc", rpc, "--registry", registry, check=True).stdout.splitlines()
         assert [line.split()[0] for line in shown] == ["370000", "370100", "370200"]
         assert all("anchored 0" not in line and "no key yet" not in line for line in shown)
@@ -90,8 +90,8 @@ def test_registrar_moves_a_region_to_a_new_account_in_two_steps(anvil_node, tmp_
     common = ("--rpc", rpc, "--registry", registry)
     cli("registry", "bind", *common, "--key-file", str(keys["province"]), "--account", accounts["old"].address,
         "--region", "370100", check=True)
-    chain.transact(accounts["old"], contract.functions.registerCheckpointKey(b"\x11" * 32, 0, "lianzheng.notary/370100"))
-    chain.transact(accounts["old"], contract.functions.anchor(370100, 1, b"\x01" * 32, []))
+    chain.transact(accounts["old"], contract.tx("registerCheckpointKey", b"\x11" * 32, 0, "lianzheng.notary/370100"))
+    chain.transact(accounts["old"], contract.tx("anchor", 370100, 1, b"\x01" * 32, []))
 
     early = cli("registry", "accept", *common, "--key-file", str(keys["new"]), "--region", "370100")
     assert early.returncode == 1 and "EvidenceRegistryNotProposedNotary" in early.stderr  # nothing proposed
@@ -101,16 +101,16 @@ def test_registrar_moves_a_region_to_a_new_account_in_two_steps(anvil_node, tmp_
     proposed = cli("registry", "rebind", *common, "--key-file", str(keys["province"]), "--account",
                    accounts["new"].address, "--region", "370100", check=True)
     assert "proposed" in proposed.stdout
-    assert contract.functions.logOf(370100).call()[0] == accounts["old"].address  # one step moves nothing
+    assert contract.read("logOf", 370100)[0] == accounts["old"].address  # one step moves nothing
     wrong = cli("registry", "accept", *common, "--key-file", str(keys["other"]), "--region", "370100")
     assert wrong.returncode == 1 and "EvidenceRegistryNotProposedNotary" in wrong.stderr
     cli("registry", "accept", *common, "--key-file", str(keys["new"]), "--region", "370100", check=True)
 
-    role = contract.functions.NOTARY_ROLE().call()
-    assert contract.functions.logOf(370100).call()[0] == accounts["new"].address
-    assert not contract.functions.hasRole(role, accounts["old"].address).call()
+    role = contract.read("NOTARY_ROLE")
+    assert contract.read("logOf", 370100)[0] == accounts["new"].address
+    assert not contract.read("hasRole", role, accounts["old"].address)
     with pytest.raises(TransactionReverted, match="AccessControlUnauthorizedAccount"):
-        chain.transact(accounts["old"], contract.functions.anchor(370100, 2, b"\x02" * 32, []))
+        chain.transact(accounts["old"], contract.tx("anchor", 370100, 2, b"\x02" * 32, []))
     shown = cli("registry", "show", *common, check=True).stdout
     assert shown.split()[:2] == ["370100", accounts["new"].address]
     missing = cli("registry", "accept", *common, "--key-file", str(tmp_path / "none.key"), "--region", "370100")

@@ -21,8 +21,8 @@ from tests.test_flow import funded_key_file
 
 def _anchor_sizes(rpc: str, registry: str) -> list[int]:
     reader = RegistryReader(rpc, registry)
-    logs = reader.contract.events.CheckpointAnchored().get_logs(from_block=0)
-    return [e["args"]["treeSize"] for e in logs]
+    logs = reader.contract.logs("CheckpointAnchored")
+    return [e.args["treeSize"] for e in logs]
 
 
 @pytest.fixture(params=["embedded", pytest.param("anvil", marks=pytest.mark.anvil)])

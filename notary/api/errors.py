@@ -17,7 +17,9 @@ from chain_node.errors import ChainError, ChainUnavailable, InvalidTransaction, 
 from notary import errors as e
 from notary.services.ratelimit import retry_after_header
 from rules.errors import RuleError, RuleRejected
+from sdk.contract import CallReverted
 from sdk.errors import LianzhengError, VerificationError
+from sdk.jsonrpc import RpcError, RpcUnreachable
 
 log = logging.getLogger("lianzheng.api")
 CHAIN_RETRY_SECONDS = 5  # a chain node that is down is not back within a second
@@ -29,7 +31,7 @@ STATUS: dict[type[LianzhengError], int] = {
     e.Unauthenticated: 401, e.Forbidden: 403, e.RateLimited: 429,
     e.Unavailable: 503, e.SetupError: 503, e.AnchorRefused: 503,
     InvalidTransaction: 422, ReplicaBusy: 503, ChainError: 503,
-    RuleError: 422, VerificationError: 422,
+    RuleError: 422, VerificationError: 422, CallReverted: 422, RpcUnreachable: 503, RpcError: 503,
     e.NotaryError: 400,
 }
 
@@ -53,7 +55,7 @@ def _answer(status: int, code: str, message: str, retry_after: float | None = No
 
 
 def _retry_after(exc: LianzhengError, status: int) -> float | None:
-    if isinstance(exc, ChainError) and status == 503:
+    if isinstance(exc, (ChainError, RpcError, RpcUnreachable)) and status == 503:
         return CHAIN_RETRY_SECONDS
     retry = exc.evidence.get("retry_after")
     return float(retry) if isinstance(retry, (int, float)) else None

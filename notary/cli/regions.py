@@ -52,12 +52,12 @@ def _signer(key_file: Path, account: str | None = None):
 
 
 def _send(rpc: str, registry: str, signer, call):
-    """Send ``call(contract.functions)`` from ``signer``; exit 1 with the contract's reason when refused."""
+    """Send ``contract.tx(*call)`` from ``signer``; exit 1 with the contract's reason when refused."""
     from chain_node import TransactionReverted
 
     chain, contract = _open(rpc, registry)
     try:
-        return chain.transact(signer, call(contract.functions))
+        return chain.transact(signer, contract.tx(*call))
     except TransactionReverted as exc:
         fail(f"refused: {exc.reason}")
 
@@ -68,7 +68,7 @@ def bind(rpc: Rpc, registry: Registry, key_file: RegistrarKey,
          region: Region) -> None:
     """Bind a notary's chain account to its region (registrar only, once per region and account)."""
     registrar, notary = _signer(key_file, account)
-    outcome = _send(rpc, registry, registrar, lambda f: f.bindNotary(notary, region))
+    outcome = _send(rpc, registry, registrar, ("bindNotary", notary, region))
     typer.echo(f"{notary} is the notary of {region} (block {outcome.block_number})")
 
 
@@ -78,7 +78,7 @@ def rebind(rpc: Rpc, registry: Registry, key_file: RegistrarKey,
            region: Region) -> None:
     """Propose a new notary account for a bound region (registrar only); it takes over with `accept`."""
     registrar, notary = _signer(key_file, account)
-    outcome = _send(rpc, registry, registrar, lambda f: f.proposeRebind(region, notary))
+    outcome = _send(rpc, registry, registrar, ("proposeRebind", region, notary))
     typer.echo(f"{notary} is proposed as the notary of {region} (block {outcome.block_number}); "
                f"it takes over with `lianzheng registry accept`")
 
@@ -89,22 +89,22 @@ def accept(rpc: Rpc, registry: Registry,
            region: Region) -> None:
     """Take over a region the registrar proposed this account for; the previous account loses it."""
     notary, _ = _signer(key_file)
-    outcome = _send(rpc, registry, notary, lambda f: f.acceptRebind(region))
+    outcome = _send(rpc, registry, notary, ("acceptRebind", region))
     typer.echo(f"{notary.address} is the notary of {region} (block {outcome.block_number})")
 
 
 @app.command("show")
 def show(rpc: Rpc, registry: Registry) -> None:
     """Every bound region: its notary, checkpoint key, hash, origin and latest anchored size."""
+    from sdk.errors import LianzhengError
     from sdk.merkle import hash_name
 
     _, contract = _open(rpc, registry)
     try:
-        bound = contract.events.NotaryBound().get_logs(from_block=0)
-    except Exception as exc:  # noqa: BLE001 - a wrong address or a node without logs: one line, no traceback
+        regions = sorted({log.args["region"] for log in contract.logs("NotaryBound")})
+        logs = [(region, contract.read("logOf", region)) for region in regions]
+    except LianzhengError as exc:  # a wrong address, a contract that is not a registry: one line
         fail(f"error: cannot read {registry} on {rpc}: {exc}", 2)
-    for log in bound:
-        region = log["args"]["region"]
-        notary, key, alg, origin, size = contract.functions.logOf(region).call()
+    for region, (notary, key, alg, origin, size) in logs:
         key_text = f"key {bytes(key).hex()[:16]}…, {hash_name(alg)}, {origin}" if any(key) else "no key yet"
         typer.echo(f"{region}  {notary}  {key_text}  anchored {size}")

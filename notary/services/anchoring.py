@@ -150,7 +150,7 @@ class AnchorWorker:
         last_size = confirmed.tree_size if confirmed else 0
         proof = self.log.tree.consistency_proof(last_size, size) if last_size else []
         note = sign_checkpoint(Checkpoint(self.log.origin, size, root), self.signer)
-        call = self.registry.functions.anchor(self.region, size, root, proof)
+        call = self.registry.tx("anchor", self.region, size, root, proof)
         signed = self.chain.sign(self.account, call, gas=anchor_gas(len(proof)))
         intent = AnchorIntent(tree_size=size, root=root, checkpoint=note, status="intent",
                               chain_id=self.chain.chain_id, registry_address=self.registry.address,
@@ -171,7 +171,7 @@ class AnchorWorker:
             try:
                 self.chain.send_raw(SignedTx(intent.raw_tx, intent.tx_hash, intent.nonce, self.account.address))
             except ChainError:
-                if self.chain.w3.eth.get_transaction_count(self.account.address) > intent.nonce:
+                if self.chain.nonce_of(self.account.address) > intent.nonce:
                     outcome = self.chain.outcome(intent.tx_hash)
                     if outcome is None:  # our nonce was used by another transaction
                         self.store.update_anchor(intent.id, status="failed")

@@ -31,12 +31,10 @@ def rotate_checkpoint_key(notary: Notary, key_file: Path | None = None) -> int:
     path = key_file or notary.settings.checkpoint_key_path
     staged = path.with_name(path.name + ".next")
     new_key = load_or_create_ed25519(staged)  # created 0600 unless an interrupted rotation left one
-    fns = notary.registry.functions
-
     public = new_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
     def register(from_size: int) -> None:
-        notary.chain.transact(notary.account, fns.rotateCheckpointKey(public, from_size))
+        notary.chain.transact(notary.account, notary.registry.tx("rotateCheckpointKey", public, from_size))
 
     from_size = notary.worker.switch_signer(new_key, register)
     notary.checkpoint_key = new_key

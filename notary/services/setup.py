@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
-from chain_node import Chain, open_chain
+from chain_node import Chain, ChainContract, open_chain
 from chain_node.accounts import load_or_create_account, load_or_create_ed25519
 from notary.errors import SetupError
 from notary.services.anchoring import AnchorWorker
@@ -42,7 +42,7 @@ class Notary:
     chain: Chain
     account: LocalAccount
     checkpoint_key: Ed25519PrivateKey
-    registry: object
+    registry: ChainContract
     log: NotaryLog
     worker: AnchorWorker
     keys: KeyCache
@@ -78,33 +78,34 @@ def _fixed(store: SqlStore, key: str, value: str, what: str) -> None:
         raise SetupError(f"this data dir's log has {what} {known}, settings say {value}")
 
 
-def _registry(settings: Settings, store: SqlStore, chain: Chain, account: LocalAccount):
+def _registry(settings: Settings, store: SqlStore, chain: Chain, account: LocalAccount) -> ChainContract:
     _fixed(store, "chain_id", str(chain.chain_id), "chain id")
     address = settings.registry or store.meta("registry")
     if address is None:
         address = chain.deploy(account, "EvidenceRegistry", account.address)
     address = to_checksum_address(address)
-    if not chain.w3.eth.get_code(address):
+    if not chain.code_at(address):
         raise SetupError(f"no contract at registry address {address} on chain {chain.chain_id}")
     _fixed(store, "registry", address, "registry")
     return chain.contract("EvidenceRegistry", address)
 
 
-def _enrol(settings: Settings, chain: Chain, registry, account: LocalAccount, key: Ed25519PrivateKey) -> None:
+def _enrol(settings: Settings, chain: Chain, registry: ChainContract, account: LocalAccount,
+           key: Ed25519PrivateKey) -> None:
     region = int(settings.region)
-    fns = registry.functions
-    bound = fns.regionOf(account.address).call()
+    bound = registry.read("regionOf", account.address)
     if bound == 0:
-        if not fns.hasRole(fns.REGISTRAR_ROLE().call(), account.address).call():
+        if not registry.read("hasRole", registry.read("REGISTRAR_ROLE"), account.address):
             raise SetupError(f"account {account.address} is not bound to region {region}: "
                              f"ask the registry's registrar to call bindNotary({account.address}, {region})")
-        chain.transact(account, fns.bindNotary(account.address, region))
+        chain.transact(account, registry.tx("bindNotary", account.address, region))
     elif bound != region:
         raise SetupError(f"account {account.address} is bound to region {bound}, not {region}")
-    _, registered, alg, origin, _ = fns.logOf(region).call()
+    _, registered, alg, origin, _ = registry.read("logOf", region)
     public = _public_bytes(key)
     if not any(registered):
-        chain.transact(account, fns.registerCheckpointKey(public, hash_id(settings.hash), settings.log_origin))
+        chain.transact(account, registry.tx("registerCheckpointKey", public, hash_id(settings.hash),
+                                            settings.log_origin))
     elif bytes(registered) != public or origin != settings.log_origin or alg != hash_id(settings.hash):
         raise SetupError(f"region {region} is registered with another checkpoint key, origin or hash")
 
@@ -126,10 +127,9 @@ def _rules(settings: Settings, store: SqlStore, chain: Chain, account: LocalAcco
     address = configured or store.meta(meta)
     rules = cls(chain, address, sink) if address else cls.deploy(chain, account, sink)
     _fixed(store, meta, rules.address, meta.replace("_", " "))
-    fns, region = rules.contract.functions, int(settings.region)
-    role = fns.centreRole(region).call()
-    if not fns.hasRole(role, account.address).call() and fns.hasRole(fns.DEFAULT_ADMIN_ROLE().call(),
-                                                                     account.address).call():
+    contract, region = rules.contract, int(settings.region)
+    if not contract.read("hasRole", contract.read("centreRole", region), account.address) and contract.read(
+            "hasRole", contract.read("DEFAULT_ADMIN_ROLE"), account.address):
         rules.grant_centre(account, region, account.address)
     return rules
 
@@ -146,8 +146,7 @@ def open_notary(settings: Settings) -> Notary:
         account = load_or_create_account(settings.chain_key_path)
         key = load_or_create_ed25519(settings.checkpoint_key_path)
         chain = open_chain(settings.rpc_url, data_dir / "chain")
-        if chain.kind == "embedded" and chain.w3.eth.get_balance(account.address) < 10**18:
-            chain.fund(account.address)
+        chain.ensure_gas_money(account.address)
         registry = _registry(settings, store, chain, account)
         _enrol(settings, chain, registry, account, key)
         notary_log = NotaryLog(store, hasher(settings.hash), settings.region, settings.log_origin)

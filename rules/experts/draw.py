@@ -82,10 +82,10 @@ class ExpertDraw(RuleContract):
 
     def _subject(self, draw_id: bytes) -> _DrawSubject:
         if draw_id not in self._draws:
-            logs = self.contract.events.DrawCreated().get_logs(from_block=0, argument_filters={"drawId": draw_id})
+            logs = self.contract.logs("DrawCreated", drawId=draw_id)
             if not logs:
                 raise RuleRejected(f"ExpertDrawUnknown({draw_id.hex()})")
-            a = logs[0]["args"]
+            a = logs[0].args
             self._draws[draw_id] = _DrawSubject(draw_id, bytes(a["sectionId"]), a["round"], a["region"],
                                                 a["project"], a["section"])
         return self._draws[draw_id]
@@ -94,15 +94,15 @@ class ExpertDraw(RuleContract):
 
     def _grant(self, admin: LocalAccount, role: bytes, account: str) -> None:
         try:
-            self.chain.transact(admin, self.contract.functions.grantRole(role, to_checksum_address(account)))
+            self.chain.transact(admin, self.contract.tx("grantRole", role, to_checksum_address(account)))
         except TransactionReverted as exc:
             raise RuleRejected(exc.reason, exc.tx_hash) from exc
 
     def grant_centre(self, admin: LocalAccount, region: int, account: str) -> None:
-        self._grant(admin, self.contract.functions.centreRole(region).call(), account)
+        self._grant(admin, self.contract.read("centreRole", region), account)
 
     def grant_supervisor(self, admin: LocalAccount, region: int, account: str) -> None:
-        self._grant(admin, self.contract.functions.supervisorRole(region).call(), account)
+        self._grant(admin, self.contract.read("supervisorRole", region), account)
 
     # --- the draw ------------------------------------------------------------------
 
@@ -111,15 +111,15 @@ class ExpertDraw(RuleContract):
         """Commit ``pool`` and the seed parties for the request's section; returns the draw id."""
         r = pool.request
         region = int(r.region)
-        section_id = bytes(self.contract.functions.sectionIdOf(region, r.project, r.section).call())
-        round_, _ = self.contract.functions.latestDraw(section_id).call()
-        draw_id = bytes(self.contract.functions.drawIdOf(section_id, round_ + 1).call())
+        section_id = bytes(self.contract.read("sectionIdOf", region, r.project, r.section))
+        round_, _ = self.contract.read("latestDraw", section_id)
+        draw_id = bytes(self.contract.read("drawIdOf", section_id, round_ + 1))
         self._draws[draw_id] = _DrawSubject(draw_id, section_id, round_ + 1, region, r.project, r.section)
         try:
             parties = [to_checksum_address(p) for p in parties]
         except ValueError as exc:
             raise RuleInputError(f"a party is not an account address: {exc}") from exc
-        call = self.contract.functions.createDraw((region, r.project, r.section, pool.root, pool.size,
+        call = self.contract.tx("createDraw", (region, r.project, r.section, pool.root, pool.size,
                                                    pool.exclusion_hash, r.k, parties, commit_window, reveal_window))
         self._send(centre, call, et.POOL_COMMITTED, draw_id, {
             "pool_root": pool.root, "pool_size": pool.size, "exclusion_hash": pool.exclusion_hash, "k": r.k,
@@ -130,13 +130,13 @@ class ExpertDraw(RuleContract):
         """Commit a fresh (or the given) secret for ``party``; returns the secret to keep until reveal."""
         secret = secret or os.urandom(32)
         commitment = commitment_of(draw_id, party.address, secret)
-        self._send(party, self.contract.functions.commitSeed(draw_id, commitment), et.SEED_COMMITTED,
+        self._send(party, self.contract.tx("commitSeed", draw_id, commitment), et.SEED_COMMITTED,
                    draw_id, {"commitment": commitment})
         return secret
 
     def reveal_seed(self, party: LocalAccount, draw_id: bytes, secret: bytes) -> TxOutcome:
         """Reveal ``party``'s secret; the last reveal draws (notarized as ``experts.drawn`` too)."""
-        outcome = self._send(party, self.contract.functions.revealSeed(draw_id, secret), et.SEED_REVEALED,
+        outcome = self._send(party, self.contract.tx("revealSeed", draw_id, secret), et.SEED_REVEALED,
                              draw_id, {"secret": secret}, gas=DRAWING_GAS)
         self._notarize_contract_events(("ExpertsDrawn",), draw_id, party, outcome)
         return outcome
@@ -147,13 +147,13 @@ class ExpertDraw(RuleContract):
         phase = "commit" if view.state == "committing" else "reveal"
         defaulters = [p.address for p in self.parties(draw_id)
                       if (p.commitment == bytes(32) if phase == "commit" else not p.revealed)]
-        self._send(account, self.contract.functions.voidDraw(draw_id), et.DRAW_VOIDED, draw_id,
+        self._send(account, self.contract.tx("voidDraw", draw_id), et.DRAW_VOIDED, draw_id,
                    {"phase": phase, "defaulters": defaulters})
         return phase, defaulters
 
     def replace(self, centre: LocalAccount, draw_id: bytes, ordinal: int, reason: str) -> int:
         """The expert drawn as ``ordinal`` refused: the next position of the sequence replaces it."""
-        call = self.contract.functions.replaceExpert(draw_id, ordinal, reason_code(reason))
+        call = self.contract.tx("replaceExpert", draw_id, ordinal, reason_code(reason))
         self._send(centre, call, et.EXPERT_REPLACED, draw_id, {"ordinal": ordinal, "reason": reason},
                    gas=DRAWING_GAS)
         return self.positions(draw_id)[-1]
@@ -169,7 +169,7 @@ class ExpertDraw(RuleContract):
         if not self.check_expert(draw_id, ordinal, bytes.fromhex(shown["leaf"]),
                                  [bytes.fromhex(p) for p in shown["proof"]]):
             raise RuleRejected(f"the pool file does not match draw {draw_id.hex()}: proof refused on chain")
-        when = int(self.chain.w3.eth.get_block("latest")["timestamp"])
+        when = self.chain.block_time()
         self._record(et.EXPERT_REVEALED, draw_id, centre.address, when,
                      {"ordinal": ordinal, "position": drawn[ordinal], "leaf": shown["leaf"]},
                      event_id=f"rule-{draw_id.hex()}-expert-{ordinal}")
@@ -178,35 +178,35 @@ class ExpertDraw(RuleContract):
     # --- reads -----------------------------------------------------------------------
 
     def draw_id(self, region: int, project: str, section: str, round_: int | None = None) -> bytes:
-        fns = self.contract.functions
-        section_id = bytes(fns.sectionIdOf(region, project, section).call())
+        fns = self.contract
+        section_id = bytes(fns.read("sectionIdOf", region, project, section))
         if round_ is None:
-            round_ = fns.latestDraw(section_id).call()[0]
-        return bytes(fns.drawIdOf(section_id, round_).call())
+            round_ = fns.read("latestDraw", section_id)[0]
+        return bytes(fns.read("drawIdOf", section_id, round_))
 
     def subject(self, draw_id: bytes) -> _DrawSubject:
         """The section and round a draw belongs to (from its ``DrawCreated`` event)."""
         return self._subject(draw_id)
 
     def draw(self, draw_id: bytes) -> DrawView:
-        r = self.contract.functions.drawOf(draw_id).call()
+        r = self.contract.read("drawOf", draw_id)
         refused = frozenset(i for i in range(64) if r[12] >> i & 1)
         return DrawView(draw_id, bytes(r[0]), r[1], r[2], DRAW_STATES[r[3]], *r[4:12], refused,
                         bytes(r[13]), bytes(r[14]), bytes(r[15]), bytes(r[16]))
 
     def positions(self, draw_id: bytes) -> list[int]:
-        return list(self.contract.functions.positionsOf(draw_id).call())
+        return list(self.contract.read("positionsOf", draw_id))
 
     def parties(self, draw_id: bytes) -> list[PartyView]:
-        addresses, commitments, revealed = self.contract.functions.partiesOf(draw_id).call()
+        addresses, commitments, revealed = self.contract.read("partiesOf", draw_id)
         return [PartyView(a, bytes(c), r) for a, c, r in zip(addresses, commitments, revealed)]
 
     def revealed_secrets(self, draw_id: bytes) -> dict[str, bytes]:
-        logs = self.contract.events.SeedRevealed().get_logs(from_block=0, argument_filters={"drawId": draw_id})
-        return {log["args"]["party"]: bytes(log["args"]["secret"]) for log in logs}
+        logs = self.contract.logs("SeedRevealed", drawId=draw_id)
+        return {log.args["party"]: bytes(log.args["secret"]) for log in logs}
 
     def check_expert(self, draw_id: bytes, ordinal: int, leaf: bytes, proof: list[bytes]) -> bool:
-        return bool(self.contract.functions.checkExpert(draw_id, ordinal, leaf, proof).call())
+        return bool(self.contract.read("checkExpert", draw_id, ordinal, leaf, proof))
 
     def positions_for(self, seed: bytes, pool_size: int, count: int) -> list[int]:
-        return list(self.contract.functions.positionsFor(seed, pool_size, count).call())
+        return list(self.contract.read("positionsFor", seed, pool_size, count))

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from web3 import Web3
-
 from contracts import artifact
 from rules.tender.contract import BID_STATES, FLAG_KINDS, SECTION_STATES
+from sdk.abi import ContractAbi
+from sdk.contract import ChainReader, Contract
+from sdk.jsonrpc import HttpRpc
 from sdk.times import utc_iso
 
 TIMELINE_EVENTS = ("SectionOpened", "BidCommitted", "BidWithdrawn", "OpeningStarted", "BidOpened",
@@ -49,26 +50,25 @@ def _detail(name: str, args: dict) -> str:
 
 def audit(rpc: str, contract_address: str, section_id: bytes) -> tuple[list[TimelineEntry], list[str]]:
     """The section's timeline and a summary (state, bids, flags), read from the chain."""
-    w3 = Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": 20}))
-    contract = w3.eth.contract(address=Web3.to_checksum_address(contract_address), abi=artifact("TenderRules")["abi"])
+    chain = ChainReader(HttpRpc(rpc, timeout=20))
+    contract = Contract(chain, ContractAbi(artifact("TenderRules")["abi"]), contract_address)
     entries: list[tuple[int, int, TimelineEntry]] = []
     times: dict[int, int] = {}
     for name in TIMELINE_EVENTS:
-        for log in getattr(contract.events, name)().get_logs(from_block=0, argument_filters={"sectionId": section_id}):
-            block = log["blockNumber"]
-            times.setdefault(block, w3.eth.get_block(block)["timestamp"])
-            entry = TimelineEntry(block, times[block], "0x" + bytes(log["transactionHash"]).hex(), name,
-                                  _detail(name, dict(log["args"])))
-            entries.append((block, log["logIndex"], entry))
+        for log in contract.logs(name, sectionId=section_id):
+            block = log.block_number
+            times.setdefault(block, chain.block_time(block))
+            entry = TimelineEntry(block, times[block], log.tx_hash, name,
+                                  _detail(name, dict(log.args)))
+            entries.append((block, log.log_index, entry))
     timeline = [e for _, _, e in sorted(entries, key=lambda x: (x[0], x[1]))]
-    f = contract.functions
-    region, state, deadline, opening_ends, active, valid, inconsistent = f.sectionOf(section_id).call()
+    region, state, deadline, opening_ends, active, valid, inconsistent = contract.read("sectionOf", section_id)
     summary = [f"section {section_id.hex()}: {SECTION_STATES[state]}, region {region}, deadline {deadline}, "
                f"{active} bids in force, {valid} valid, {inconsistent} inconsistent"]
-    for bidder in f.biddersOf(section_id).call():
-        bid = f.bidOf(section_id, bidder).call()
+    for bidder in contract.read("biddersOf", section_id):
+        bid = contract.read("bidOf", section_id, bidder)
         summary.append(f"  bidder {bytes(bidder).hex()}: {BID_STATES[bid[0]]}")
-    for kind, value, first, second in f.flagsOf(section_id).call():
+    for kind, value, first, second in contract.read("flagsOf", section_id):
         summary.append(f"  FLAG {FLAG_KINDS[kind]} {bytes(value).hex()[:16]}…: bidders {bytes(first).hex()[:12]}… "
                        f"and {bytes(second).hex()[:12]}…")
     return timeline, summary

@@ -116,38 +116,37 @@ class TenderRules(RuleContract):
 
     def _subject(self, section_id: bytes) -> _SectionSubject:
         if section_id not in self._sections:
-            logs = self.contract.events.SectionOpened().get_logs(
-                from_block=0, argument_filters={"sectionId": section_id})
+            logs = self.contract.logs("SectionOpened", sectionId=section_id)
             if not logs:
                 raise RuleRejected(f"TenderRulesUnknownSection({section_id.hex()})")
-            args = logs[0]["args"]
+            args = logs[0].args
             self._sections[section_id] = _SectionSubject(section_id, args["region"], args["project"], args["section"])
         return self._sections[section_id]
 
     # --- centre and admin ------------------------------------------------------------
 
     def grant_centre(self, admin: LocalAccount, region: int, account: str) -> None:
-        fns = self.contract.functions
+        fns = self.contract
         try:
-            self.chain.transact(admin, fns.grantRole(fns.centreRole(region).call(), to_checksum_address(account)))
+            self.chain.transact(admin, fns.tx("grantRole", fns.read("centreRole", region), to_checksum_address(account)))
         except TransactionReverted as exc:
             raise RuleRejected(exc.reason, exc.tx_hash) from exc
 
     def section_id(self, region: int, project: str, section: str) -> bytes:
-        return bytes(self.contract.functions.sectionIdOf(region, project, section).call())
+        return bytes(self.contract.read("sectionIdOf", region, project, section))
 
     def open_section(self, centre: LocalAccount, region: int, project: str, section: str, deadline: int,
                      opening_window: int) -> bytes:
         """Open a section for bids until ``deadline`` (Unix s); opening allowed for ``opening_window`` s after."""
         section_id = self.section_id(region, project, section)
         self._sections[section_id] = _SectionSubject(section_id, region, project, section)
-        call = self.contract.functions.openSection(region, project, section, deadline, opening_window)
+        call = self.contract.tx("openSection", region, project, section, deadline, opening_window)
         self._send(centre, call, et.SECTION_OPENED, section_id,
                    {"deadline": deadline, "opening_window": opening_window})
         return section_id
 
     def register_bidder(self, centre: LocalAccount, region: int, bidder: bytes, key: str) -> None:
-        call = self.contract.functions.registerBidder(region, bidder, to_checksum_address(key))
+        call = self.contract.tx("registerBidder", region, bidder, to_checksum_address(key))
         self._send(centre, call, et.BIDDER_REGISTERED, None, {})
 
     # --- bidders sign, the trading system relays --------------------------------------
@@ -174,12 +173,12 @@ class TenderRules(RuleContract):
 
     def relay(self, relayer: LocalAccount, message: SignedBidMessage) -> TxOutcome:
         """Submit a bidder-signed commitment or withdrawal; the contract judges the block time."""
-        fns = self.contract.functions
+        fns = self.contract
         payload = {"bidder_id": message.bidder_id.hex(), "nonce": message.nonce}
         if message.commitment is None:
-            call = fns.withdrawBid(message.section_id, message.bidder_id, message.nonce, message.signature)
+            call = fns.tx("withdrawBid", message.section_id, message.bidder_id, message.nonce, message.signature)
             return self._send(relayer, call, et.BID_WITHDRAWN, message.section_id, payload)
-        call = fns.commitBid(message.section_id, message.bidder_id, message.commitment, message.nonce,
+        call = fns.tx("commitBid", message.section_id, message.bidder_id, message.commitment, message.nonce,
                              message.signature)
         return self._send(relayer, call, et.BID_COMMITTED, message.section_id,
                           {**payload, "commitment": message.commitment.hex()})
@@ -187,7 +186,7 @@ class TenderRules(RuleContract):
     # --- opening (开标) ----------------------------------------------------------------
 
     def start_opening(self, centre: LocalAccount, section_id: bytes) -> TxOutcome:
-        return self._send(centre, self.contract.functions.startOpening(section_id), et.OPENING_STARTED,
+        return self._send(centre, self.contract.tx("startOpening", section_id), et.OPENING_STARTED,
                           section_id, {})
 
     def reveal(self, centre: LocalAccount, section_id: bytes, bidder: bytes, sealed: SealedBid) -> str:
@@ -196,7 +195,7 @@ class TenderRules(RuleContract):
         An inconsistent file or a collusion signal is notarized as an event of its own
         (``tender.flag.duplicate_bid_file`` ...) naming the bidders, so that supervisors find it in the log.
         """
-        call = self.contract.functions.revealBid(section_id, bidder, sealed.file_hash, sealed.salt, sealed.fingerprint)
+        call = self.contract.tx("revealBid", section_id, bidder, sealed.file_hash, sealed.salt, sealed.fingerprint)
         outcome = self._send(centre, call, et.BID_OPENED, section_id,
                              {"bidder_id": bidder.hex(), "file_hash": sealed.file_hash.hex(),
                               "fingerprint": sealed.fingerprint.hex()})
@@ -206,7 +205,7 @@ class TenderRules(RuleContract):
 
     def close_opening(self, account: LocalAccount, section_id: bytes) -> SectionView:
         """Close the opening; the section's fate (``tender.section_failed`` / ``_proceeded``) is notarized too."""
-        outcome = self._send(account, self.contract.functions.closeOpening(section_id), et.OPENING_CLOSED,
+        outcome = self._send(account, self.contract.tx("closeOpening", section_id), et.OPENING_CLOSED,
                              section_id, {})
         self._notarize_contract_events(("SectionFailed", "SectionProceeded"), section_id, account, outcome)
         return self.section(section_id)
@@ -214,16 +213,16 @@ class TenderRules(RuleContract):
     # --- reads -------------------------------------------------------------------------
 
     def section(self, section_id: bytes) -> SectionView:
-        r = self.contract.functions.sectionOf(section_id).call()
+        r = self.contract.read("sectionOf", section_id)
         return SectionView(section_id, r[0], SECTION_STATES[r[1]], r[2], r[3], r[4], r[5], r[6])
 
     def bid(self, section_id: bytes, bidder: bytes) -> BidView:
-        r = self.contract.functions.bidOf(section_id, bidder).call()
+        r = self.contract.read("bidOf", section_id, bidder)
         return BidView(bidder, BID_STATES[r[0]], r[1], bytes(r[2]), bytes(r[3]), bytes(r[4]))
 
     def bidders(self, section_id: bytes) -> list[bytes]:
-        return [bytes(b) for b in self.contract.functions.biddersOf(section_id).call()]
+        return [bytes(b) for b in self.contract.read("biddersOf", section_id)]
 
     def flags(self, section_id: bytes) -> list[Flag]:
         return [Flag(FLAG_KINDS[k], bytes(v), bytes(a), bytes(b))
-                for k, v, a, b in self.contract.functions.flagsOf(section_id).call()]
+                for k, v, a, b in self.contract.read("flagsOf", section_id)]

@@ -33,7 +33,7 @@ def source(tmp_path):
 
 def test_sync_interrupted_and_resumed_gives_the_same_verified_state(source, tmp_path):
     notary, client = source
-    w3 = notary.chain.w3
+    w3 = notary.chain.rpc
     partial = Mirror(tmp_path / "m1", client, w3)
     first = partial.sync(limit=1000)
     assert 0 < first.verified_size <= 1000 and first.verified_size in dict(partial.anchored())
@@ -66,7 +66,7 @@ def test_sync_interrupted_and_resumed_gives_the_same_verified_state(source, tmp_
 
 def test_a_tampered_entry_is_rejected_with_its_index(source, tmp_path):
     notary, client = source
-    mirror = Mirror(tmp_path / "m", client, notary.chain.w3)
+    mirror = Mirror(tmp_path / "m", client, notary.chain.rpc)
     mirror.sync(limit=800)
     verified = mirror.verified_size
     db = sqlite3.connect(tmp_path / "src" / "notary.db")
@@ -76,5 +76,5 @@ def test_a_tampered_entry_is_rejected_with_its_index(source, tmp_path):
         mirror.sync()
     assert rejected.value.index == 1789 and "entry 1789" in str(rejected.value)
     assert mirror.verified_size >= verified and mirror.verified_size <= 1789  # nothing past the bad entry kept
-    again = Mirror(tmp_path / "m", client, notary.chain.w3)
+    again = Mirror(tmp_path / "m", client, notary.chain.rpc)
     assert again.verified_size == mirror.verified_size

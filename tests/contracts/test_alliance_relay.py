@@ -33,7 +33,7 @@ def test_k_distinct_members_accept_and_sizes_only_grow(relay):
     assert relay.accepted_root(cp) is None
     assert relay.attest(c, cp, relay.sign(b, cp)) is True  # ...anyone may submit a member's signature
     assert relay.latest_accepted(*SOURCE) == (10, cp.root)
-    assert relay.contract.functions.attestersOf(*SOURCE, 10, cp.root).call() == [a.address, b.address]
+    assert relay.contract.read("attestersOf", *SOURCE, 10, cp.root) == [a.address, b.address]
     older = _cp(9)
     with pytest.raises(TransactionReverted, match="AllianceRelayStale"):
         relay.attest(a, older, relay.sign(a, older))
@@ -77,12 +77,12 @@ def test_equivocations_are_read_in_pages(relay):
         honest, lie = _cp(size), _cp(size)
         relay.attest(a, honest, relay.sign(a, honest))
         relay.attest(b, lie, relay.sign(b, lie))
-    f = relay.contract.functions
+    f = relay.contract
     assert relay.equivocation_count(*SOURCE) == 3
-    assert [e[0] for e in f.equivocationsOf(*SOURCE, 1, 10).call()] == [41, 42]
-    assert [e[0] for e in f.equivocationsOf(*SOURCE, 0, 2).call()] == [40, 41]
-    assert f.equivocationsOf(*SOURCE, 3, 10).call() == [] and f.equivocationsOf(*SOURCE, 2**200, 1).call() == []
-    assert f.MAX_PAGE().call() == 50
+    assert [e[0] for e in f.read("equivocationsOf", *SOURCE, 1, 10)] == [41, 42]
+    assert [e[0] for e in f.read("equivocationsOf", *SOURCE, 0, 2)] == [40, 41]
+    assert f.read("equivocationsOf", *SOURCE, 3, 10) == [] and f.read("equivocationsOf", *SOURCE, 2**200, 1) == []
+    assert f.read("MAX_PAGE") == 50
     assert [e.tree_size for e in relay.equivocations(*SOURCE, start=1)] == [41, 42]
 
 
@@ -96,12 +96,12 @@ def test_only_the_alliance_admin_governs_members_and_threshold(relay):
     cp = _cp(30)
     relay.attest(a, cp, relay.sign(a, cp))
     relay.set_members(relay.admin, [b.address, c.address, d.address], 2)  # a leaves, d joins
-    assert relay.contract.functions.isMember(a.address).call() is False
+    assert relay.contract.read("isMember", a.address) is False
     assert relay.attest(b, cp, relay.sign(b, cp)) is False  # a's attestation no longer counts
     with pytest.raises(TransactionReverted, match="AllianceRelayNotMember"):
         relay.attest(a, _cp(31), relay.sign(a, _cp(31)))
     assert relay.attest(d, cp, relay.sign(d, cp)) is True
-    assert relay.contract.functions.attestersOf(*SOURCE, 30, cp.root).call() == [b.address, d.address]
+    assert relay.contract.read("attestersOf", *SOURCE, 30, cp.root) == [b.address, d.address]
 
 
 def test_a_member_gets_a_new_epoch_each_time_it_is_added(relay):
@@ -112,8 +112,8 @@ def test_a_member_gets_a_new_epoch_each_time_it_is_added(relay):
     assert [relay.member_epoch(m.address) for m in (a, b, c, d)] == [1, 2, 0, 4]
     relay.set_members(relay.admin, [a.address, b.address, c.address, d.address], 2)
     assert relay.member_epoch(c.address) == 5
-    logs = relay.contract.events.MemberAdded().get_logs(from_block=0)
-    assert [(e["args"]["member"], e["args"]["epoch"]) for e in logs] == [
+    logs = relay.contract.logs("MemberAdded")
+    assert [(e.args["member"], e.args["epoch"]) for e in logs] == [
         (a.address, 1), (b.address, 2), (c.address, 3), (d.address, 4), (c.address, 5)]
 
 

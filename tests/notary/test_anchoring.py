@@ -14,8 +14,8 @@ from tests.helpers import make_event
 
 
 def _anchored_sizes(notary) -> list[int]:
-    logs = notary.registry.events.CheckpointAnchored().get_logs(from_block=0)
-    return [e["args"]["treeSize"] for e in logs]
+    logs = notary.registry.logs("CheckpointAnchored")
+    return [e.args["treeSize"] for e in logs]
 
 
 def _reopen(settings):
@@ -38,7 +38,7 @@ def test_crash_after_intent_before_send_is_anchored_once_on_restart(tmp_path):
         assert [a.status for a in notary.store.anchors()] == ["confirmed"]
         assert notary.store.anchors()[0].tx_hash == intent.tx_hash
         receipt = notary.log.receipt("evt-1")
-        Verifier(RegistryReader(notary.chain.w3, notary.registry.address)).verify(receipt, event=make_event(1))
+        Verifier(RegistryReader(notary.chain.rpc, notary.registry.address)).verify(receipt, event=make_event(1))
         assert notary.worker.anchor_once() is None  # nothing new: no second anchor of size 3
         assert _anchored_sizes(notary) == [3]
     finally:

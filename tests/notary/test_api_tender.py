@@ -24,7 +24,7 @@ def test_tender_through_the_api(tmp_path):
         auth = {"Authorization": f"Bearer {create_key(notary.store, 'trading-system')}"}
         spec = api.get("/v1/tender/domain").json()
         domain, types = spec["domain"], spec["types"]
-        deadline = max(int(notary.chain.w3.eth.get_block("latest")["timestamp"]), int(time.time())) + 300
+        deadline = max(notary.chain.block_time(), int(time.time())) + 300
         r = api.post("/v1/tender/sections", json={"project": "SDGP-2026-0042", "section": "S1",
                                                   "deadline": deadline}, headers=auth)
         assert r.status_code == 201
@@ -53,13 +53,13 @@ def test_tender_through_the_api(tmp_path):
 
         early = api.post(f"/v1/tender/sections/{section}/opening", headers=auth)
         assert early.json()["details"]["error"] == "TenderRulesOpeningBeforeDeadline"
-        notary.chain.time_travel(deadline)
+        notary.chain.set_next_block_time(deadline)
         late_sig = _sign(keys[2], domain, "BidWithdrawal", types["BidWithdrawal"],
                          {"sectionId": sid, "bidderId": ids[2], "nonce": 2})
         late = api.post("/v1/tender/relay", json={"section_id": section, "bidder_id": ids[2].hex(), "nonce": 2,
                                                    "signature": late_sig}, headers=auth)
         assert late.status_code == 422 and late.json()["details"]["error"] == "BidDeadlinePassed"
-        assert notary.chain.w3.eth.get_transaction_receipt(late.json()["details"]["tx_hash"])["status"] == 0
+        assert notary.chain.outcome(late.json()["details"]["tx_hash"]).status == 0
 
         assert api.post(f"/v1/tender/sections/{section}/opening", headers=auth).status_code == 200
         for i in range(3):

@@ -14,7 +14,6 @@ from rules.errors import RuleRejected
 from rules.experts.draw import ExpertDraw
 from rules.experts.pool import Pool
 from sdk.client import NotaryClient
-from tests.rules.conftest import ChainClock
 from tests.rules.experts_data import random_roster, request
 
 
@@ -34,7 +33,7 @@ def test_each_draw_step_is_notarized_without_names(tmp_path):
 
         first = draws.create(centre, pool, [centre.address, supervisor.address], 60, 60)
         draws.commit_seed(centre, first)
-        ChainClock(chain).next_block_at(draws.draw(first).commit_ends)
+        chain.set_next_block_time(draws.draw(first).commit_ends)
         draws.void(supervisor, first)
         draw_id = draws.create(centre, pool, [centre.address, supervisor.address], 600, 600)
         secrets = {p: draws.commit_seed(p, draw_id) for p in (centre, supervisor)}

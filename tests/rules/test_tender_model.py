@@ -18,10 +18,9 @@ from hypothesis.stateful import (
     rule,
 )
 
-from chain_node.anvil import ANVIL_DEV_KEY, AnvilNode
+from chain_node.anvil import AnvilNode
 from rules.errors import RuleRejected
 from rules.tender.contract import SealedBid, TenderRules
-from tests.rules.conftest import ChainClock
 
 REGION, BIDDERS, LEAD, WINDOW = 370000, 4, 20, 200
 ZERO = b"\x00" * 32
@@ -130,18 +129,13 @@ class Deployment:
         if kind == "embedded":
             from chain_node.embedded import EmbeddedChain
 
-            self.chain = EmbeddedChain(__import__("pathlib").Path(tmp))
-            dev, self.clock, self.node = Account.from_key(self.chain.dev_keys[0]), ChainClock(self.chain), None
+            self.chain, self.node = EmbeddedChain(__import__("pathlib").Path(tmp)), None
         else:
-            from chain_node.rpc import RpcChain
-
             self.node = AnvilNode()
-            self.chain = RpcChain(self.node.url)
-            dev = Account.from_key(ANVIL_DEV_KEY)
-            self.clock = ChainClock(self.chain, self.node)
+            self.chain = self.node.chain()
         accounts = [Account.create() for _ in range(3)]
         for a in accounts:
-            self.chain.transfer(dev, a.address, 10**21)
+            self.chain.fund(a.address)
         self.admin, self.centre, self.relayer = accounts
         self.rules = TenderRules.deploy(self.chain, self.admin)
         self.rules.grant_centre(self.admin, REGION, self.centre.address)
@@ -163,13 +157,13 @@ def make_machine(deployment: Deployment):
             super().__init__()
             d = self.d = deployment
             d.sections += 1
-            self.now = max(d.clock.latest(), int(time.time())) + 5
+            self.now = max(d.chain.block_time(), int(time.time())) + 5
             deadline = self.now + LEAD
             self.section = d.rules.open_section(d.centre, REGION, "MODEL", f"S{d.sections}", deadline, WINDOW)
             self.model = Model(deadline, deadline + WINDOW)
 
         def _at_now(self, fn, *args) -> str | None:
-            self.d.clock.next_block_at(self.now)
+            self.d.chain.set_next_block_time(self.now)
             self.now += 2  # the embedded chain mines an empty block one second before each step
             try:
                 fn(*args)

@@ -13,7 +13,6 @@ from notary.settings import Settings
 from rules.errors import RuleRejected
 from rules.tender.contract import SealedBid, TenderRules
 from sdk.client import NotaryClient
-from tests.rules.conftest import ChainClock
 
 
 def test_each_step_and_each_refusal_is_notarized_with_its_transaction(tmp_path):
@@ -30,7 +29,7 @@ def test_each_step_and_each_refusal_is_notarized_with_its_transaction(tmp_path):
         ids = [os.urandom(32) for _ in range(3)]
         for bid_id, key in zip(ids, keys):
             rules.register_bidder(centre, 370000, bid_id, key.address)
-        deadline = max(ChainClock(chain).latest(), int(time.time())) + 100
+        deadline = max(chain.block_time(), int(time.time())) + 100
         section = rules.open_section(centre, 370000, "SDGP-2026-0042", "S1", deadline, 600)
         same_file = SealedBid(b"\x05" * 32, os.urandom(32))
         bids = [same_file, SealedBid(b"\x05" * 32, os.urandom(32)), SealedBid(os.urandom(32), os.urandom(32))]
@@ -38,7 +37,7 @@ def test_each_step_and_each_refusal_is_notarized_with_its_transaction(tmp_path):
         for i in range(2):
             message = rules.sign_commitment(keys[i], section, ids[i], bids[i].commitment(section, ids[i]), 1)
             txs.append(rules.relay(relayer, message).tx_hash)
-        ChainClock(chain).next_block_at(deadline)
+        chain.set_next_block_time(deadline)
         late = rules.sign_commitment(keys[2], section, ids[2], bids[2].commitment(section, ids[2]), 1)
         try:
             rules.relay(relayer, late)
@@ -56,7 +55,7 @@ def test_each_step_and_each_refusal_is_notarized_with_its_transaction(tmp_path):
         refused = client.receipt(f"rule-{refused_tx}")
         assert refused.event["type"] == "bid.committed.rejected"
         assert refused.event["public"]["reason"].startswith("BidDeadlinePassed(")
-        assert chain.w3.eth.get_transaction_receipt(refused_tx)["status"] == 0
+        assert chain.outcome(refused_tx).status == 0
         flags = [e for e in (client._request("GET", "/v1/entries", params={"start": 0, "end": 100})["entries"])
                  if e["event_id"].startswith("rule-") and e["event_id"].count("-") == 2]
         flagged = [client.receipt(e["event_id"]).event for e in flags]

@@ -30,7 +30,7 @@ def anchored(notary):
     second = notary.worker.anchor_once()
     receipt = notary.log.receipt("evt-3")
     assert receipt.status == "anchored" and receipt.anchor.tree_size == first.tree_size == 5
-    verifier = Verifier(RegistryReader(notary.chain.w3, notary.registry.address))
+    verifier = Verifier(RegistryReader(notary.chain.rpc, notary.registry.address))
     return notary, receipt, verifier, first, second
 
 

@@ -38,8 +38,8 @@ KEY = b"\x11" * 32
 def registry(chain, funded):
     admin, notary = funded(), funded()
     reg = chain.contract("EvidenceRegistry", chain.deploy(admin, "EvidenceRegistry", admin.address))
-    chain.transact(admin, reg.functions.bindNotary(notary.address, 370000))
-    chain.transact(notary, reg.functions.registerCheckpointKey(KEY, 0, "lianzheng.notary/370000"))
+    chain.transact(admin, reg.tx("bindNotary", notary.address, 370000))
+    chain.transact(notary, reg.tx("registerCheckpointKey", KEY, 0, "lianzheng.notary/370000"))
     reg.admin, reg.notary = admin, notary
     return reg
 
@@ -59,12 +59,12 @@ def _refused(chain, account, call, error: str) -> str:
 
 
 def test_revoked_notary_cannot_anchor(chain, registry):
-    f, tree = registry.functions, _tree([bytes([i]) for i in range(4)])
-    chain.transact(registry.notary, f.anchor(370000, 2, tree.root(2), []))
-    chain.transact(registry.admin, f.revokeRole(f.NOTARY_ROLE().call(), registry.notary.address))
-    _refused(chain, registry.notary, f.anchor(370000, 4, tree.root(4), tree.consistency_proof(2, 4)),
+    f, tree = registry, _tree([bytes([i]) for i in range(4)])
+    chain.transact(registry.notary, f.tx("anchor", 370000, 2, tree.root(2), []))
+    chain.transact(registry.admin, f.tx("revokeRole", f.read("NOTARY_ROLE"), registry.notary.address))
+    _refused(chain, registry.notary, f.tx("anchor", 370000, 4, tree.root(4), tree.consistency_proof(2, 4)),
              f"AccessControlUnauthorizedAccount({registry.notary.address.lower()}")
-    assert f.logOf(370000).call()[4] == 2
+    assert f.read("logOf", 370000)[4] == 2
 
 
 def test_forked_log_is_refused_on_chain(chain, registry):
@@ -73,17 +73,17 @@ def test_forked_log_is_refused_on_chain(chain, registry):
     honest_leaves = [rng.randbytes(16) for _ in range(8)]
     forked_leaves = honest_leaves[:3] + [b"rewritten %d" % i for i in range(5)]
     honest, forked = _tree(honest_leaves), _tree(forked_leaves)
-    f = registry.functions
-    chain.transact(registry.notary, f.anchor(370000, 5, honest.root(5), []))
+    f = registry
+    chain.transact(registry.notary, f.tx("anchor", 370000, 5, honest.root(5), []))
     # the fork's own proof, from its own size-5 root: does not lead from the anchored root
-    reason = _refused(chain, registry.notary, f.anchor(370000, 8, forked.root(8), forked.consistency_proof(5, 8)),
+    reason = _refused(chain, registry.notary, f.tx("anchor", 370000, 8, forked.root(8), forked.consistency_proof(5, 8)),
                       "EvidenceRegistryInconsistentCheckpoint(370000, 5, ")
     assert honest.root(5).hex() in reason and forked.root(8).hex() in reason  # the evidence, both checkpoints
     # the honest proof does not carry a forked root either, nor does an empty or padded proof
     for proof in (honest.consistency_proof(5, 8), [], [*forked.consistency_proof(5, 8), forked.root(8)]):
-        _refused(chain, registry.notary, f.anchor(370000, 8, forked.root(8), proof),
+        _refused(chain, registry.notary, f.tx("anchor", 370000, 8, forked.root(8), proof),
                  "EvidenceRegistryInconsistentCheckpoint")
-    chain.transact(registry.notary, f.anchor(370000, 8, honest.root(8), honest.consistency_proof(5, 8)))
+    chain.transact(registry.notary, f.tx("anchor", 370000, 8, honest.root(8), honest.consistency_proof(5, 8)))
 
 
 def test_forked_notary_restarted_from_an_empty_data_dir_cannot_anchor(tmp_path):
@@ -106,8 +106,8 @@ def test_forked_notary_restarted_from_an_empty_data_dir_cannot_anchor(tmp_path):
             fork.worker.anchor_once()
         [intent] = fork.store.anchors()
         assert intent.status == "failed" and intent.tree_size == 6
-        assert fork.registry.functions.logOf(370000).call()[4] == 3
-        reason = fork.chain.replay_reason(fork.account, fork.registry.functions.anchor(370000, 6, intent.root, []))
+        assert fork.registry.read("logOf", 370000)[4] == 3
+        reason = fork.chain.replay_reason(fork.account, fork.registry.tx("anchor", 370000, 6, intent.root, []))
         assert reason.startswith("EvidenceRegistryInconsistentCheckpoint(370000, 3, ")
         # Running, the worker reports the refusal and backs off instead of paying gas every round.
         fork.worker.interval = 0.1
@@ -120,13 +120,13 @@ def test_forked_notary_restarted_from_an_empty_data_dir_cannot_anchor(tmp_path):
 
 
 def test_size_2_64_minus_1_cannot_freeze_a_region(chain, registry):
-    f, tree = registry.functions, _tree([b"a", b"b", b"c"])
-    chain.transact(registry.notary, f.anchor(370000, 2, tree.root(2), []))
-    _refused(chain, registry.notary, f.anchor(370000, 2**64 - 1, b"\x01" * 32, [b"\x02" * 32]),
+    f, tree = registry, _tree([b"a", b"b", b"c"])
+    chain.transact(registry.notary, f.tx("anchor", 370000, 2, tree.root(2), []))
+    _refused(chain, registry.notary, f.tx("anchor", 370000, 2**64 - 1, b"\x01" * 32, [b"\x02" * 32]),
              f"EvidenceRegistryTreeSizeTooLarge({2**64 - 1}, {2**40})")
-    _refused(chain, registry.notary, f.anchor(370000, 2**40 + 1, b"\x01" * 32, [b"\x02" * 32]),
+    _refused(chain, registry.notary, f.tx("anchor", 370000, 2**40 + 1, b"\x01" * 32, [b"\x02" * 32]),
              "EvidenceRegistryTreeSizeTooLarge")
-    chain.transact(registry.notary, f.anchor(370000, 3, tree.root(3), tree.consistency_proof(2, 3)))  # grows on
+    chain.transact(registry.notary, f.tx("anchor", 370000, 3, tree.root(3), tree.consistency_proof(2, 3)))  # grows on
 
 
 def test_old_receipts_survive_key_rotation_and_the_old_key_signs_nothing_after_it(tmp_path):
@@ -147,7 +147,7 @@ def test_old_receipts_survive_key_rotation_and_the_old_key_signs_nothing_after_i
         notary.log.submit([make_event(i) for i in range(5, 8)], "ts")
         notary.worker.anchor_once()
         new_receipt = notary.log.receipt("evt-6")
-        verifier = Verifier(RegistryReader(notary.chain.w3, notary.registry.address))
+        verifier = Verifier(RegistryReader(notary.chain.rpc, notary.registry.address))
         verifier.verify(old_receipt, event=make_event(1))  # signed by the old key, size 4: still verifies
         verifier.verify(notary.log.receipt("evt-4"), event=make_event(4))  # size 5, old key
         verifier.verify(new_receipt, event=make_event(6))  # size 8, new key
@@ -160,7 +160,7 @@ def test_old_receipts_survive_key_rotation_and_the_old_key_signs_nothing_after_i
         with pytest.raises(SignatureError):
             verifier.verify(parse_receipt(data), event=make_event(6))
         # Certificates: signed with the key of their log size (or the next one, at the rotation).
-        reader = RegistryReader(notary.chain.w3, notary.registry.address)
+        reader = RegistryReader(notary.chain.rpc, notary.registry.address)
         certificate_after = certificate_evidence(notary, "SDGP-2026-0042", "S1", "http://witness")
         for evidence in (certificate_before, certificate_at_rotation, certificate_after):
             verify_certificate(evidence, reader)
@@ -175,27 +175,27 @@ def test_old_receipts_survive_key_rotation_and_the_old_key_signs_nothing_after_i
     try:
         reopened.log.submit([make_event(8)], "ts")
         reopened.worker.anchor_once()
-        Verifier(RegistryReader(reopened.chain.w3, reopened.registry.address)).verify(
+        Verifier(RegistryReader(reopened.chain.rpc, reopened.registry.address)).verify(
             reopened.log.receipt("evt-8"), event=make_event(8))
     finally:
         reopened.close()
 
 
 def test_rebind_needs_both_the_registrar_and_the_new_account(chain, registry, funded):
-    f, old = registry.functions, registry.notary
+    f, old = registry, registry.notary
     new, thief = funded(), funded()
-    _refused(chain, thief, f.proposeRebind(370000, thief.address), "AccessControlUnauthorizedAccount")
-    _refused(chain, new, f.acceptRebind(370000), f"EvidenceRegistryNotProposedNotary({new.address.lower()}, 370000, "
+    _refused(chain, thief, f.tx("proposeRebind", 370000, thief.address), "AccessControlUnauthorizedAccount")
+    _refused(chain, new, f.tx("acceptRebind", 370000), f"EvidenceRegistryNotProposedNotary({new.address.lower()}, 370000, "
              f"0x{'0' * 40}")
-    chain.transact(registry.admin, f.proposeRebind(370000, new.address))
-    assert f.logOf(370000).call()[0] == old.address  # proposing alone moves nothing
-    _refused(chain, thief, f.acceptRebind(370000), "EvidenceRegistryNotProposedNotary")
-    chain.transact(registry.admin, f.proposeRebind(370000, "0x" + "00" * 20))  # withdrawn
-    _refused(chain, new, f.acceptRebind(370000), "EvidenceRegistryNotProposedNotary")
-    chain.transact(registry.admin, f.proposeRebind(370000, new.address))
-    chain.transact(new, f.acceptRebind(370000))
-    assert (f.logOf(370000).call()[0], f.regionOf(old.address).call()) == (new.address, 0)
-    assert not f.hasRole(f.NOTARY_ROLE().call(), old.address).call()
-    _refused(chain, old, f.anchor(370000, 1, b"\x01" * 32, []), "AccessControlUnauthorizedAccount")
-    _refused(chain, old, f.rotateCheckpointKey(b"\x22" * 32, 1), "AccessControlUnauthorizedAccount")
-    chain.transact(new, f.anchor(370000, 1, b"\x01" * 32, []))
+    chain.transact(registry.admin, f.tx("proposeRebind", 370000, new.address))
+    assert f.read("logOf", 370000)[0] == old.address  # proposing alone moves nothing
+    _refused(chain, thief, f.tx("acceptRebind", 370000), "EvidenceRegistryNotProposedNotary")
+    chain.transact(registry.admin, f.tx("proposeRebind", 370000, "0x" + "00" * 20))  # withdrawn
+    _refused(chain, new, f.tx("acceptRebind", 370000), "EvidenceRegistryNotProposedNotary")
+    chain.transact(registry.admin, f.tx("proposeRebind", 370000, new.address))
+    chain.transact(new, f.tx("acceptRebind", 370000))
+    assert (f.read("logOf", 370000)[0], f.read("regionOf", old.address)) == (new.address, 0)
+    assert not f.read("hasRole", f.read("NOTARY_ROLE"), old.address)
+    _refused(chain, old, f.tx("anchor", 370000, 1, b"\x01" * 32, []), "AccessControlUnauthorizedAccount")
+    _refused(chain, old, f.tx("rotateCheckpointKey", b"\x22" * 32, 1), "AccessControlUnauthorizedAccount")
+    chain.transact(new, f.tx("anchor", 370000, 1, b"\x01" * 32, []))

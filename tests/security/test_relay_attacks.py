@@ -32,7 +32,7 @@ def relay(chain, funded):
 
 
 def _gas(relay, c, attestation) -> int:
-    call = relay.contract.functions.attest((*c.as_tuple(), attestation.member_epoch), attestation.signature)
+    call = relay.contract.tx("attest", (*c.as_tuple(), attestation.member_epoch), attestation.signature)
     return relay.chain.transact(relay.submitter, call, gas=ATTEST_GAS).gas_used
 
 
@@ -63,7 +63,7 @@ def test_signature_of_a_removed_and_re_added_member_no_longer_counts(relay):
     relay.attest(relay.submitter, cp, old)
     relay.set_members(relay.admin, [b.address, c.address], 2)  # a removed ...
     relay.set_members(relay.admin, [a.address, b.address, c.address], 2)  # ... and added again
-    assert relay.contract.functions.attestersOf(*SOURCE, 30, cp.root).call() == []  # its attestation is gone
+    assert relay.contract.read("attestersOf", *SOURCE, 30, cp.root) == []  # its attestation is gone
     with pytest.raises(TransactionReverted, match=f"AllianceRelayWrongEpoch\\({a.address.lower()}, 1, 4\\)"):
         relay.attest(relay.submitter, cp, old)  # its old signature is refused, not counted
     assert relay.attest(relay.submitter, cp, relay.sign(b, cp)) is False  # b alone: 1 of 2, a's old one is not counted
@@ -71,7 +71,7 @@ def test_signature_of_a_removed_and_re_added_member_no_longer_counts(relay):
     with pytest.raises(TransactionReverted, match="AllianceRelayWrongEpoch"):
         relay.attest(relay.submitter, later, relay.sign(a, later, epoch=1))  # nor any new message of the old epoch
     assert relay.attest(relay.submitter, cp, relay.sign(a, cp)) is True  # a, signing anew in epoch 4, counts
-    assert relay.contract.functions.attestersOf(*SOURCE, 30, cp.root).call() == [b.address, a.address]
+    assert relay.contract.read("attestersOf", *SOURCE, 30, cp.root) == [b.address, a.address]
 
 
 def test_lowering_the_threshold_lets_a_pending_checkpoint_be_confirmed(relay):

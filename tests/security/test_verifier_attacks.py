@@ -24,7 +24,7 @@ def anchored(notary):
 
 def test_a_receipt_relabelled_to_another_event_id_fails(anchored):
     notary, receipt = anchored
-    verifier = Verifier(RegistryReader(notary.chain.w3, notary.registry.address))
+    verifier = Verifier(RegistryReader(notary.chain.rpc, notary.registry.address))
     assert verifier.verify(receipt).index == 2
     for fake in ("evt-1", "contract-2026-001", "anything"):
         data = copy.deepcopy(receipt.model_dump(mode="json"))

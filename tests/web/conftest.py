@@ -66,7 +66,7 @@ def _tender_with_collusion(api: httpx.Client, notary) -> None:
     """Three bids, two with the same file: the contract flags DuplicateBidFile at opening."""
     spec = api.get("/v1/tender/domain").json()
     domain, types = spec["domain"], spec["types"]
-    deadline = max(int(notary.chain.w3.eth.get_block("latest")["timestamp"]), int(time.time())) + 300
+    deadline = max(notary.chain.block_time(), int(time.time())) + 300
     section = api.post("/v1/tender/sections", json={"project": PROJECT, "section": SECTION,
                                                     "deadline": deadline}).json()["section_id"]
     sid = bytes.fromhex(section[2:])
@@ -79,7 +79,7 @@ def _tender_with_collusion(api: httpx.Client, notary) -> None:
                           {"sectionId": sid, "bidderId": ids[i], "commitment": commitment, "nonce": 1})
         api.post("/v1/tender/relay", json={"section_id": section, "bidder_id": ids[i].hex(), "nonce": 1,
                                            "signature": signature, "commitment": commitment.hex()}).raise_for_status()
-    notary.chain.time_travel(deadline)
+    notary.chain.set_next_block_time(deadline)
     api.post(f"/v1/tender/sections/{section}/opening").raise_for_status()
     for i in range(3):
         api.post(f"/v1/tender/sections/{section}/reveals",

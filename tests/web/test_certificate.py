@@ -90,7 +90,7 @@ def test_certificate_verifies_offline_and_one_changed_byte_fails(certificate, si
 def test_outcomes_are_recomputed_not_trusted(site):
     notary = site.notary
     evidence = certificate_evidence(notary, PROJECT, SECTION, site.url)
-    reader = RegistryReader(notary.chain.w3, notary.registry.address)
+    reader = RegistryReader(notary.chain.rpc, notary.registry.address)
     assert len(verify_certificate(evidence, reader).warnings) == 1
     hidden = json.loads(json.dumps(evidence))
     flagged = next(o for o in hidden["outcomes"] if o["level"] == "warning")

@@ -44,7 +44,7 @@ def asset(name: str) -> Response:
 def config(request: Request, notary: NotaryDep) -> dict:
     settings = notary.settings
     rpc = settings.public_rpc_url or (str(request.base_url).rstrip("/") + "/chain/rpc"
-                                      if notary.chain.kind == "embedded" else settings.rpc_url)
+                                      if notary.public_rpc is not None else settings.rpc_url)
     return {"region": notary.log.region, "origin": notary.log.origin, "hash": notary.log.hasher.name,
             "chain_id": notary.chain.chain_id, "registry": notary.registry.address, "rpc_url": rpc}
 
