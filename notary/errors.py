@@ -49,6 +49,12 @@ class IdConflict(NotaryError):
     code = "id_conflict"
 
 
+class DuplicateEventId(IdConflict):
+    """The store holds an event id already (the log then looks the ids up and answers for each)."""
+
+    code = "duplicate_event_id"
+
+
 class NotFound(NotaryError):
     code = "not_found"
 

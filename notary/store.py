@@ -12,23 +12,51 @@ from typing import Any, Protocol
 
 from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
-from notary.errors import StoreOutdated, Unavailable
+from notary.errors import DuplicateEventId, StoreOutdated, Unavailable
 from notary.models import AnchorIntent, ApiKey, Entry, EntryDocument, Meta
 
 
 class LogStore(Protocol):
-    """Storage behind the notary log.
+    """Storage behind the notary log: what ``NotaryLog`` uses, and all of it.
 
-    ``append`` MUST NOT return until the rows are durably committed: the API answers
-    (and the tree grows) only after it returns. Entries MUST NOT be rewritten or deleted.
+    ``append`` MUST NOT return until the rows are durably committed: the API answers (and the
+    tree grows) only after it returns; it raises ``DuplicateEventId`` (and commits nothing) when
+    an event id is stored already. Entries MUST NOT be rewritten or deleted.
     """
 
     def append(self, entries: Sequence[dict[str, Any]], documents: Sequence[dict[str, Any]]) -> None: ...
 
     def digests(self, start: int = 0) -> Iterator[bytes]: ...
+
+    def ids(self, event_ids: Sequence[str]) -> dict[str, tuple[int, str, str]]: ...
+
+    def entry_by_id(self, event_id: str) -> Entry | None: ...
+
+    def entry_rows(self, start: int, end: int) -> list[tuple[int, str, bytes]]: ...
+
+    def entries_with_document(self, sha256: str, limit: int) -> list[Entry]: ...
+
+    def anchor_covering(self, index: int) -> AnchorIntent | None: ...
+
+    def latest_anchor(self, status: str | None = None) -> AnchorIntent | None: ...
+
+    def anchor_at(self, tree_size: int) -> AnchorIntent | None: ...
+
+
+class AnchorStore(Protocol):
+    """Storage of anchor intents: an intent MUST be durable before its transaction is sent
+    (``add_intent`` returns only once committed), so a crash can always be reconciled."""
+
+    def add_intent(self, intent: AnchorIntent) -> None: ...
+
+    def update_anchor(self, anchor_id: int, **fields: Any) -> None: ...
+
+    def open_intents(self) -> list[AnchorIntent]: ...
+
+    def latest_anchor(self, status: str | None = None) -> AnchorIntent | None: ...
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -84,10 +112,13 @@ class SqlStore:
     # --- entries ---------------------------------------------------------------
 
     def append(self, entries: Sequence[dict[str, Any]], documents: Sequence[dict[str, Any]]) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(insert(Entry.__table__), list(entries))
-            if documents:
-                conn.execute(insert(EntryDocument.__table__), list(documents))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(Entry.__table__), list(entries))
+                if documents:
+                    conn.execute(insert(EntryDocument.__table__), list(documents))
+        except IntegrityError as exc:  # the unique index on event_id: nothing was committed
+            raise DuplicateEventId("an event id in this batch is stored already") from exc
 
     def digests(self, start: int = 0, chunk: int = 50_000) -> Iterator[bytes]:
         t = Entry.__table__

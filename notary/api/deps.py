@@ -1,4 +1,7 @@
-"""Request dependencies as ``Annotated`` aliases (routes stay thin)."""
+"""Request dependencies as ``Annotated`` aliases: each route gets only the part it uses.
+
+The assembled ``Notary`` lives on ``app.state`` for its lifecycle; no route receives it whole.
+"""
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -6,16 +9,55 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, Request
 
+from chain_node.replica import ReplicaPool
 from notary.errors import BodyTooLarge, InvalidJson, Unauthenticated
 from notary.services.keys import ANONYMOUS, Viewer
+from notary.services.log import NotaryLog
 from notary.services.setup import Notary
+from notary.services.tender_desk import TenderDesk
+from notary.services.witness import Witness
+from notary.settings import Settings
 
 
-def get_notary(request: Request) -> Notary:
+def _notary(request: Request) -> Notary:
     return request.app.state.notary
 
 
-NotaryDep = Annotated[Notary, Depends(get_notary)]
+def get_log(request: Request) -> NotaryLog:
+    return _notary(request).log
+
+
+def get_settings(request: Request) -> Settings:
+    return _notary(request).settings
+
+
+def get_witness(request: Request) -> Witness:
+    return _notary(request).witness
+
+
+def get_desk(request: Request) -> TenderDesk:
+    return _notary(request).desk
+
+
+def get_public_rpc(request: Request) -> ReplicaPool | None:
+    return _notary(request).public_rpc
+
+
+def get_status(request: Request) -> dict[str, Any]:
+    return _notary(request).status()
+
+
+def get_public_config(request: Request) -> dict[str, Any]:
+    return _notary(request).public_config(str(request.base_url))
+
+
+LogDep = Annotated[NotaryLog, Depends(get_log)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+WitnessDep = Annotated[Witness, Depends(get_witness)]
+DeskDep = Annotated[TenderDesk, Depends(get_desk)]
+PublicRpcDep = Annotated["ReplicaPool | None", Depends(get_public_rpc)]
+StatusDep = Annotated[dict, Depends(get_status)]
+PublicConfigDep = Annotated[dict, Depends(get_public_config)]
 
 
 def _secret(request: Request) -> str | None:
@@ -28,17 +70,19 @@ def _secret(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-def get_writer(request: Request, notary: NotaryDep) -> Viewer:
+def get_writer(request: Request) -> Viewer:
+    notary = _notary(request)
     writer = notary.keys.authenticate(_secret(request))
     notary.rate.take(writer.name)
     return writer
 
 
-def get_viewer(request: Request, notary: NotaryDep) -> Viewer:
+def get_viewer(request: Request) -> Viewer:
     """Who reads: anonymous without a key; a key that is given must be valid (403 otherwise)."""
     secret = _secret(request)
     if not secret:
         return ANONYMOUS
+    notary = _notary(request)
     name, role = notary.keys.identify(secret)
     notary.rate.take(name)
     return Viewer(name, role)

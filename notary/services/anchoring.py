@@ -23,7 +23,7 @@ from chain_node import Chain, ChainError, SignedTx
 from notary.errors import AnchorRefused
 from notary.models import AnchorIntent
 from notary.services.log import NotaryLog
-from notary.store import SqlStore
+from notary.store import AnchorStore
 from sdk.checkpoint import Checkpoint, sign_checkpoint
 
 log = logging.getLogger("lianzheng.anchor")
@@ -43,7 +43,7 @@ def anchor_gas(proof_length: int) -> int:
 
 
 class AnchorWorker:
-    def __init__(self, notary_log: NotaryLog, store: SqlStore, chain: Chain, account: LocalAccount,
+    def __init__(self, notary_log: NotaryLog, store: AnchorStore, chain: Chain, account: LocalAccount,
                  registry, signer: Ed25519PrivateKey, interval: float, every: int) -> None:
         self.log, self.store, self.chain, self.account = notary_log, store, chain, account
         self.registry, self.signer = registry, signer
@@ -56,7 +56,7 @@ class AnchorWorker:
         self.last_error: str | None = None
         last = store.latest_anchor()
         self._anchoring_size = last.tree_size if last else 0  # size of the newest intent
-        notary_log.on_append = self._appended
+        notary_log.add_listener(self._appended)
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -145,10 +145,10 @@ class AnchorWorker:
         last = self.store.latest_anchor()
         if size == 0 or (last is not None and last.tree_size >= size):
             return None
-        root = self.log.tree.root(size)
+        root = self.log.root(size)
         confirmed = self.store.latest_anchor("confirmed")
         last_size = confirmed.tree_size if confirmed else 0
-        proof = self.log.tree.consistency_proof(last_size, size) if last_size else []
+        proof = self.log.consistency_proof(last_size, size) if last_size else []
         note = sign_checkpoint(Checkpoint(self.log.origin, size, root), self.signer)
         call = self.registry.tx("anchor", self.region, size, root, proof)
         signed = self.chain.sign(self.account, call, gas=anchor_gas(len(proof)))

@@ -6,6 +6,7 @@ answer. The tree is rebuilt from the stored digests on start.
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import threading
@@ -16,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy.exc import IntegrityError
 
 from notary.errors import (
     BadRange,
+    DuplicateEventId,
     IdConflict,
     InvalidEvent,
     NotaryError,
@@ -29,9 +30,9 @@ from notary.errors import (
     WrongRegion,
 )
 from notary.services.keys import Viewer
-from notary.store import SqlStore
+from notary.store import LogStore
 from sdk.canonical import canonical_json
-from sdk.checkpoint import TlogProof
+from sdk.checkpoint import Checkpoint, SignedNote, TlogProof
 from sdk.errors import MalformedError
 from sdk.event import canonical_bytes, document_hashes, parse_event, public_form
 from sdk.event_types import is_rule_type
@@ -70,7 +71,7 @@ class Accepted:
 
 
 class NotaryLog:
-    def __init__(self, store: SqlStore, h: Hasher, region: str, origin: str) -> None:
+    def __init__(self, store: LogStore, h: Hasher, region: str, origin: str) -> None:
         self.store, self.hasher, self.region, self.origin = store, h, region, origin
         self.info = LogInfo(origin=origin, region=region, hash=h.name)
         self._log_json = orjson.dumps(self.info.model_dump())
@@ -79,10 +80,19 @@ class NotaryLog:
         self._commit_lock = threading.Lock()
         self._queue_lock = threading.Lock()
         self._queue: list[_Request] = []
-        self.on_append: Callable[[int], None] | None = None
+        self._listeners: list[Callable[[int], None]] = []
 
     def __len__(self) -> int:
         return len(self.tree)
+
+    def add_listener(self, listener: Callable[[int], None]) -> None:
+        """Call ``listener(size)`` after each append that logged something new (in the appender's
+        thread: it must be quick, e.g. set an event)."""
+        self._listeners.append(listener)
+
+    def root(self, size: int) -> bytes:
+        """The tree head at ``size`` (``BadRange`` beyond the log)."""
+        return self.tree.root(self._check_size(size))
 
     # --- writing ---------------------------------------------------------------
 
@@ -128,8 +138,9 @@ class NotaryLog:
                     self._commit_queued()
         if request.error is not None:
             raise request.error
-        if self.on_append and any(not a.duplicate for a in request.results):
-            self.on_append(len(self.tree))
+        if self._listeners and any(not a.duplicate for a in request.results):
+            for listener in self._listeners:
+                listener(len(self.tree))
         return request.results
 
     def _prepare(self, i: int, event: dict[str, Any], salt: str) -> _Prepared:
@@ -158,7 +169,7 @@ class NotaryLog:
             try:
                 if rows:
                     self.store.append(rows, docs)
-            except IntegrityError:
+            except DuplicateEventId:
                 known = self.store.ids([p.event_id for r in group for p in r.prepared if p.given_id])
                 rows, docs = self._rows(group, known)
                 if rows:
@@ -272,6 +283,42 @@ class NotaryLog:
         if not 1 <= size1 <= size2:  # from the empty tree a proof proves nothing (verifiers refuse it)
             raise BadRange(f"from={size1} must be within 1..{size2}", size1=size1, size2=size2)
         return self.tree.consistency_proof(size1, size2)
+
+    def index_of(self, event_id: str) -> int:
+        entry = self.store.entry_by_id(event_id)
+        if entry is None:
+            raise NotFound(f"no event with id {event_id!r}", event_id=event_id)
+        return entry.idx
+
+    def checkpoint(self, size: int | None = None) -> dict[str, Any]:
+        """The latest anchored checkpoint, or the one anchored at ``size``: signed note and anchor."""
+        anchor = self.store.latest_anchor("confirmed") if size is None else self.store.anchor_at(size)
+        if anchor is None:
+            raise NotFound("nothing anchored yet" if size is None else f"no checkpoint anchored at size {size}")
+        checkpoint = Checkpoint.parse_body(SignedNote.parse(anchor.checkpoint).body)
+        return {
+            "origin": checkpoint.origin, "size": checkpoint.size, "root": base64.b64encode(checkpoint.root).decode(),
+            "hash": self.hasher.name, "region": self.region, "note": anchor.checkpoint,
+            "anchor": anchor.as_anchor().model_dump(), "log_size": len(self),
+        }
+
+    def anchored_size(self) -> int:
+        latest = self.store.latest_anchor("confirmed")
+        return latest.tree_size if latest else 0
+
+    def documents(self, sha256: str, limit: int) -> list[dict[str, Any]]:
+        """Events that reference a document: public metadata and whether each is anchored."""
+        events = []
+        for entry in self.store.entries_with_document(sha256, limit):
+            ev = json.loads(entry.event_json)
+            anchor = self.store.anchor_covering(entry.idx)
+            events.append({
+                "event_id": entry.event_id, "index": entry.idx, "type": ev["type"], "region": ev["region"],
+                "project": ev["project"], "section": ev.get("section"), "occurred_at": ev["occurred_at"],
+                "event_digest": entry.digest.hex(), "status": "anchored" if anchor else "pending",
+                "anchored_block": anchor.block_number if anchor else None,
+            })
+        return events
 
     def entries(self, start: int, end: int) -> list[tuple[int, str, bytes]]:
         size = len(self.tree)

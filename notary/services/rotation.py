@@ -37,7 +37,6 @@ def rotate_checkpoint_key(notary: Notary, key_file: Path | None = None) -> int:
         notary.chain.transact(notary.account, notary.registry.tx("rotateCheckpointKey", public, from_size))
 
     from_size = notary.worker.switch_signer(new_key, register)
-    notary.checkpoint_key = new_key
     os.replace(path, path.with_name(f"{path.name}.retired-{from_size}"))
     os.replace(staged, path)
     return from_size

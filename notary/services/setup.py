@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import gc
 import os
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -23,6 +23,8 @@ from notary.services.anchoring import AnchorWorker
 from notary.services.keys import KeyCache
 from notary.services.log import NotaryLog
 from notary.services.ratelimit import RateLimiter
+from notary.services.tender_desk import TenderDesk
+from notary.services.witness import Witness
 from notary.settings import Settings
 from notary.store import SqlStore
 from rules.experts.draw import ExpertDraw
@@ -37,11 +39,13 @@ if TYPE_CHECKING:
 
 @dataclass
 class Notary:
+    """The assembled notary: what it is made of, started and closed together. Routes and services
+    never get this whole object: ``notary.api.deps`` hands each one the part it uses."""
+
     settings: Settings
     store: SqlStore
     chain: Chain
     account: LocalAccount
-    checkpoint_key: Ed25519PrivateKey
     registry: ChainContract
     log: NotaryLog
     worker: AnchorWorker
@@ -50,6 +54,35 @@ class Notary:
     tender: TenderRules
     experts: ExpertDraw
     public_rpc: ReplicaPool | None = None  # /chain/rpc of the embedded chain
+    witness: Witness = field(init=False)
+    desk: TenderDesk = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.witness = Witness(self.log, self.store, lambda: self.worker.signer)
+        self.desk = TenderDesk(self.tender, self.account, int(self.settings.region))
+
+    @property
+    def checkpoint_key(self) -> Ed25519PrivateKey:
+        """The key that signs checkpoints now (it rotates: ``notary.services.rotation``)."""
+        return self.worker.signer
+
+    def status(self) -> dict[str, Any]:
+        """Liveness and anchoring state (``/healthz``)."""
+        return {
+            "status": "ok" if self.worker.last_error is None else "degraded",
+            "region": self.log.region, "origin": self.log.origin, "hash": self.log.hasher.name,
+            "tree_size": len(self.log), "anchored_size": self.log.anchored_size(),
+            "chain": {"kind": self.chain.kind, "chain_id": self.chain.chain_id, "registry": self.registry.address,
+                      "tender_rules": self.tender.address, "expert_draw": self.experts.address},
+            "anchor_error": self.worker.last_error,
+        }
+
+    def public_config(self, base_url: str) -> dict[str, Any]:
+        """What the witness page needs: the log, the chain, the registry and a JSON-RPC URL to read it."""
+        rpc = self.settings.public_rpc_url or (base_url.rstrip("/") + "/chain/rpc" if self.public_rpc is not None
+                                               else self.settings.rpc_url)
+        return {"region": self.log.region, "origin": self.log.origin, "hash": self.log.hasher.name,
+                "chain_id": self.chain.chain_id, "registry": self.registry.address, "rpc_url": rpc}
 
     def start(self) -> None:
         self.worker.reconcile()
@@ -163,6 +196,6 @@ def open_notary(settings: Settings) -> Notary:
     # The tree and start-up objects live as long as the process: keep them out of the
     # cyclic collector's way (measured: ~25% more events/s on the hot path).
     gc.freeze()
-    return Notary(settings, store, chain, account, key, registry, notary_log, worker, KeyCache(store),
+    return Notary(settings, store, chain, account, registry, notary_log, worker, KeyCache(store),
                   RateLimiter(settings.rate_limit), tender, experts,
                   chain.public_reads(settings.rpc_gas_cap, settings.rpc_workers, settings.rpc_timeout))

@@ -8,11 +8,13 @@ from __future__ import annotations
 import bisect
 import json
 import time
-from typing import Any
+from typing import Any, Callable, Protocol
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from notary.errors import Ambiguous, BadRange, NotAnchored, NotFound
 from notary.models import AnchorIntent, Entry
-from notary.services.setup import Notary
+from notary.services.log import NotaryLog
 from sdk.certificate import CERT_FORMAT, signed_body
 from sdk.checkpoint import sign_note
 from sdk.event import public_form
@@ -22,11 +24,37 @@ from sdk.witness import label, outcome
 MAX_EVENTS = 1000  # per timeline or certificate
 
 
-def resolve_project(notary: Notary, section: str, project: str | None) -> str:
+class WitnessStore(Protocol):
+    """The store's reads a witness view needs."""
+
+    def projects_with_section(self, section: str, limit: int = 20) -> list[str]: ...
+
+    def entries_of_section(self, project: str, section: str | None, limit: int) -> list[Entry]: ...
+
+    def anchors(self) -> list[AnchorIntent]: ...
+
+
+class Witness:
+    """Timelines and signed certificate evidence of projects and sections."""
+
+    def __init__(self, log: NotaryLog, store: WitnessStore, signing_key: Callable[[], Ed25519PrivateKey]) -> None:
+        self.log, self.store, self.signing_key = log, store, signing_key
+
+    def resolve_project(self, section: str, project: str | None) -> str:
+        return resolve_project(self.store, section, project)
+
+    def timeline(self, project: str, section: str | None) -> dict[str, Any]:
+        return timeline(self.log, self.store, project, section)
+
+    def certificate_evidence(self, project: str, section: str, verify_url: str) -> dict[str, Any]:
+        return certificate_evidence(self.log, self.store, self.signing_key(), project, section, verify_url)
+
+
+def resolve_project(store: WitnessStore, section: str, project: str | None) -> str:
     """The project of ``section`` when the caller did not say (409 when several have it)."""
     if project:
         return project
-    projects = notary.store.projects_with_section(section)
+    projects = store.projects_with_section(section)
     if not projects:
         raise NotFound(f"no event names section {section!r}")
     if len(projects) > 1:
@@ -34,8 +62,8 @@ def resolve_project(notary: Notary, section: str, project: str | None) -> str:
     return projects[0]
 
 
-def _entries(notary: Notary, project: str, section: str | None) -> list[Entry]:
-    entries = notary.store.entries_of_section(project, section, MAX_EVENTS + 1)
+def _entries(store: WitnessStore, project: str, section: str | None) -> list[Entry]:
+    entries = store.entries_of_section(project, section, MAX_EVENTS + 1)
     if not entries:
         where = f"project {project!r}" + (f" section {section!r}" if section else "")
         raise NotFound(f"no event of {where}")
@@ -47,8 +75,8 @@ def _entries(notary: Notary, project: str, section: str | None) -> list[Entry]:
 class _Anchors:
     """Confirmed anchors, to find the one covering each index without a query per event."""
 
-    def __init__(self, notary: Notary) -> None:
-        self.rows: list[AnchorIntent] = [a for a in notary.store.anchors() if a.status == "confirmed"]
+    def __init__(self, store: WitnessStore) -> None:
+        self.rows: list[AnchorIntent] = [a for a in store.anchors() if a.status == "confirmed"]
         self.sizes = [a.tree_size for a in self.rows]
 
     def covering(self, index: int) -> AnchorIntent | None:
@@ -56,11 +84,11 @@ class _Anchors:
         return self.rows[i] if i < len(self.rows) else None
 
 
-def timeline(notary: Notary, project: str, section: str | None) -> dict[str, Any]:
-    anchors = _Anchors(notary)
+def timeline(log: NotaryLog, store: WitnessStore, project: str, section: str | None) -> dict[str, Any]:
+    anchors = _Anchors(store)
     events = []
-    for entry in _entries(notary, project, section):
-        shown = public_form(json.loads(entry.event_json), notary.log.hasher)
+    for entry in _entries(store, project, section):
+        shown = public_form(json.loads(entry.event_json), log.hasher)
         anchor = anchors.covering(entry.idx)
         events.append({
             "event_id": entry.event_id, "index": entry.idx, "type": shown["type"], "label": label(shown["type"]),
@@ -69,14 +97,15 @@ def timeline(notary: Notary, project: str, section: str | None) -> dict[str, Any
             "event_digest": entry.digest.hex(), "outcome": outcome(shown).as_dict(),
             "anchor": None if anchor is None else anchor.as_anchor().model_dump(),
         })
-    return {"project": project, "section": section, "region": notary.log.region, "events": events,
+    return {"project": project, "section": section, "region": log.region, "events": events,
             "warnings": sum(e["outcome"]["level"] == "warning" for e in events)}
 
 
-def certificate_evidence(notary: Notary, project: str, section: str, verify_url: str) -> dict[str, Any]:
+def certificate_evidence(log: NotaryLog, store: WitnessStore, key: Ed25519PrivateKey, project: str, section: str,
+                         verify_url: str) -> dict[str, Any]:
     """The signed evidence of a section; 409 while any of its events waits for its anchor."""
-    entries = _entries(notary, project, section)
-    receipts = [notary.log.receipt(e.event_id).public() for e in entries]
+    entries = _entries(store, project, section)
+    receipts = [log.receipt(e.event_id).public() for e in entries]
     pending = [r.event_id for r in receipts if r.status != "anchored"]
     if pending:
         raise NotAnchored(f"{len(pending)} events of the section are not anchored yet; retry after the next anchor",
@@ -84,12 +113,12 @@ def certificate_evidence(notary: Notary, project: str, section: str, verify_url:
     anchor = receipts[-1].anchor
     evidence: dict[str, Any] = {
         "format": CERT_FORMAT, "issued_at": utc_iso(int(time.time())),
-        "log": notary.log.info.model_dump(), "chain": {"chain_id": anchor.chain_id, "registry": anchor.registry},
-        "project": project, "section": section, "tree_size": len(notary.log),
+        "log": log.info.model_dump(), "chain": {"chain_id": anchor.chain_id, "registry": anchor.registry},
+        "project": project, "section": section, "tree_size": len(log),
         "receipts": [r.model_dump(mode="json") for r in receipts],
         "outcomes": [{"event_id": r.event_id, **{k: v for k, v in outcome(r.event).as_dict().items()
                                                  if k in ("level", "code")}} for r in receipts],
         "verify_url": verify_url,
     }
-    evidence["signature"] = sign_note(signed_body(evidence), notary.log.origin, notary.checkpoint_key)
+    evidence["signature"] = sign_note(signed_body(evidence), log.origin, key)
     return evidence

@@ -20,7 +20,6 @@ from chain_node import TransactionReverted
 from notary.services.anchoring import AnchorRefused
 from notary.services.rotation import rotate_checkpoint_key
 from notary.services.setup import open_notary
-from notary.services.witness import certificate_evidence
 from notary.settings import Settings
 from sdk.certificate import signed_body, verify_certificate
 from sdk.checkpoint import Checkpoint, TlogProof, sign_checkpoint, sign_note
@@ -137,13 +136,13 @@ def test_old_receipts_survive_key_rotation_and_the_old_key_signs_nothing_after_i
         notary.log.submit([make_event(i) for i in range(3)], "ts")
         notary.log.submit([make_event(3)], "ts")  # not anchored yet: the rotation anchors it first
         notary.worker.anchor_once()
-        certificate_before = certificate_evidence(notary, "SDGP-2026-0042", "S1", "http://witness")
+        certificate_before = notary.witness.certificate_evidence("SDGP-2026-0042", "S1", "http://witness")
         notary.log.submit([make_event(4)], "ts")
         old_receipt = notary.log.receipt("evt-1")
         from_size = rotate_checkpoint_key(notary)
         assert from_size == 6  # the head (5) was anchored under the old key first
         assert notary.checkpoint_key is not old_key
-        certificate_at_rotation = certificate_evidence(notary, "SDGP-2026-0042", "S1", "http://witness")
+        certificate_at_rotation = notary.witness.certificate_evidence("SDGP-2026-0042", "S1", "http://witness")
         notary.log.submit([make_event(i) for i in range(5, 8)], "ts")
         notary.worker.anchor_once()
         new_receipt = notary.log.receipt("evt-6")
@@ -161,7 +160,7 @@ def test_old_receipts_survive_key_rotation_and_the_old_key_signs_nothing_after_i
             verifier.verify(parse_receipt(data), event=make_event(6))
         # Certificates: signed with the key of their log size (or the next one, at the rotation).
         reader = RegistryReader(notary.chain.rpc, notary.registry.address)
-        certificate_after = certificate_evidence(notary, "SDGP-2026-0042", "S1", "http://witness")
+        certificate_after = notary.witness.certificate_evidence("SDGP-2026-0042", "S1", "http://witness")
         for evidence in (certificate_before, certificate_at_rotation, certificate_after):
             verify_certificate(evidence, reader)
         stolen = {k: v for k, v in certificate_after.items() if k != "signature"}

@@ -10,7 +10,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pypdf import PdfReader, PdfWriter
 
-from notary.services.witness import certificate_evidence
 from sdk.certificate import (
     ATTACHMENT,
     extract_evidence,
@@ -89,7 +88,7 @@ def test_certificate_verifies_offline_and_one_changed_byte_fails(certificate, si
 
 def test_outcomes_are_recomputed_not_trusted(site):
     notary = site.notary
-    evidence = certificate_evidence(notary, PROJECT, SECTION, site.url)
+    evidence = notary.witness.certificate_evidence(PROJECT, SECTION, site.url)
     reader = RegistryReader(notary.chain.rpc, notary.registry.address)
     assert len(verify_certificate(evidence, reader).warnings) == 1
     hidden = json.loads(json.dumps(evidence))

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from notary.api.deps import NotaryDep, read_json
+from notary.api.deps import PublicRpcDep, read_json
 from notary.api.limits import get_limits
 from notary.errors import NotFound, Unavailable
 
@@ -42,8 +42,8 @@ async def _answer(pool, call: Any, deadline: float) -> dict[str, Any]:
 
 
 @router.post("/chain/rpc", summary="Read-only JSON-RPC of the embedded chain (404 when a real node is used)")
-async def chain_rpc(request: Request, notary: NotaryDep) -> JSONResponse:
-    if notary.public_rpc is None:
+async def chain_rpc(request: Request, pool: PublicRpcDep) -> JSONResponse:
+    if pool is None:
         raise NotFound("this notary uses an external chain node: query that node instead")
     body = await read_json(request, MAX_RPC_BODY)
     limits = get_limits(request)
@@ -54,9 +54,9 @@ async def chain_rpc(request: Request, notary: NotaryDep) -> JSONResponse:
     limits.rpc.take(client, cost=len(calls))
     limits.rpc_in_flight.enter(client)
     # A whole request (a batch of 50 included) gets twice one call's time, not 50 times.
-    deadline = time.monotonic() + 2 * notary.public_rpc.timeout
+    deadline = time.monotonic() + 2 * pool.timeout
     try:
-        answers = [await _answer(notary.public_rpc, c, deadline) for c in calls]
+        answers = [await _answer(pool, c, deadline) for c in calls]
     finally:
         limits.rpc_in_flight.leave(client)
     return JSONResponse(answers if isinstance(body, list) else answers[0])

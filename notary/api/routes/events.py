@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from notary.api.deps import NotaryDep, WriterDep, read_json
+from notary.api.deps import LogDep, SettingsDep, WriterDep, read_json
 from notary.errors import BatchTooLarge, InvalidEvent
 
 router = APIRouter(tags=["events"])
@@ -35,8 +35,7 @@ _BODY = {
                409: {"description": "an id was already used for a different event, or by another writer"},
                413: {"description": "body or batch too large"}, 422: {"description": "malformed event"}},
 )
-async def post_events(request: Request, notary: NotaryDep, writer: WriterDep) -> Response:
-    settings = notary.settings
+async def post_events(request: Request, log: LogDep, settings: SettingsDep, writer: WriterDep) -> Response:
     body = await read_json(request, settings.max_body_bytes)
     single = not (isinstance(body, dict) and "events" in body)
     if single:
@@ -50,11 +49,11 @@ async def post_events(request: Request, notary: NotaryDep, writer: WriterDep) ->
         if len(events) > settings.max_batch:
             raise BatchTooLarge(f"{len(events)} events in one request, limit {settings.max_batch}",
                                 limit=settings.max_batch)
-    accepted = await run_in_threadpool(notary.log.submit, events, writer.name, writer.writes_rules)
+    accepted = await run_in_threadpool(log.submit, events, writer.name, writer.writes_rules)
     if any(a.duplicate for a in accepted):
-        receipts = await run_in_threadpool(lambda: [notary.log.receipt_json(a) for a in accepted])
+        receipts = await run_in_threadpool(lambda: [log.receipt_json(a) for a in accepted])
     else:
-        receipts = [notary.log.receipt_json(a) for a in accepted]
+        receipts = [log.receipt_json(a) for a in accepted]
     status = 200 if all(a.duplicate for a in accepted) else 201
     body = receipts[0] if single else b'{"receipts":[' + b",".join(receipts) + b"]}"
     return Response(content=body, status_code=status, media_type="application/json")

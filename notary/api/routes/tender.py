@@ -7,9 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from notary.api.deps import NotaryDep, WriterDep
+from notary.api.deps import DeskDep, WriterDep
 from notary.api.limits import limit_reads
-from notary.errors import NotFound
 from rules.tender.contract import SealedBid, SignedBidMessage
 
 router = APIRouter(prefix="/v1/tender", tags=["tender"])
@@ -58,65 +57,47 @@ def _outcome(outcome) -> dict:
 
 
 @router.get("/domain", summary="The EIP-712 domain and types bidders sign")
-def domain(notary: NotaryDep) -> dict:
-    return {"domain": notary.tender.domain(), "contract": notary.tender.address,
-            "types": {"BidCommitment": ["bytes32 sectionId", "bytes32 bidderId", "bytes32 commitment", "uint64 nonce"],
-                      "BidWithdrawal": ["bytes32 sectionId", "bytes32 bidderId", "uint64 nonce"]}}
+def domain(desk: DeskDep) -> dict:
+    return desk.domain()
 
 
 @router.post("/sections", status_code=201, summary="Open a section of this notary's region")
-def open_section(body: NewSection, notary: NotaryDep, _: WriterDep) -> dict:
-    region = int(notary.settings.region)
-    section_id = notary.tender.open_section(notary.account, region, body.project, body.section, body.deadline,
-                                            body.opening_window)
-    return {"section_id": "0x" + section_id.hex(), "region": region}
+def open_section(body: NewSection, desk: DeskDep, _: WriterDep) -> dict:
+    section_id = desk.open_section(body.project, body.section, body.deadline, body.opening_window)
+    return {"section_id": "0x" + section_id.hex(), "region": desk.region}
 
 
 @router.post("/bidders", status_code=201, summary="Register a bidder (after its CA certificate was checked)")
-def register_bidder(body: NewBidder, notary: NotaryDep, _: WriterDep) -> dict:
-    notary.tender.register_bidder(notary.account, int(notary.settings.region), _b(body.bidder_id), body.key)
+def register_bidder(body: NewBidder, desk: DeskDep, _: WriterDep) -> dict:
+    desk.register_bidder(_b(body.bidder_id), body.key)
     return {"bidder_id": body.bidder_id}
 
 
 @router.post("/relay", summary="Relay a bidder-signed commitment or withdrawal; the contract judges block time")
-def relay(body: RelayedMessage, notary: NotaryDep, _: WriterDep) -> dict:
+def relay(body: RelayedMessage, desk: DeskDep, _: WriterDep) -> dict:
     message = SignedBidMessage(_b(body.section_id), _b(body.bidder_id), body.nonce, _b(body.signature),
                                _b(body.commitment) if body.commitment else None)
-    return _outcome(notary.tender.relay(notary.account, message))
+    return _outcome(desk.relay(message))
 
 
 @router.post("/sections/{section_id}/opening", summary="Start opening (开标), at or after the deadline")
-def start_opening(section_id: SectionId, notary: NotaryDep, _: WriterDep) -> dict:
-    return _outcome(notary.tender.start_opening(notary.account, _b(section_id)))
+def start_opening(section_id: SectionId, desk: DeskDep, _: WriterDep) -> dict:
+    return _outcome(desk.start_opening(_b(section_id)))
 
 
 @router.post("/sections/{section_id}/reveals", summary="Reveal an opened bid: valid or inconsistent")
-def reveal(section_id: SectionId, body: Reveal, notary: NotaryDep, _: WriterDep) -> dict:
+def reveal(section_id: SectionId, body: Reveal, desk: DeskDep, _: WriterDep) -> dict:
     sealed = SealedBid(_b(body.file_hash), _b(body.salt), _b(body.fingerprint))
-    return {"state": notary.tender.reveal(notary.account, _b(section_id), _b(body.bidder_id), sealed)}
+    return {"state": desk.reveal(_b(section_id), _b(body.bidder_id), sealed)}
 
 
 @router.post("/sections/{section_id}/close", summary="Close opening: fewer than 3 valid bids fails the section")
-def close(section_id: SectionId, notary: NotaryDep, _: WriterDep) -> dict:
-    view = notary.tender.close_opening(notary.account, _b(section_id))
+def close(section_id: SectionId, desk: DeskDep, _: WriterDep) -> dict:
+    view = desk.close(_b(section_id))
     return {"state": view.state, "valid_bids": view.valid_bids}
 
 
-@router.get("/sections/{section_id}", dependencies=[Depends(limit_reads)], summary="A section as supervisors see it: state, bids, flags (public)")
-def section(section_id: SectionId, notary: NotaryDep) -> dict:
-    rules, sid = notary.tender, _b(section_id)
-    view = rules.section(sid)
-    if view.state == "none":
-        raise NotFound(f"no section {section_id}")
-    bids = [rules.bid(sid, b) for b in rules.bidders(sid)]
-    return {
-        "section_id": "0x" + sid.hex(), "region": view.region, "state": view.state, "deadline": view.deadline,
-        "opening_ends": view.opening_ends, "bids_in_force": view.active_bids, "valid_bids": view.valid_bids,
-        "inconsistent_bids": view.inconsistent_bids,
-        "bids": [{"bidder_id": "0x" + b.bidder_id.hex(), "state": b.state,
-                  "file_hash": "0x" + b.file_hash.hex() if b.state in ("valid", "inconsistent") else None}
-                 for b in bids],
-        "flags": [{"kind": f.kind, "value": "0x" + f.value.hex(), "bidders": ["0x" + f.first_bidder.hex(),
-                                                                             "0x" + f.second_bidder.hex()]}
-                  for f in rules.flags(sid)],
-    }
+@router.get("/sections/{section_id}", dependencies=[Depends(limit_reads)],
+            summary="A section as supervisors see it: state, bids, flags (public)")
+def section(section_id: SectionId, desk: DeskDep) -> dict:
+    return desk.section(_b(section_id))

@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from notary.api.deps import NotaryDep
+from notary.api.deps import PublicConfigDep, SettingsDep, WitnessDep
 from notary.api.limits import get_limits, limit_reads
-from notary.services import certificate_pdf, witness
+from notary.services import certificate_pdf
 from sdk.event import IDENT_PATTERN
 
 router = APIRouter(tags=["witness"])
@@ -41,30 +41,27 @@ def asset(name: str) -> Response:
 
 
 @router.get("/v1/config", dependencies=[Depends(limit_reads)], summary="What the verification page needs: chain, registry, RPC for browsers")
-def config(request: Request, notary: NotaryDep) -> dict:
-    settings = notary.settings
-    rpc = settings.public_rpc_url or (str(request.base_url).rstrip("/") + "/chain/rpc"
-                                      if notary.public_rpc is not None else settings.rpc_url)
-    return {"region": notary.log.region, "origin": notary.log.origin, "hash": notary.log.hasher.name,
-            "chain_id": notary.chain.chain_id, "registry": notary.registry.address, "rpc_url": rpc}
+def config(public_config: PublicConfigDep) -> dict:
+    return public_config
 
 
 @router.get("/v1/timeline", dependencies=[Depends(limit_reads)], summary="A project's (or section's) events in log order with anchors and rule outcomes")
-def get_timeline(notary: NotaryDep, project: Ident, section: Ident | None = None) -> dict:
-    return witness.timeline(notary, project, section)
+def get_timeline(witness: WitnessDep, project: Ident, section: Ident | None = None) -> dict:
+    return witness.timeline(project, section)
 
 
 @router.get("/v1/certificates/{section}", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}},
             summary="Electronic witness certificate (PDF, signed evidence attached) of a section")
 def get_certificate(section: Annotated[str, Path(min_length=1, max_length=128, pattern=IDENT_PATTERN)],
-                    request: Request, notary: NotaryDep, project: Ident | None = None) -> Response:
+                    request: Request, witness: WitnessDep, settings: SettingsDep,
+                    project: Ident | None = None) -> Response:
     limits = get_limits(request)
     limits.certificates.take(f"certificates from {limits.client(request)}")
-    project = witness.resolve_project(notary, section, project)
-    base = notary.settings.public_url or str(request.base_url)
+    project = witness.resolve_project(section, project)
+    base = settings.public_url or str(request.base_url)
     verify_url = base.rstrip("/") + "/?" + urlencode({"project": project, "section": section})
-    pdf = certificate_pdf.render(witness.certificate_evidence(notary, project, section, verify_url))
+    pdf = certificate_pdf.render(witness.certificate_evidence(project, section, verify_url))
     filename = f"certificate-{section}.pdf".replace('"', "")
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
