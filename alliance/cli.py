@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from sdk.cli.support import fail
+from lianzheng.sdk.cli.support import fail
 
 chain_app = typer.Typer(add_completion=False, no_args_is_help=True,
                         help="A local Yellow River alliance: one anvil chain per province, notaries, relays")
@@ -24,9 +24,9 @@ def up(provinces: Annotated[str, typer.Option("--provinces", help="e.g. shandong
        threshold: Annotated[int, typer.Option("--threshold", help="attestations needed (default: majority)")] = 0,
        directory: Dir = Path("alliance-local")) -> None:
     """Start one anvil per province, a notary per province and city, and an AllianceRelay per chain."""
-    from alliance.errors import AllianceError
-    from alliance.local import up as start
-    from chain_node import ChainError
+    from lianzheng.alliance.errors import AllianceError
+    from lianzheng.alliance.local import up as start
+    from lianzheng.chain_node import ChainError
 
     try:
         deployment = start(directory, [p.strip() for p in provinces.split(",") if p.strip()], cities,
@@ -43,8 +43,8 @@ def up(provinces: Annotated[str, typer.Option("--provinces", help="e.g. shandong
 @chain_app.command("down")
 def down(directory: Dir = Path("alliance-local")) -> None:
     """Stop every chain and notary of the local alliance."""
-    from alliance.errors import AllianceError
-    from alliance.local import down as stop
+    from lianzheng.alliance.errors import AllianceError
+    from lianzheng.alliance.local import down as stop
 
     try:
         count = stop(directory)
@@ -59,12 +59,12 @@ def relay(deployment: Annotated[Path, typer.Option("--deployment", help="deploym
           interval: Annotated[float, typer.Option("--interval", help="seconds between passes")] = 2.0) -> None:
     """Follow the other provinces' notaries, check each checkpoint, attest it on every other chain.
     Exit 1 if a pass refused a checkpoint (with --once)."""
-    from alliance.errors import AllianceError
-    from alliance.local import load
-    from alliance.relay_contract import AllianceRelay
-    from alliance.relayer import Relayer, Source
-    from chain_node.accounts import load_or_create_account
-    from chain_node.rpc import RpcChain
+    from lianzheng.alliance.errors import AllianceError
+    from lianzheng.alliance.local import load
+    from lianzheng.alliance.relay_contract import AllianceRelay
+    from lianzheng.alliance.relayer import Relayer, Source
+    from lianzheng.chain_node.accounts import load_or_create_account
+    from lianzheng.chain_node.rpc import RpcChain
 
     try:
         d = load(deployment)
@@ -105,10 +105,10 @@ def mirror(source: Annotated[str, typer.Option("--source", help="the source nota
     Exit 1 with the entry's index when the source served a tampered entry or a forked log."""
     import httpx
 
-    from alliance.errors import MirrorError
-    from alliance.mirror import Mirror
-    from sdk.client import NotaryClientError
-    from sdk.errors import VerificationError
+    from lianzheng.alliance.errors import MirrorError
+    from lianzheng.alliance.mirror import Mirror
+    from lianzheng.sdk.client import NotaryClientError
+    from lianzheng.sdk.errors import VerificationError
 
     try:
         m = Mirror(data_dir, source, rpc, registry)
@@ -128,7 +128,7 @@ def mirror(source: Annotated[str, typer.Option("--source", help="the source nota
         if serve:
             import uvicorn
 
-            from alliance.mirror_api import create_mirror_app
+            from lianzheng.alliance.mirror_api import create_mirror_app
 
             typer.echo(f"serving the verified mirror on http://127.0.0.1:{port}")
             uvicorn.run(create_mirror_app(m), host="127.0.0.1", port=port, log_level="warning")
@@ -138,3 +138,10 @@ def mirror(source: Annotated[str, typer.Option("--source", help="the source nota
         fail(f"error: {exc}", 2)
     finally:
         m.close()
+
+
+def register(app: typer.Typer) -> None:
+    """The alliance's commands: ``chain up|down``, ``relay``, ``mirror``."""
+    app.add_typer(chain_app, name="chain")
+    app.command("relay")(relay)
+    app.command("mirror")(mirror)

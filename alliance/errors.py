@@ -1,7 +1,7 @@
 """Errors of the alliance side: the local alliance, relayers and mirrors."""
 from __future__ import annotations
 
-from sdk.errors import LianzhengError
+from lianzheng.sdk.errors import LianzhengError
 
 
 class AllianceError(LianzhengError):

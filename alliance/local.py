@@ -21,11 +21,11 @@ from typing import Any
 import httpx
 from eth_account import Account
 
-from alliance.errors import AllianceError
-from alliance.relay_contract import AllianceRelay
-from chain_node.accounts import load_or_create_account
-from chain_node.anvil import ANVIL_DEV_KEY, AnvilNode, free_port
-from chain_node.rpc import RpcChain
+from lianzheng.alliance.errors import AllianceError
+from lianzheng.alliance.relay_contract import AllianceRelay
+from lianzheng.chain_node.accounts import load_or_create_account
+from lianzheng.chain_node.anvil import ANVIL_DEV_KEY, AnvilNode, free_port
+from lianzheng.chain_node.rpc import RpcChain
 
 DEPLOYMENT = "deployment.json"
 
@@ -67,7 +67,7 @@ def _key(path: Path, chain: RpcChain) -> Any:
 
 def _serve(data_dir: Path, region: int, rpc: str, chain_key: Path, registry: str | None) -> dict[str, Any]:
     port = free_port()
-    args = [sys.executable, "-m", "notary", "serve", "--port", str(port), "--data-dir", str(data_dir),
+    args = [sys.executable, "-m", "lianzheng", "serve", "--port", str(port), "--data-dir", str(data_dir),
             "--region", str(region), "--rpc", rpc, "--chain-key-file", str(chain_key), "--anchor-interval", "0.5"]
     if registry:
         args += ["--registry", registry]
@@ -91,7 +91,7 @@ def _serve(data_dir: Path, region: int, rpc: str, chain_key: Path, registry: str
 
 def _api_key(data_dir: Path, name: str) -> str:
     """A writer key of the notary in ``data_dir``, made as an operator makes one: ``keys add``."""
-    done = subprocess.run([sys.executable, "-m", "notary", "keys", "add", "--name", name, "--data-dir", str(data_dir)],
+    done = subprocess.run([sys.executable, "-m", "lianzheng", "keys", "add", "--name", name, "--data-dir", str(data_dir)],
                           capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         raise AllianceError(f"cannot make an API key in {data_dir}: {done.stderr.strip()}")

@@ -19,11 +19,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from alliance.errors import MirrorError
-from sdk.client import NotaryClient, NotaryClientError
-from sdk.errors import VerificationError
-from sdk.merkle import MerkleTree, hasher, root_from_inclusion_proof, verify_consistency
-from sdk.registry import RegistryReader
+from lianzheng.alliance.errors import MirrorError
+from lianzheng.sdk.client import NotaryClient, NotaryClientError
+from lianzheng.sdk.errors import VerificationError
+from lianzheng.sdk.merkle import MerkleTree, hasher, root_from_inclusion_proof, verify_consistency
+from lianzheng.sdk.registry import RegistryReader
 
 PAGE = 5000
 

@@ -12,8 +12,8 @@ from typing import Annotated
 from fastapi import FastAPI, Path, Query
 from fastapi.responses import JSONResponse
 
-from alliance.errors import MirrorError
-from alliance.mirror import Mirror
+from lianzheng.alliance.errors import MirrorError
+from lianzheng.alliance.mirror import Mirror
 
 MAX_PAGE = 5000
 

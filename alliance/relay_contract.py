@@ -8,7 +8,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
-from chain_node import Chain
+from lianzheng.chain_node import Chain
 
 ATTEST_GAS = 1_000_000  # an equivocation stores both signed attestations (more than 400k gas)
 EQUIVOCATION_PAGE = 50  # the contract's MAX_PAGE

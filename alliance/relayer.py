@@ -18,13 +18,13 @@ from pathlib import Path
 import httpx
 from eth_account.signers.local import LocalAccount
 
-from alliance.relay_contract import AllianceRelay, ForeignCheckpoint
-from chain_node import ChainError, TransactionReverted
-from sdk.checkpoint import Checkpoint, SignedNote
-from sdk.client import NotaryClient, NotaryClientError
-from sdk.errors import VerificationError
-from sdk.merkle import hasher, verify_consistency
-from sdk.registry import RegistryReader
+from lianzheng.alliance.relay_contract import AllianceRelay, ForeignCheckpoint
+from lianzheng.chain_node import ChainError, TransactionReverted
+from lianzheng.sdk.checkpoint import Checkpoint, SignedNote
+from lianzheng.sdk.client import NotaryClient, NotaryClientError
+from lianzheng.sdk.errors import VerificationError
+from lianzheng.sdk.merkle import hasher, verify_consistency
+from lianzheng.sdk.registry import RegistryReader
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chain_node.base import Chain, ChainContract, PreparedCall, SignedTx, TxOutcome
-from chain_node.errors import (
+from lianzheng.chain_node.base import Chain, ChainContract, PreparedCall, SignedTx, TxOutcome
+from lianzheng.chain_node.errors import (
     ChainError,
     ChainUnavailable,
     InvalidTransaction,
@@ -17,9 +17,9 @@ __all__ = ["Chain", "ChainContract", "ChainError", "PreparedCall", "ChainUnavail
 def open_chain(rpc_url: str | None, data_dir: Path) -> Chain:
     """The node at ``rpc_url``, or the embedded chain persisted under ``data_dir``."""
     if rpc_url:
-        from chain_node.rpc import RpcChain
+        from lianzheng.chain_node.rpc import RpcChain
 
         return RpcChain(rpc_url)
-    from chain_node.embedded import EmbeddedChain
+    from lianzheng.chain_node.embedded import EmbeddedChain
 
     return EmbeddedChain(data_dir)

@@ -12,10 +12,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from lianzheng.chain_node.errors import KeyFileError
 
-from chain_node.errors import KeyFileError
-
-__all__ = ["KeyFileError", "load_or_create_account", "load_or_create_ed25519"]
+__all__ = ["KeyFileError", "load_or_create_account", "load_or_create_ed25519", "write_account_key"]
 
 
 def _write_secret(path: Path, data: bytes) -> None:
@@ -32,6 +31,12 @@ def _read_secret(path: Path) -> bytes:
     if mode & 0o077:
         raise KeyFileError(f"{path} is readable by others (mode {mode:o}); chmod 600 it")
     return path.read_bytes()
+
+
+def write_account_key(path: Path, account: LocalAccount) -> Path:
+    """Write ``account``'s hex private key to a new 0600 file (as ``load_or_create_account`` reads it)."""
+    _write_secret(path, account.key.hex().encode() + b"\n")
+    return path
 
 
 def load_or_create_account(path: Path) -> LocalAccount:

@@ -14,11 +14,10 @@ import time
 from pathlib import Path
 
 import httpx
-
 from eth_account import Account
-
-from chain_node.errors import ChainUnavailable
-from chain_node.rpc import RpcChain
+from lianzheng.chain_node.accounts import write_account_key
+from lianzheng.chain_node.errors import ChainUnavailable
+from lianzheng.chain_node.rpc import RpcChain
 
 PROJECT = Path(__file__).resolve().parent.parent
 # anvil's well-known first development key (public knowledge: test chains only).
@@ -124,3 +123,14 @@ class AnvilChain(RpcChain):
 
     def set_next_block_time(self, timestamp: int) -> None:
         self.node.rpc("evm_setNextBlockTimestamp", [timestamp])
+
+
+def funded_key_file(anvil_url: str, path: Path, wei: int = 10**20) -> Path:
+    """A fresh account with gas money on the anvil node at ``anvil_url``, its key in a 0600 file."""
+    account = Account.create()
+    chain = RpcChain(anvil_url)
+    try:
+        chain.transfer(Account.from_key(ANVIL_DEV_KEY), account.address, wei)
+    finally:
+        chain.close()
+    return write_account_key(path, account)

@@ -18,12 +18,11 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
-
-from chain_node.errors import ChainError, ChainUnavailable, InvalidTransaction, TransactionReverted
-from contracts import BUILD_DIR, artifact
-from sdk.abi import AbiError, ContractAbi, DecodedLog
-from sdk.contract import CallReverted, ChainReader, Contract
-from sdk.jsonrpc import JsonRpc, RpcError, RpcUnreachable
+from lianzheng.chain_node.errors import ChainError, ChainUnavailable, InvalidTransaction, TransactionReverted
+from lianzheng.contracts import BUILD_DIR, artifact
+from lianzheng.sdk.abi import AbiError, ContractAbi, DecodedLog
+from lianzheng.sdk.contract import CallReverted, ChainReader, Contract
+from lianzheng.sdk.jsonrpc import JsonRpc, RpcError, RpcUnreachable
 
 __all__ = ["Chain", "ChainContract", "PreparedCall", "SignedTx", "TxOutcome"]
 

@@ -17,14 +17,13 @@ from eth.chains.base import MiningChain
 from eth.db.atomic import AtomicDB
 from eth.db.chain import ChainDB
 from eth.exceptions import CanonicalHeadNotFound
-from eth_tester import EthereumTester, PyEVMBackend
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.backends.pyevm.main import get_default_genesis_params
-
-from chain_node.base import Chain
-from chain_node.inprocess import InProcessRpc
-from chain_node.kvstore import SqliteKV
+from lianzheng.chain_node.base import Chain
+from lianzheng.chain_node.inprocess import InProcessRpc
+from lianzheng.chain_node.kvstore import SqliteKV
 
 
 class PersistentPyEVMBackend(PyEVMBackend):
@@ -109,7 +108,7 @@ class EmbeddedChain(Chain):
 
     def public_reads(self, gas_cap: int, workers: int, timeout: float):
         """Answers to anyone's JSON-RPC reads, from replica processes (``chain_node.replica``)."""
-        from chain_node.replica import ReplicaPool
+        from lianzheng.chain_node.replica import ReplicaPool
 
         return ReplicaPool(self.db_path, gas_cap=gas_cap, workers=workers, timeout=timeout)
 

@@ -1,7 +1,7 @@
 """Errors of the chain layer: one root, subclasses that keep what went wrong."""
 from __future__ import annotations
 
-from sdk.errors import LianzhengError
+from lianzheng.sdk.errors import LianzhengError
 
 
 class ChainError(LianzhengError):

@@ -14,10 +14,9 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
 from eth_account.signers.local import LocalAccount
-
-from chain_node.base import PreparedCall, SignedTx, TxOutcome
-from sdk.abi import DecodedLog
-from sdk.jsonrpc import JsonRpc
+from lianzheng.chain_node.base import PreparedCall, SignedTx, TxOutcome
+from lianzheng.sdk.abi import DecodedLog
+from lianzheng.sdk.jsonrpc import JsonRpc
 
 
 @runtime_checkable

@@ -28,10 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from eth.db.backends.base import BaseDB
-
-from chain_node.errors import ReplicaBusy
-from chain_node.inprocess import InProcessRpc
-from sdk.jsonrpc import RpcError
+from lianzheng.chain_node.errors import ReplicaBusy
+from lianzheng.chain_node.inprocess import InProcessRpc
+from lianzheng.sdk.jsonrpc import RpcError
 
 log = logging.getLogger("lianzheng.chain.replica")
 
@@ -196,7 +195,7 @@ class ReplicaPool:
         self.workers, self.max_waiting = workers, max_waiting
         self._ctx = multiprocessing.get_context("forkserver")
         # Replicas fork from a server that imported the EVM once: a replacement starts in ms.
-        self._ctx.set_forkserver_preload(["chain_node.replica", "eth.db.atomic", "eth_tester"])
+        self._ctx.set_forkserver_preload(["lianzheng.chain_node.replica", "eth.db.atomic", "eth_tester"])
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
         self._slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}

@@ -1,8 +1,8 @@
 """Any JSON-RPC node: anvil for tests and demos, Besu or GoQuorum in production."""
 from __future__ import annotations
 
-from chain_node.base import Chain
-from sdk.jsonrpc import HttpRpc
+from lianzheng.chain_node.base import Chain
+from lianzheng.sdk.jsonrpc import HttpRpc
 
 
 class RpcChain(Chain):

@@ -17,5 +17,5 @@ def artifact(name: str) -> dict:
     """The artifact of contract ``name``: ``abi``, ``bytecode``, ``deployedBytecode``, compiler."""
     path = BUILD_DIR / f"{name}.json"
     if not path.is_file():
-        raise FileNotFoundError(f"no build artifact for {name} at {path}; run python -m contracts.build")
+        raise FileNotFoundError(f"no build artifact for {name} at {path}; run python -m lianzheng.contracts.build")
     return json.loads(path.read_text())

@@ -1,6 +1,6 @@
 """Compile contracts/src with the npm ``solc`` (pinned by package-lock.json) through py-solc-x.
 
-``python -m contracts.build`` writes contracts/build/<Contract>.json and, for the contracts a
+``python -m lianzheng.contracts.build`` writes contracts/build/<Contract>.json and, for the contracts a
 verifier reads, their ABI alone into sdk/abis/ (the SDK installs without the contracts'
 bytecode); ``--check`` compares instead of writing and exits 1 naming every file that differs
 from its source.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import solcx
 
-from sdk.errors import LianzhengError
+from lianzheng.sdk.errors import LianzhengError
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
@@ -73,7 +73,7 @@ def _render(art: dict) -> str:
 
 def outputs(artifacts: dict[str, dict]) -> dict[Path, str]:
     """Every file the build writes, with its text: artifacts, and the SDK's copy of some ABIs."""
-    from sdk.contract import SDK_ABIS
+    from lianzheng.sdk.contract import SDK_ABIS
 
     files = {HERE / "build" / f"{name}.json": _render(art) for name, art in artifacts.items()}
     for name in SDK_ABIS:

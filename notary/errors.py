@@ -6,7 +6,7 @@ prints them in one line.
 """
 from __future__ import annotations
 
-from sdk.errors import LianzhengError
+from lianzheng.sdk.errors import LianzhengError
 
 
 class NotaryError(LianzhengError):

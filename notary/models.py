@@ -1,10 +1,9 @@
 """Tables of the notary store (SQLModel: SQLite and PostgreSQL with the same code)."""
 from __future__ import annotations
 
+from lianzheng.sdk.receipt import Anchor
 from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
-
-from sdk.receipt import Anchor
 
 
 class Entry(SQLModel, table=True):

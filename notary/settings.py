@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lianzheng.sdk.merkle import HashName
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from sdk.merkle import HashName
 
 
 class Settings(BaseSettings):
@@ -52,7 +51,7 @@ class Settings(BaseSettings):
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
-        from notary.api.clients import parse_networks
+        from lianzheng.notary.api.clients import parse_networks
 
         parse_networks(value)  # ValueError names the entry that is not an address or network
         return value

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sdk.cli.support import fail
+from lianzheng.sdk.cli.support import fail
 
 
 def bytes32(text: str, what: str) -> bytes:
@@ -18,7 +18,7 @@ def bytes32(text: str, what: str) -> bytes:
 
 def account(path: Path):
     """The account in a hex private-key file (0600), or exit 2 saying what is wrong."""
-    from chain_node.accounts import KeyFileError, load_or_create_account
+    from lianzheng.chain_node.accounts import KeyFileError, load_or_create_account
 
     if not path.is_file():
         fail(f"error: no key file at {path}", 2)

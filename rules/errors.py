@@ -1,7 +1,7 @@
 """Errors of the rules engine: a rule said no, and the chain holds the decision."""
 from __future__ import annotations
 
-from sdk.errors import LianzhengError
+from lianzheng.sdk.errors import LianzhengError
 
 
 class RuleError(LianzhengError):

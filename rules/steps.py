@@ -13,10 +13,10 @@ from typing import Any, Protocol
 
 from eth_account.signers.local import LocalAccount
 
-from chain_node import Chain, InvalidTransaction, TransactionReverted, TxOutcome
-from rules.errors import RuleInputError, RuleRejected
-from sdk.event_types import CONTRACT_EVENTS, REJECTED
-from sdk.times import utc_iso
+from lianzheng.chain_node import Chain, InvalidTransaction, TransactionReverted, TxOutcome
+from lianzheng.rules.errors import RuleInputError, RuleRejected
+from lianzheng.sdk.event_types import CONTRACT_EVENTS, REJECTED
+from lianzheng.sdk.times import utc_iso
 
 STEP_GAS = 500_000
 

@@ -16,16 +16,16 @@ import time
 from pathlib import Path
 
 from eth_account import Account
-
-from alliance.mirror import Mirror
-from alliance.relay_contract import AllianceRelay, ForeignCheckpoint
-from alliance.relayer import Relayer, Source
-from chain_node.anvil import ANVIL_DEV_KEY, AnvilNode
-from chain_node.rpc import RpcChain
-from sdk.client import NotaryClient
-from sdk.merkle import SHA256, MerkleTree
-from tests.helpers import NotaryServer, cli, make_event
-from tests.test_flow import funded_key_file
+from lianzheng.alliance.mirror import Mirror
+from lianzheng.alliance.relay_contract import AllianceRelay, ForeignCheckpoint
+from lianzheng.alliance.relayer import Relayer, Source
+from lianzheng.chain_node.anvil import ANVIL_DEV_KEY, AnvilNode, funded_key_file
+from lianzheng.chain_node.rpc import RpcChain
+from lianzheng.notary.local import NotaryServer
+from lianzheng.notary.local import run_cli as cli
+from lianzheng.notary.local import sample_event as make_event
+from lianzheng.sdk.client import NotaryClient
+from lianzheng.sdk.merkle import SHA256, MerkleTree
 
 
 def run(events: int = 200_000, rounds: int = 8) -> None:

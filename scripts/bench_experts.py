@@ -14,13 +14,12 @@ from datetime import date
 from pathlib import Path
 
 from eth_account import Account
-
-from chain_node.embedded import EmbeddedChain
-from rules.experts.draw import DRAWING_GAS, ExpertDraw
-from rules.experts.pool import Pool
-from rules.experts.roster import DrawRequest, Expert, Roster
-from rules.experts.sequence import commitment_of
-from rules.experts.verify import verify_draw
+from lianzheng.chain_node.embedded import EmbeddedChain
+from lianzheng.rules.experts.draw import DRAWING_GAS, ExpertDraw
+from lianzheng.rules.experts.pool import Pool
+from lianzheng.rules.experts.roster import DrawRequest, Expert, Roster
+from lianzheng.rules.experts.sequence import commitment_of
+from lianzheng.rules.experts.verify import verify_draw
 
 TENDERER = "12370000MB1234567X"
 

@@ -18,13 +18,13 @@ from pathlib import Path
 import httpx
 import orjson
 from eth_account import Account
-
-from chain_node.anvil import ANVIL_DEV_KEY, AnvilNode
-from chain_node.rpc import RpcChain
-from sdk.merkle import SHA256, MerkleTree, verify_inclusion
-from sdk.registry import RegistryReader
-from tests.helpers import NotaryServer, PostgresCluster, cli, make_event
-from tests.test_flow import funded_key_file
+from lianzheng.chain_node.anvil import ANVIL_DEV_KEY, AnvilNode, funded_key_file
+from lianzheng.chain_node.rpc import RpcChain
+from lianzheng.notary.local import NotaryServer, PostgresCluster
+from lianzheng.notary.local import run_cli as cli
+from lianzheng.notary.local import sample_event as make_event
+from lianzheng.sdk.merkle import SHA256, MerkleTree, verify_inclusion
+from lianzheng.sdk.registry import RegistryReader
 
 BATCH = 1000
 

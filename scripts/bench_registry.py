@@ -12,10 +12,9 @@ import tempfile
 from pathlib import Path
 
 from eth_account import Account
-
-from chain_node.embedded import EmbeddedChain
-from sdk.merkle import SHA256
-from tests.uniform_tree import UniformTree
+from lianzheng.chain_node.embedded import EmbeddedChain
+from lianzheng.sdk.merkle import SHA256
+from lianzheng.sdk.uniform_tree import UniformTree
 
 BEFORE_PROOFS = 74_656  # anchor() gas at 10^6 leaves before it took a consistency proof
 TARGET = 2 * BEFORE_PROOFS

@@ -13,9 +13,8 @@ import time
 from pathlib import Path
 
 from eth_account import Account
-
-from chain_node.embedded import EmbeddedChain
-from rules.tender.contract import SealedBid, TenderRules
+from lianzheng.chain_node.embedded import EmbeddedChain
+from lianzheng.rules.tender.contract import SealedBid, TenderRules
 
 
 def _section_gas(rules: TenderRules, centre, relayer, chain: EmbeddedChain, bidders: int, name: str):

@@ -7,9 +7,11 @@ ensure_venv() {
     "$PYTHON" -m venv .venv
   fi
   local stamp=".venv/.installed${extras:+-$extras}"
-  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ sdk/pyproject.toml -nt "$stamp" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
-    .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
+    # Two distributions, one namespace: the SDK (sdk/) and the rest, which depends on it.
+    .venv/bin/python -m pip uninstall --quiet --yes lianzheng >/dev/null 2>&1 || true
+    .venv/bin/python -m pip install --quiet -e ./sdk -e ".${extras:+[$extras]}"
     touch "$stamp"
   fi
 }

@@ -15,7 +15,7 @@ from eth_abi.exceptions import DecodingError, EncodingError
 from eth_utils import keccak, to_checksum_address
 from eth_utils.abi import collapse_if_tuple
 
-from sdk.errors import LianzhengError
+from lianzheng.sdk.errors import LianzhengError
 
 
 class AbiError(LianzhengError):

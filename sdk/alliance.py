@@ -13,11 +13,11 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from sdk.errors import AnchorError, RootMismatchError
-from sdk.receipt import Receipt, parse_receipt
-from sdk.registry import ContractReader
-from sdk.times import utc_iso
-from sdk.verifier import check_offline
+from lianzheng.sdk.errors import AnchorError, RootMismatchError
+from lianzheng.sdk.receipt import Receipt, parse_receipt
+from lianzheng.sdk.registry import ContractReader
+from lianzheng.sdk.times import utc_iso
+from lianzheng.sdk.verifier import check_offline
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,13 @@ from typing import Any
 import rfc8785
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sdk.canonical import canonical_json
-from sdk.checkpoint import SignedNote
-from sdk.errors import EventMismatchError, MalformedError, SignatureError
-from sdk.receipt import LogInfo, parse_receipt
-from sdk.registry import RegistryView
-from sdk.verifier import Verified, Verifier
-from sdk.witness import outcome
+from lianzheng.sdk.canonical import canonical_json
+from lianzheng.sdk.checkpoint import SignedNote
+from lianzheng.sdk.errors import EventMismatchError, MalformedError, SignatureError
+from lianzheng.sdk.receipt import LogInfo, parse_receipt
+from lianzheng.sdk.registry import RegistryView
+from lianzheng.sdk.verifier import Verified, Verifier
+from lianzheng.sdk.witness import outcome
 
 CERT_FORMAT = "lianzheng-certificate/1"
 ATTACHMENT = "lianzheng-evidence.json"

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from sdk.errors import MalformedError, SignatureError
+from lianzheng.sdk.errors import MalformedError, SignatureError
 
 SIG_PREFIX = "\u2014 "  # em dash and space
 ED25519_ALG = b"\x01"

@@ -16,8 +16,8 @@ from urllib.parse import quote
 import httpx
 import orjson
 
-from sdk.errors import NotaryClientError
-from sdk.receipt import Receipt, parse_receipt
+from lianzheng.sdk.errors import NotaryClientError
+from lianzheng.sdk.receipt import Receipt, parse_receipt
 
 __all__ = ["NotaryClient", "NotaryClientError"]
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from sdk.abi import AbiError, ContractAbi, DecodedLog
-from sdk.errors import LianzhengError
-from sdk.jsonrpc import JsonRpc, RpcError
+from lianzheng.sdk.abi import AbiError, ContractAbi, DecodedLog
+from lianzheng.sdk.errors import LianzhengError
+from lianzheng.sdk.jsonrpc import JsonRpc, RpcError
 
 # Contracts whose ABI ships with the SDK (what verifiers read); the full package adds the rest.
 SDK_ABIS = ("EvidenceRegistry", "AllianceRelay")
@@ -38,7 +38,7 @@ def sdk_abi(name: str) -> ContractAbi:
     """The ABI of one of ``SDK_ABIS``, from this package's data."""
     if name not in SDK_ABIS:
         raise AbiError(f"the SDK carries no ABI of {name}")
-    return ContractAbi(json.loads((resources.files("sdk") / "abis" / f"{name}.json").read_text()))
+    return ContractAbi(json.loads((resources.files("lianzheng.sdk") / "abis" / f"{name}.json").read_text()))
 
 
 def _quantity(value: int | str) -> str:

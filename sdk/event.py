@@ -36,9 +36,9 @@ from pydantic import (
 )
 from typing_extensions import NotRequired, TypedDict
 
-from sdk.canonical import canonical_json
-from sdk.errors import MalformedError
-from sdk.merkle import Hasher
+from lianzheng.sdk.canonical import canonical_json
+from lianzheng.sdk.errors import MalformedError
+from lianzheng.sdk.merkle import Hasher
 
 MAX_EVENT_BYTES = 64 * 1024
 MAX_DOCUMENTS = 100

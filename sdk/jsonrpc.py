@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from sdk.errors import LianzhengError
+from lianzheng.sdk.errors import LianzhengError
 
 
 class RpcError(LianzhengError):

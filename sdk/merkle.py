@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Callable, Literal, Sequence
 
-from sdk.errors import MalformedError, ProofError, RootMismatchError
+from lianzheng.sdk.errors import MalformedError, ProofError, RootMismatchError
 
 LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sdk.errors import MalformedError
-from sdk.merkle import HashName
+from lianzheng.sdk.errors import MalformedError
+from lianzheng.sdk.merkle import HashName
 
 RECEIPT_FORMAT = "lianzheng-receipt/1"
 MAX_RECEIPT_BYTES = 4 * 1024 * 1024
@@ -49,8 +49,8 @@ class Receipt(BaseModel):
 
     def public(self) -> "Receipt":
         """This receipt with its event in public form (payload, document names and salt sealed)."""
-        from sdk.event import public_form
-        from sdk.merkle import hasher
+        from lianzheng.sdk.event import public_form
+        from lianzheng.sdk.merkle import hasher
 
         return self.model_copy(update={"event": public_form(self.event, hasher(self.log.hash))})
 

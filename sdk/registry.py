@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from sdk.abi import AbiError
-from sdk.contract import CallReverted, ChainReader, Contract, sdk_abi
-from sdk.errors import AnchorError, VerificationError
-from sdk.jsonrpc import HttpRpc, JsonRpc, RpcError, RpcUnreachable
-from sdk.merkle import hash_name
+from lianzheng.sdk.abi import AbiError
+from lianzheng.sdk.contract import CallReverted, ChainReader, Contract, sdk_abi
+from lianzheng.sdk.errors import AnchorError, VerificationError
+from lianzheng.sdk.jsonrpc import HttpRpc, JsonRpc, RpcError, RpcUnreachable
+from lianzheng.sdk.merkle import hash_name
 
 
 @dataclass(frozen=True)

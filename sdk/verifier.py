@@ -12,25 +12,25 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from sdk.checkpoint import Checkpoint, SignedNote, TlogProof
-from sdk.errors import (
+from lianzheng.sdk.checkpoint import Checkpoint, SignedNote, TlogProof
+from lianzheng.sdk.errors import (
     AnchorError,
     EventMismatchError,
     MalformedError,
     PendingError,
     RootMismatchError,
 )
-from sdk.event import (
+from lianzheng.sdk.event import (
     document_hashes,
     event_digest,
     is_public_form,
     parse_event,
     parse_public_event,
 )
-from sdk.merkle import hasher, verify_inclusion
-from sdk.receipt import Receipt, parse_receipt
-from sdk.registry import RegistryView
-from sdk.times import utc_iso
+from lianzheng.sdk.merkle import hasher, verify_inclusion
+from lianzheng.sdk.receipt import Receipt, parse_receipt
+from lianzheng.sdk.registry import RegistryView
+from lianzheng.sdk.times import utc_iso
 
 
 @dataclass(frozen=True)

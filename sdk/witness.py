@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sdk import event_types as et
-from sdk.times import utc_iso
+from lianzheng.sdk import event_types as et
+from lianzheng.sdk.times import utc_iso
 
 REASONS: dict[str, tuple[str, str]] = {
     "BidDeadlinePassed": ("已过投标截止时间，投标被拒绝", "the bid deadline had passed: bid refused"),

@@ -16,7 +16,7 @@ def rfc6962_vectors() -> Path:
 
 @pytest.fixture(scope="session")
 def anvil_node():
-    from chain_node.anvil import AnvilNode
+    from lianzheng.chain_node.anvil import AnvilNode
 
     node = AnvilNode()
     yield node
@@ -35,8 +35,8 @@ def postgres():
 @pytest.fixture
 def notary(tmp_path):
     """An assembled notary on the embedded chain and SQLite, worker not started."""
-    from notary.services.setup import open_notary
-    from notary.settings import Settings
+    from lianzheng.notary.services.setup import open_notary
+    from lianzheng.notary.settings import Settings
 
     n = open_notary(Settings(data_dir=tmp_path / "data"))
     yield n
@@ -49,11 +49,11 @@ def chain(request, tmp_path):
     """A fresh development chain, once on the embedded EVM and once on a real anvil node (its own:
     tests move its clock and spend its dev account): one behaviour, two backends."""
     if request.param == "embedded":
-        from chain_node.embedded import EmbeddedChain
+        from lianzheng.chain_node.embedded import EmbeddedChain
 
         c = EmbeddedChain(tmp_path / "chain")
     else:
-        from chain_node.anvil import AnvilNode
+        from lianzheng.chain_node.anvil import AnvilNode
 
         node = AnvilNode()  # 0.15 s to start
         request.addfinalizer(node.stop)

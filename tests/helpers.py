@@ -1,134 +1,23 @@
-"""Processes the integration tests start and stop themselves: notary servers, PostgreSQL."""
+"""What the tests share: the notary harness (``lianzheng.notary.local``) under its test names,
+and key files."""
 from __future__ import annotations
 
-import os
-import pwd
-import shutil
-import signal
 import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
 
-import httpx
+from lianzheng.chain_node.accounts import write_account_key
+from lianzheng.notary.local import LIANZHENG, NotaryServer, PostgresCluster, run_cli, sample_event
 
-from chain_node.anvil import free_port
+__all__ = ["LIANZHENG", "NotaryServer", "PostgresCluster", "ROOT", "cli", "make_event", "write_key_file"]
 
 ROOT = Path(__file__).resolve().parent.parent
-LIANZHENG = [sys.executable, "-m", "notary"]
 
 
 def cli(*args: str, check: bool = False, timeout: float = 120) -> subprocess.CompletedProcess:
-    result = subprocess.run([*LIANZHENG, *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT)
-    if check and result.returncode != 0:
-        raise AssertionError(f"lianzheng {' '.join(args)} exited {result.returncode}: {result.stderr}")
-    return result
+    return run_cli(*args, check=check, timeout=timeout, cwd=ROOT)
 
 
-def write_key_file(path: Path, account) -> Path:
-    """An account's hex private key in a 0600 file, as the notary and the CLI read them."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(account.key.hex())
-    return path
+make_event = sample_event
 
 
-class NotaryServer:
-    """``lianzheng serve`` in a child process, on a free port."""
-
-    def __init__(self, data_dir: Path, *extra: str, port: int | None = None) -> None:
-        self.data_dir, self.extra = data_dir, extra
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 60) -> "NotaryServer":
-        self.log = open(self.data_dir.parent / f"server-{self.port}.log", "ab")
-        self.process = subprocess.Popen(
-            [*LIANZHENG, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir), *self.extra],
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"notary exited {self.process.returncode}: {self.output()[-2000:]}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise AssertionError(f"notary did not start: {self.output()[-2000:]}")
-
-    def output(self) -> str:
-        return (self.data_dir.parent / f"server-{self.port}.log").read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def kill9(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait()
-
-    @property
-    def rpc(self) -> str:
-        return self.url + "/chain/rpc"
-
-
-class PostgresCluster:
-    """A throw-away PostgreSQL cluster from the Debian binaries (as user postgres when root)."""
-
-    def __init__(self) -> None:
-        bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
-        if not bindir:
-            raise RuntimeError("PostgreSQL server binaries not found (Debian package postgresql)")
-        self.bin = bindir[-1]
-        self.dir = Path(tempfile.mkdtemp(prefix="lz-pg-"))
-        self.port = free_port()
-        self.as_user: list[str] = []
-        if os.geteuid() == 0:
-            user = pwd.getpwnam("postgres")
-            os.chown(self.dir, user.pw_uid, user.pw_gid)
-            self.as_user = ["runuser", "-u", "postgres", "--"]
-        self._run("initdb", "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres", "--no-sync")
-        self._run("pg_ctl", "-D", str(self.dir / "data"), "-l", str(self.dir / "log"), "-w", "start", "-o",
-                  f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=on")
-
-    def _run(self, tool: str, *args: str) -> None:
-        subprocess.run([*self.as_user, str(self.bin / tool), *args], check=True, capture_output=True)
-
-    def create_database(self, name: str) -> str:
-        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
-
-    def stop(self) -> None:
-        try:
-            self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "immediate", "stop")
-        finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def make_event(i: int = 0, **over):
-    event = {
-        "id": f"evt-{i}",
-        "type": "bid.submitted",
-        "region": "370000",
-        "project": "SDGP-2026-0042",
-        "section": "S1",
-        "occurred_at": "2026-11-23T09:30:00+08:00",
-        "actor": f"bidder-{i}",
-        "payload": {"round": 1, "note": "投标文件已递交"},
-        "documents": [{"sha256": f"{i:064x}", "name": f"bid-{i}.pdf"}],
-    }
-    event.update(over)
-    return event
+write_key_file = write_account_key

@@ -4,12 +4,11 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-
-from notary.api.errors import install_error_handlers
-from notary.api.limits import ClientLimits, SecurityHeaders
-from notary.api.routes import chain_rpc, events, health, reads, tender, witness
-from notary.services.setup import Notary, open_notary
-from notary.settings import Settings
+from lianzheng.notary.api.errors import install_error_handlers
+from lianzheng.notary.api.limits import ClientLimits, SecurityHeaders
+from lianzheng.notary.api.routes import chain_rpc, events, health, reads, tender, witness
+from lianzheng.notary.services.setup import Notary, open_notary
+from lianzheng.notary.settings import Settings
 
 DESCRIPTION = """Notary of trading events for public-resource trading (链证).
 
@@ -51,8 +50,7 @@ def create_app(settings: Settings, notary: Notary | None = None) -> FastAPI:
 def _publish_event_schema(app: FastAPI) -> None:
     """POST /v1/events reads its body itself (to bound it); publish the Event schema anyway."""
     from fastapi.openapi.utils import get_openapi
-
-    from sdk.event import EVENT_SCHEMA
+    from lianzheng.sdk.event import EVENT_SCHEMA
 
     def openapi() -> dict:
         if app.openapi_schema is None:

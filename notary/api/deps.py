@@ -8,15 +8,14 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Request
-
-from chain_node.replica import ReplicaPool
-from notary.errors import BodyTooLarge, InvalidJson, Unauthenticated
-from notary.services.keys import ANONYMOUS, Viewer
-from notary.services.log import NotaryLog
-from notary.services.setup import Notary
-from notary.services.tender_desk import TenderDesk
-from notary.services.witness import Witness
-from notary.settings import Settings
+from lianzheng.chain_node.replica import ReplicaPool
+from lianzheng.notary.errors import BodyTooLarge, InvalidJson, Unauthenticated
+from lianzheng.notary.services.keys import ANONYMOUS, Viewer
+from lianzheng.notary.services.log import NotaryLog
+from lianzheng.notary.services.setup import Notary
+from lianzheng.notary.services.tender_desk import TenderDesk
+from lianzheng.notary.services.witness import Witness
+from lianzheng.notary.settings import Settings
 
 
 def _notary(request: Request) -> Notary:

@@ -11,15 +11,14 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from lianzheng.chain_node.errors import ChainError, ChainUnavailable, InvalidTransaction, ReplicaBusy
+from lianzheng.notary import errors as e
+from lianzheng.notary.services.ratelimit import retry_after_header
+from lianzheng.rules.errors import RuleError, RuleRejected
+from lianzheng.sdk.contract import CallReverted
+from lianzheng.sdk.errors import LianzhengError, VerificationError
+from lianzheng.sdk.jsonrpc import RpcError, RpcUnreachable
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from chain_node.errors import ChainError, ChainUnavailable, InvalidTransaction, ReplicaBusy
-from notary import errors as e
-from notary.services.ratelimit import retry_after_header
-from rules.errors import RuleError, RuleRejected
-from sdk.contract import CallReverted
-from sdk.errors import LianzhengError, VerificationError
-from sdk.jsonrpc import RpcError, RpcUnreachable
 
 log = logging.getLogger("lianzheng.api")
 CHAIN_RETRY_SECONDS = 5  # a chain node that is down is not back within a second

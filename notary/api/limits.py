@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import Request
-
-from notary.api.clients import Network, client_address, parse_networks
-from notary.services.ratelimit import InFlightLimit, RateLimiter
-from notary.settings import Settings
+from lianzheng.notary.api.clients import Network, client_address, parse_networks
+from lianzheng.notary.services.ratelimit import InFlightLimit, RateLimiter
+from lianzheng.notary.settings import Settings
 
 
 @dataclass

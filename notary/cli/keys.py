@@ -5,11 +5,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-
-from notary.errors import NotaryError
-from notary.services.keys import create_key, list_keys, revoke_key
-from notary.settings import Settings
-from notary.store import SqlStore
+from lianzheng.notary.errors import NotaryError
+from lianzheng.notary.services.keys import create_key, list_keys, revoke_key
+from lianzheng.notary.settings import Settings
+from lianzheng.notary.store import SqlStore
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="API keys: writers log events, readers see payloads, rules keys write rule outcomes")
@@ -46,7 +45,7 @@ def add(
 @app.command("list")
 def list_(data_dir: DataDir = Path("data"), database_url: DatabaseUrl = None) -> None:
     """Every key: name, role, creation time, and whether it is revoked (secrets are never shown)."""
-    from sdk.times import utc_iso
+    from lianzheng.sdk.times import utc_iso
 
     store = _store(data_dir, database_url)
     try:

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from sdk.cli.support import fail
+from lianzheng.sdk.cli.support import fail
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Regions and notaries of an EvidenceRegistry")
 
@@ -23,8 +22,8 @@ Registry = Annotated[str, typer.Option("--registry", help="EvidenceRegistry addr
 
 
 def _open(rpc: str, registry: str):
-    from chain_node import ChainUnavailable
-    from chain_node.rpc import RpcChain
+    from lianzheng.chain_node import ChainUnavailable
+    from lianzheng.chain_node.rpc import RpcChain
 
     try:
         chain = RpcChain(rpc)
@@ -40,8 +39,7 @@ Region = Annotated[int, typer.Option("--region", help="GB/T 2260 code, e.g. 3701
 def _signer(key_file: Path, account: str | None = None):
     """The account in ``key_file`` and, when given, ``account`` checksummed; exit 2 when unusable."""
     from eth_utils import to_checksum_address
-
-    from chain_node.accounts import KeyFileError, load_or_create_account
+    from lianzheng.chain_node.accounts import KeyFileError, load_or_create_account
 
     if not key_file.is_file():
         fail(f"error: no key file at {key_file}", 2)
@@ -53,7 +51,7 @@ def _signer(key_file: Path, account: str | None = None):
 
 def _send(rpc: str, registry: str, signer, call):
     """Send ``contract.tx(*call)`` from ``signer``; exit 1 with the contract's reason when refused."""
-    from chain_node import TransactionReverted
+    from lianzheng.chain_node import TransactionReverted
 
     chain, contract = _open(rpc, registry)
     try:
@@ -96,8 +94,8 @@ def accept(rpc: Rpc, registry: Registry,
 @app.command("show")
 def show(rpc: Rpc, registry: Registry) -> None:
     """Every bound region: its notary, checkpoint key, hash, origin and latest anchored size."""
-    from sdk.errors import LianzhengError
-    from sdk.merkle import hash_name
+    from lianzheng.sdk.errors import LianzhengError
+    from lianzheng.sdk.merkle import hash_name
 
     _, contract = _open(rpc, registry)
     try:

@@ -13,9 +13,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 import uvicorn
+from lianzheng.notary.settings import Settings
 from pydantic import ValidationError
-
-from notary.settings import Settings
 
 
 def _option(field: str, flag: str | None = None) -> Any:
@@ -59,7 +58,7 @@ def serve(
         first = exc.errors()[0]
         typer.echo(f"error: --{'-'.join(str(p) for p in first['loc']).replace('_', '-')}: {first['msg']}", err=True)
         raise typer.Exit(2) from exc
-    from notary.api.app import create_app
+    from lianzheng.notary.api.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     typer.echo(f"lianzheng notary: region {settings.region}, data {settings.data_dir}, "

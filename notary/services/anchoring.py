@@ -18,13 +18,12 @@ from typing import Callable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
-
-from chain_node import Chain, ChainError, SignedTx
-from notary.errors import AnchorRefused
-from notary.models import AnchorIntent
-from notary.services.log import NotaryLog
-from notary.store import AnchorStore
-from sdk.checkpoint import Checkpoint, sign_checkpoint
+from lianzheng.chain_node import Chain, ChainError, SignedTx
+from lianzheng.notary.errors import AnchorRefused
+from lianzheng.notary.models import AnchorIntent
+from lianzheng.notary.services.log import NotaryLog
+from lianzheng.notary.store import AnchorStore
+from lianzheng.sdk.checkpoint import Checkpoint, sign_checkpoint
 
 log = logging.getLogger("lianzheng.anchor")
 # anchor() costs ~80,000 gas plus ~2,300 per consistency-proof hash (about log2 of the size:

@@ -15,10 +15,10 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from notary.errors import Forbidden, KeyNameError, NotFound, Unauthenticated
-from notary.models import ApiKey
-from notary.store import SqlStore
-from sdk.event_types import RULES_ENGINE
+from lianzheng.notary.errors import Forbidden, KeyNameError, NotFound, Unauthenticated
+from lianzheng.notary.models import ApiKey
+from lianzheng.notary.store import SqlStore
+from lianzheng.sdk.event_types import RULES_ENGINE
 
 KEY_PREFIX = "lzk_"
 ROLES = ("writer", "reader", "rules")

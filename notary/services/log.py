@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-
-from notary.errors import (
+from lianzheng.notary.errors import (
     BadRange,
     DuplicateEventId,
     IdConflict,
@@ -29,15 +28,15 @@ from notary.errors import (
     Unavailable,
     WrongRegion,
 )
-from notary.services.keys import Viewer
-from notary.store import LogStore
-from sdk.canonical import canonical_json
-from sdk.checkpoint import Checkpoint, SignedNote, TlogProof
-from sdk.errors import MalformedError
-from sdk.event import canonical_bytes, document_hashes, parse_event, public_form
-from sdk.event_types import is_rule_type
-from sdk.merkle import Hasher, MerkleTree
-from sdk.receipt import RECEIPT_FORMAT, LogInfo, Receipt
+from lianzheng.notary.services.keys import Viewer
+from lianzheng.notary.store import LogStore
+from lianzheng.sdk.canonical import canonical_json
+from lianzheng.sdk.checkpoint import Checkpoint, SignedNote, TlogProof
+from lianzheng.sdk.errors import MalformedError
+from lianzheng.sdk.event import canonical_bytes, document_hashes, parse_event, public_form
+from lianzheng.sdk.event_types import is_rule_type
+from lianzheng.sdk.merkle import Hasher, MerkleTree
+from lianzheng.sdk.receipt import RECEIPT_FORMAT, LogInfo, Receipt
 
 MAX_RANGE = 5000  # entries per page (a mirror pages through the whole log)
 

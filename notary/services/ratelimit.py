@@ -11,7 +11,7 @@ import math
 import threading
 import time
 
-from notary.errors import RateLimited, TooManyInFlight
+from lianzheng.notary.errors import RateLimited, TooManyInFlight
 
 __all__ = ["InFlightLimit", "RateLimited", "RateLimiter", "TooManyInFlight", "retry_after_header"]
 

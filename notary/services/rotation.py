@@ -18,9 +18,8 @@ import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-
-from chain_node.accounts import load_or_create_ed25519
-from notary.services.setup import Notary
+from lianzheng.chain_node.accounts import load_or_create_ed25519
+from lianzheng.notary.services.setup import Notary
 
 
 def rotate_checkpoint_key(notary: Notary, key_file: Path | None = None) -> int:

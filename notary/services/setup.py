@@ -15,25 +15,24 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
-
-from chain_node import Chain, ChainContract, open_chain
-from chain_node.accounts import load_or_create_account, load_or_create_ed25519
-from notary.errors import SetupError
-from notary.services.anchoring import AnchorWorker
-from notary.services.keys import KeyCache
-from notary.services.log import NotaryLog
-from notary.services.ratelimit import RateLimiter
-from notary.services.tender_desk import TenderDesk
-from notary.services.witness import Witness
-from notary.settings import Settings
-from notary.store import SqlStore
-from rules.experts.draw import ExpertDraw
-from rules.tender.contract import TenderRules
-from sdk.event_types import RULES_ENGINE
-from sdk.merkle import hash_id, hasher
+from lianzheng.chain_node import Chain, ChainContract, open_chain
+from lianzheng.chain_node.accounts import load_or_create_account, load_or_create_ed25519
+from lianzheng.notary.errors import SetupError
+from lianzheng.notary.services.anchoring import AnchorWorker
+from lianzheng.notary.services.keys import KeyCache
+from lianzheng.notary.services.log import NotaryLog
+from lianzheng.notary.services.ratelimit import RateLimiter
+from lianzheng.notary.services.tender_desk import TenderDesk
+from lianzheng.notary.services.witness import Witness
+from lianzheng.notary.settings import Settings
+from lianzheng.notary.store import SqlStore
+from lianzheng.rules.experts.draw import ExpertDraw
+from lianzheng.rules.tender.contract import TenderRules
+from lianzheng.sdk.event_types import RULES_ENGINE
+from lianzheng.sdk.merkle import hash_id, hasher
 
 if TYPE_CHECKING:
-    from chain_node.replica import ReplicaPool
+    from lianzheng.chain_node.replica import ReplicaPool
 
 
 

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-
-from chain_node import TxOutcome
-from notary.errors import NotFound
-from rules.tender.contract import SealedBid, SectionView, SignedBidMessage, TenderRules
+from lianzheng.chain_node import TxOutcome
+from lianzheng.notary.errors import NotFound
+from lianzheng.rules.tender.contract import SealedBid, SectionView, SignedBidMessage, TenderRules
 
 BIDDER_TYPES = {"BidCommitment": ["bytes32 sectionId", "bytes32 bidderId", "bytes32 commitment", "uint64 nonce"],
                 "BidWithdrawal": ["bytes32 sectionId", "bytes32 bidderId", "uint64 nonce"]}

@@ -11,15 +11,14 @@ import time
 from typing import Any, Callable, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from notary.errors import Ambiguous, BadRange, NotAnchored, NotFound
-from notary.models import AnchorIntent, Entry
-from notary.services.log import NotaryLog
-from sdk.certificate import CERT_FORMAT, signed_body
-from sdk.checkpoint import sign_note
-from sdk.event import public_form
-from sdk.times import utc_iso
-from sdk.witness import label, outcome
+from lianzheng.notary.errors import Ambiguous, BadRange, NotAnchored, NotFound
+from lianzheng.notary.models import AnchorIntent, Entry
+from lianzheng.notary.services.log import NotaryLog
+from lianzheng.sdk.certificate import CERT_FORMAT, signed_body
+from lianzheng.sdk.checkpoint import sign_note
+from lianzheng.sdk.event import public_form
+from lianzheng.sdk.times import utc_iso
+from lianzheng.sdk.witness import label, outcome
 
 MAX_EVENTS = 1000  # per timeline or certificate
 

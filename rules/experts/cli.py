@@ -14,10 +14,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from rules.cli_support import account as _account
-from rules.cli_support import bytes32
-from rules.errors import RuleError
-from sdk.cli.support import fail
+from lianzheng.rules.cli_support import account as _account
+from lianzheng.rules.cli_support import bytes32
+from lianzheng.rules.errors import RuleError
+from lianzheng.sdk.cli.support import fail
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Verifiable random draw of evaluation experts (专家随机抽取)")
@@ -37,13 +37,13 @@ def _draw_id(text: str) -> bytes:
 
 
 def _contract(rpc: str, contract: str, notary: str | None = None, api_key: str = ""):
-    from chain_node import ChainUnavailable
-    from chain_node.rpc import RpcChain
-    from rules.experts.draw import ExpertDraw
+    from lianzheng.chain_node import ChainUnavailable
+    from lianzheng.chain_node.rpc import RpcChain
+    from lianzheng.rules.experts.draw import ExpertDraw
 
     sink = None
     if notary:
-        from sdk.client import NotaryClient
+        from lianzheng.sdk.client import NotaryClient
 
         sink = NotaryClient(notary, api_key or None, retries=2)
     try:
@@ -53,8 +53,8 @@ def _contract(rpc: str, contract: str, notary: str | None = None, api_key: str =
 
 
 def _pool(path: Path):
-    from rules.experts.pool import Pool
-    from rules.experts.roster import RosterError
+    from lianzheng.rules.experts.pool import Pool
+    from lianzheng.rules.experts.roster import RosterError
 
     try:
         return Pool.load(path)
@@ -64,7 +64,7 @@ def _pool(path: Path):
 
 def _step(action):
     """Run a chain step; a refusal is one line and exit 1, never a traceback."""
-    from sdk.client import NotaryClientError
+    from lianzheng.sdk.client import NotaryClientError
 
     try:
         return action()
@@ -100,8 +100,8 @@ def pool(roster: Annotated[Path, typer.Option("--roster", help="experts (专家�
          relations: Annotated[Optional[Path], typer.Option("--relations", help="relations CSV")] = None,
          history: Annotated[Optional[Path], typer.Option("--history", help="past draws CSV")] = None) -> None:
     """Build the eligible pool (avoidance, 回避) and write the pool file; prints its commitment."""
-    from rules.experts.pool import Pool
-    from rules.experts.roster import RosterError, load_request, load_roster
+    from lianzheng.rules.experts.pool import Pool
+    from lianzheng.rules.experts.roster import RosterError, load_request, load_roster
 
     try:
         built = Pool.build(load_roster(roster, relations, history), load_request(request))
@@ -209,8 +209,8 @@ def reveal_expert(rpc: Rpc, contract: Contract, key_file: KeyFile, draw_id: Draw
 def check_expert(rpc: Rpc, contract: Contract,
                  reveal_file: Annotated[Path, typer.Argument(help="file written by `experts reveal-expert`")]) -> None:
     """For the entitled person: is this expert really the one drawn? Checked on chain."""
-    from rules.experts.pool import leaf_of
-    from rules.experts.roster import Expert
+    from lianzheng.rules.experts.pool import leaf_of
+    from lianzheng.rules.experts.roster import Expert
 
     try:
         shown = json.loads(reveal_file.read_text(encoding="utf-8"))
@@ -231,7 +231,7 @@ def check_expert(rpc: Rpc, contract: Contract,
 @app.command("verify")
 def verify(rpc: Rpc, contract: Contract, draw_id: Draw, pool_file: PoolFile) -> None:
     """Recompute pool root, exclusion hash, seed, positions and experts; exit 0 when the chain matches."""
-    from rules.experts.verify import verify_draw
+    from lianzheng.rules.experts.verify import verify_draw
 
     rules, did, built = _contract(rpc, contract), _draw_id(draw_id), _pool(pool_file)
     try:

@@ -8,12 +8,12 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
-from chain_node import Chain, TransactionReverted, TxOutcome
-from rules.errors import RuleInputError, RuleRejected
-from rules.experts.pool import Pool
-from rules.experts.sequence import commitment_of
-from rules.steps import EventSink, RuleContract
-from sdk import event_types as et
+from lianzheng.chain_node import Chain, TransactionReverted, TxOutcome
+from lianzheng.rules.errors import RuleInputError, RuleRejected
+from lianzheng.rules.experts.pool import Pool
+from lianzheng.rules.experts.sequence import commitment_of
+from lianzheng.rules.steps import EventSink, RuleContract
+from lianzheng.sdk import event_types as et
 
 DRAW_STATES = ("none", "committing", "revealing", "drawn", "voided")
 DRAWING_GAS = 1_500_000  # the last reveal (or a replacement) replays the shuffle: up to ~0.9M gas at 64 positions

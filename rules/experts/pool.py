@@ -29,9 +29,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from rules.experts.roster import DrawRequest, Expert, Roster, RosterError, _validated
-from sdk.canonical import canonical_json
-from sdk.merkle import SHA256, MerkleTree
+from lianzheng.rules.experts.roster import DrawRequest, Expert, Roster, RosterError, _validated
+from lianzheng.sdk.canonical import canonical_json
+from lianzheng.sdk.merkle import SHA256, MerkleTree
 
 POOL_FORMAT = "lianzheng-expert-pool/2"  # 2: the key "roster" became "roster"
 

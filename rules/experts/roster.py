@@ -35,7 +35,7 @@ from pydantic import (
     model_validator,
 )
 
-from rules.errors import RosterError
+from lianzheng.rules.errors import RosterError
 
 Region = Annotated[str, StringConstraints(pattern=r"^[1-8][0-9]{5}$")]
 CreditCode = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{18}$", to_upper=True, strip_whitespace=True)]

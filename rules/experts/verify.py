@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rules.experts.draw import ExpertDraw
-from rules.experts.pool import Pool
-from rules.experts.roster import Expert
-from rules.experts.sequence import commitment_of, positions, seed_of
+from lianzheng.rules.experts.draw import ExpertDraw
+from lianzheng.rules.experts.pool import Pool
+from lianzheng.rules.experts.roster import Expert
+from lianzheng.rules.experts.sequence import commitment_of, positions, seed_of
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contracts import artifact
-from rules.tender.contract import BID_STATES, FLAG_KINDS, SECTION_STATES
-from sdk.abi import ContractAbi
-from sdk.contract import ChainReader, Contract
-from sdk.jsonrpc import HttpRpc
-from sdk.times import utc_iso
+from lianzheng.contracts import artifact
+from lianzheng.rules.tender.contract import BID_STATES, FLAG_KINDS, SECTION_STATES
+from lianzheng.sdk.abi import ContractAbi
+from lianzheng.sdk.contract import ChainReader, Contract
+from lianzheng.sdk.jsonrpc import HttpRpc
+from lianzheng.sdk.times import utc_iso
 
 TIMELINE_EVENTS = ("SectionOpened", "BidCommitted", "BidWithdrawn", "OpeningStarted", "BidOpened",
                    "BidFileInconsistent", "DuplicateBidFile", "SharedDeviceFingerprint", "SectionProceeded",

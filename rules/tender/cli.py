@@ -12,10 +12,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from rules.cli_support import account as _account
-from rules.cli_support import bytes32 as _bytes32
-from rules.errors import RuleError
-from sdk.cli.support import fail
+from lianzheng.rules.cli_support import account as _account
+from lianzheng.rules.cli_support import bytes32 as _bytes32
+from lianzheng.rules.errors import RuleError
+from lianzheng.sdk.cli.support import fail
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Tender rules: bid deadline and bid-file consistency (投标截止时间判断, 投标文件一致性判断)")
@@ -27,9 +27,9 @@ Section = Annotated[str, typer.Option("--section", help="section id (0x…)")]
 
 
 def _rules(rpc: str, contract: str):
-    from chain_node import ChainUnavailable
-    from chain_node.rpc import RpcChain
-    from rules.tender.contract import TenderRules
+    from lianzheng.chain_node import ChainUnavailable
+    from lianzheng.chain_node.rpc import RpcChain
+    from lianzheng.rules.tender.contract import TenderRules
 
     try:
         return TenderRules(RpcChain(rpc), contract)
@@ -59,7 +59,7 @@ def register_bidder(rpc: Rpc, contract: Contract, key_file: KeyFile,
                     bidder_key: Annotated[str, typer.Option("--bidder-address", help="the bidder's signing account")]
                     ) -> None:
     """Register a bidder (centre only, after its CA certificate was checked); prints its id."""
-    from rules.tender.contract import bidder_id
+    from lianzheng.rules.tender.contract import bidder_id
 
     try:
         bid = bidder_id(credit_code)
@@ -109,8 +109,8 @@ def commit(rpc: Rpc, contract: Contract, key_file: KeyFile, section: Section,
            nonce: Annotated[int, typer.Option("--nonce")] = 1,
            sealed_out: Annotated[Optional[Path], typer.Option("--sealed-out")] = None) -> None:
     """Sign a commitment as the bidder and relay it; keeps file hash and salt for opening."""
-    from rules.tender.contract import SealedBid
-    from sdk.documents import file_sha256
+    from lianzheng.rules.tender.contract import SealedBid
+    from lianzheng.sdk.documents import file_sha256
 
     rules, section_id, bidder_id = _rules(rpc, contract), _bytes32(section, "--section"), _bytes32(bidder, "--bidder")
     sealed = SealedBid(bytes.fromhex(file_sha256(file)), os.urandom(32))
@@ -141,7 +141,7 @@ def start_opening(rpc: Rpc, contract: Contract, key_file: KeyFile, section: Sect
 def reveal(rpc: Rpc, contract: Contract, key_file: KeyFile,
            sealed: Annotated[Path, typer.Option("--sealed", help="file written by `tender commit`")]) -> None:
     """Reveal an opened bid; prints valid or inconsistent."""
-    from rules.tender.contract import SealedBid
+    from lianzheng.rules.tender.contract import SealedBid
 
     data = json.loads(sealed.read_text())
     bid = SealedBid(bytes.fromhex(data["file_hash"]), bytes.fromhex(data["salt"]))
@@ -166,7 +166,7 @@ def close(rpc: Rpc, contract: Contract, key_file: KeyFile, section: Section) -> 
 @app.command("audit")
 def audit_section(rpc: Rpc, contract: Contract, section: Section) -> None:
     """Re-read a section from the chain: timeline, valid and invalid bids, collusion flags."""
-    from rules.tender.audit import audit
+    from lianzheng.rules.tender.audit import audit
 
     try:
         timeline, summary = audit(rpc, contract, _bytes32(section, "--section"))

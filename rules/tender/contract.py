@@ -15,10 +15,10 @@ from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
-from chain_node import Chain, TransactionReverted, TxOutcome
-from rules.errors import RuleRejected
-from rules.steps import EventSink, RuleContract
-from sdk import event_types as et
+from lianzheng.chain_node import Chain, TransactionReverted, TxOutcome
+from lianzheng.rules.errors import RuleRejected
+from lianzheng.rules.steps import EventSink, RuleContract
+from lianzheng.sdk import event_types as et
 
 SECTION_STATES = ("none", "bidding", "opening", "evaluation", "failed")
 BID_STATES = ("none", "committed", "withdrawn", "valid", "inconsistent")

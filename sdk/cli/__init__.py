@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import typer
 
-from sdk.cli import notarize, verify, witness
+from lianzheng.sdk.cli import notarize, verify, witness
 
 
 def register(app: typer.Typer) -> None:
@@ -15,3 +15,10 @@ def register(app: typer.Typer) -> None:
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Lianzheng SDK: notarize and verify evidence")
 register(app)
+
+
+def main() -> None:
+    """``lianzheng-sdk``: the SDK's commands alone, for a system that installs only the SDK."""
+    from lianzheng.sdk.cli.support import run
+
+    run(app)

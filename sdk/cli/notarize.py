@@ -10,9 +10,9 @@ from typing import Annotated, Optional
 import httpx
 import typer
 
-from sdk.cli.support import fail
-from sdk.client import NotaryClient, NotaryClientError
-from sdk.documents import file_sha256
+from lianzheng.sdk.cli.support import fail
+from lianzheng.sdk.client import NotaryClient, NotaryClientError
+from lianzheng.sdk.documents import file_sha256
 
 
 def notarize(

@@ -16,3 +16,13 @@ def fail(message: str, code: int = REFUSED) -> NoReturn:
     """Print ``message`` as one line on stderr and exit with ``code``."""
     typer.echo(" ".join(str(message).split("\n")), err=True)
     raise typer.Exit(code)
+
+
+def run(app: typer.Typer) -> None:
+    """Run a command line; a Lianzheng error that no command caught is one line, never a traceback."""
+    from lianzheng.sdk.errors import LianzhengError
+
+    try:
+        app()
+    except LianzhengError as exc:
+        fail(f"error ({exc.code}): {exc}")

@@ -7,12 +7,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from sdk.cli.support import fail
-from sdk.documents import file_sha256
-from sdk.errors import PendingError, VerificationError
-from sdk.receipt import parse_receipt
-from sdk.registry import RegistryReader
-from sdk.verifier import Verifier
+from lianzheng.sdk.cli.support import fail
+from lianzheng.sdk.documents import file_sha256
+from lianzheng.sdk.errors import PendingError, VerificationError
+from lianzheng.sdk.receipt import parse_receipt
+from lianzheng.sdk.registry import RegistryReader
+from lianzheng.sdk.verifier import Verifier
 
 
 def verify(
@@ -52,7 +52,7 @@ def verify(
         if parsed.anchor is None:
             raise PendingError("receipt is pending: fetch the anchored receipt from the notary and verify again")
         if via_alliance:
-            from sdk.alliance import AllianceReader, verify_via_alliance
+            from lianzheng.sdk.alliance import AllianceReader, verify_via_alliance
 
             if registry and registry.lower() != parsed.anchor.registry.lower():
                 raise VerificationError(f"receipt names registry {parsed.anchor.registry}, you pinned {registry}")
@@ -66,7 +66,7 @@ def verify(
 
 
 def _verify_certificate(path: Path, rpc: str, registry: str | None) -> None:
-    from sdk.certificate import extract_evidence, verify_certificate
+    from lianzheng.sdk.certificate import extract_evidence, verify_certificate
 
     try:
         evidence = extract_evidence(path.read_bytes())

@@ -12,14 +12,14 @@ from typing import Annotated, Optional
 import httpx
 import typer
 
-from sdk.certificate import evidence_digest, extract_evidence
-from sdk.cli.support import fail
-from sdk.client import NotaryClient, NotaryClientError
-from sdk.documents import file_sha256
-from sdk.errors import VerificationError
-from sdk.registry import RegistryReader
-from sdk.times import utc_iso
-from sdk.verifier import Verifier
+from lianzheng.sdk.certificate import evidence_digest, extract_evidence
+from lianzheng.sdk.cli.support import fail
+from lianzheng.sdk.client import NotaryClient, NotaryClientError
+from lianzheng.sdk.documents import file_sha256
+from lianzheng.sdk.errors import VerificationError
+from lianzheng.sdk.registry import RegistryReader
+from lianzheng.sdk.times import utc_iso
+from lianzheng.sdk.verifier import Verifier
 
 archive_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Archive users: check archived documents")
 

@@ -6,16 +6,16 @@ import sqlite3
 
 import pytest
 from fastapi.testclient import TestClient
+from lianzheng.alliance.errors import MirrorError
+from lianzheng.alliance.mirror import Mirror
+from lianzheng.alliance.mirror_api import create_mirror_app
+from lianzheng.notary.api.app import create_app
+from lianzheng.notary.services.keys import create_key
+from lianzheng.notary.settings import Settings
+from lianzheng.sdk.client import NotaryClient
+from lianzheng.sdk.merkle import SHA256, verify_inclusion
+from lianzheng.sdk.registry import RegistryReader
 
-from alliance.errors import MirrorError
-from alliance.mirror import Mirror
-from alliance.mirror_api import create_mirror_app
-from notary.api.app import create_app
-from notary.services.keys import create_key
-from notary.settings import Settings
-from sdk.client import NotaryClient
-from sdk.merkle import SHA256, verify_inclusion
-from sdk.registry import RegistryReader
 from tests.helpers import make_event
 
 

@@ -6,11 +6,10 @@ import threading
 
 import pytest
 from eth_account import Account
-
-from chain_node import ChainError, ChainUnavailable, InvalidTransaction, TransactionReverted
-from chain_node.interface import ChainNode, ContractHandle, DevChain
-from chain_node.rpc import RpcChain
-from sdk.contract import CallReverted
+from lianzheng.chain_node import ChainError, ChainUnavailable, InvalidTransaction, TransactionReverted
+from lianzheng.chain_node.interface import ChainNode, ContractHandle, DevChain
+from lianzheng.chain_node.rpc import RpcChain
+from lianzheng.sdk.contract import CallReverted
 
 
 @pytest.fixture
@@ -121,7 +120,7 @@ def test_gas_money_and_the_clock(chain):
 
 @pytest.mark.anvil
 def test_a_node_that_does_not_answer_is_unavailable(anvil_node):
-    from chain_node.anvil import free_port
+    from lianzheng.chain_node.anvil import free_port
 
     with pytest.raises(ChainUnavailable):
         RpcChain(f"http://127.0.0.1:{free_port()}")

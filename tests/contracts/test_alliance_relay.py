@@ -4,9 +4,8 @@ from __future__ import annotations
 import os
 
 import pytest
-
-from alliance.relay_contract import AllianceRelay, ForeignCheckpoint, SignedAttestation
-from chain_node import TransactionReverted
+from lianzheng.alliance.relay_contract import AllianceRelay, ForeignCheckpoint, SignedAttestation
+from lianzheng.chain_node import TransactionReverted
 
 SOURCE = (3700, "0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB", 370000)
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 
-from contracts import BUILD_DIR
-from contracts.build import SETTINGS, compile_all
+from lianzheng.contracts import BUILD_DIR
+from lianzheng.contracts.build import SETTINGS, compile_all, outputs
 
 
 def test_artifacts_are_reproducible_from_sources():
     fresh = compile_all()
+    for path, text in outputs(fresh).items():  # artifacts and the SDK's copy of the verifier's ABIs
+        assert path.is_file() and path.read_text() == text, f"{path.name} differs: python -m lianzheng.contracts.build"
     committed = {p.stem for p in BUILD_DIR.glob("*.json")}
-    assert set(fresh) == committed, "artifacts missing or stale: run python -m contracts.build"
+    assert set(fresh) == committed, "artifacts missing or stale: run python -m lianzheng.contracts.build"
     for name, art in fresh.items():
         on_disk = json.loads((BUILD_DIR / f"{name}.json").read_text())
         assert on_disk["bytecode"] == art["bytecode"], f"{name}: bytecode differs from its source"

@@ -6,11 +6,10 @@ import random
 
 import pytest
 from eth_account import Account
-
-from chain_node import TransactionReverted
-from sdk.contract import CallReverted
-from sdk.merkle import SHA256, MerkleTree
-from tests.uniform_tree import UniformTree
+from lianzheng.chain_node import TransactionReverted
+from lianzheng.sdk.contract import CallReverted
+from lianzheng.sdk.merkle import SHA256, MerkleTree
+from lianzheng.sdk.uniform_tree import UniformTree
 
 KEY = b"\x11" * 32
 NEW_KEY = b"\x33" * 32

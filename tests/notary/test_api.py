@@ -8,14 +8,14 @@ import time
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from lianzheng.notary.api.app import create_app
+from lianzheng.notary.services.keys import create_key
+from lianzheng.notary.services.log import MAX_RANGE
+from lianzheng.notary.settings import Settings
+from lianzheng.sdk.client import NotaryClient, NotaryClientError
+from lianzheng.sdk.merkle import SHA256, verify_consistency, verify_inclusion
+from lianzheng.sdk.receipt import parse_receipt
 
-from notary.api.app import create_app
-from notary.services.keys import create_key
-from notary.services.log import MAX_RANGE
-from notary.settings import Settings
-from sdk.client import NotaryClient, NotaryClientError
-from sdk.merkle import SHA256, verify_consistency, verify_inclusion
-from sdk.receipt import parse_receipt
 from tests.helpers import make_event
 
 
@@ -372,8 +372,8 @@ def test_timeline_and_certificate_refusals(tmp_path):
 def test_a_data_directory_of_the_first_event_format_is_refused(tmp_path):
     import sqlite3
 
-    from notary.errors import StoreOutdated
-    from notary.store import SqlStore
+    from lianzheng.notary.errors import StoreOutdated
+    from lianzheng.notary.store import SqlStore
 
     db = tmp_path / "notary.db"
     with sqlite3.connect(db) as con:

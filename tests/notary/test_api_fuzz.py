@@ -7,11 +7,10 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
+from lianzheng.notary.api.app import create_app
+from lianzheng.notary.services.keys import create_key
+from lianzheng.notary.settings import Settings
 from schemathesis import GenerationMode
-
-from notary.api.app import create_app
-from notary.services.keys import create_key
-from notary.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,10 @@ import time
 
 from eth_account import Account
 from fastapi.testclient import TestClient
-
-from notary.api.app import create_app
-from notary.services.keys import create_key
-from notary.settings import Settings
-from rules.tender.contract import commitment_of
+from lianzheng.notary.api.app import create_app
+from lianzheng.notary.services.keys import create_key
+from lianzheng.notary.settings import Settings
+from lianzheng.rules.tender.contract import commitment_of
 
 
 def _sign(account, domain, primary, fields, message):

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import pytest
+from lianzheng.notary.services.setup import SetupError, open_notary
+from lianzheng.notary.settings import Settings
+from lianzheng.sdk.errors import EventMismatchError
+from lianzheng.sdk.event import canonical_bytes
+from lianzheng.sdk.merkle import hasher
+from lianzheng.sdk.registry import RegistryReader
+from lianzheng.sdk.verifier import Verifier
 
-from notary.services.setup import SetupError, open_notary
-from notary.settings import Settings
-from sdk.errors import EventMismatchError
-from sdk.event import canonical_bytes
-from sdk.merkle import hasher
-from sdk.registry import RegistryReader
-from sdk.verifier import Verifier
 from tests.helpers import make_event
 
 

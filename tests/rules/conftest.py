@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 from eth_account import Account
-
-from rules.tender.contract import TenderRules
+from lianzheng.rules.tender.contract import TenderRules
 
 
 @pytest.fixture

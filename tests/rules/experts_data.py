@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from rules.experts.roster import DrawRequest, Expert, PastDraw, Relation, Roster
+from lianzheng.rules.experts.roster import DrawRequest, Expert, PastDraw, Relation, Roster
 
 TENDERER = "12370000MB1234567X"
 BIDDERS = ("91370100MA3C120001", "91370100MA3C120002", "91370100MA3C120003")

@@ -5,12 +5,12 @@ import os
 import random
 
 import pytest
+from lianzheng.rules.errors import RuleRejected
+from lianzheng.rules.experts.draw import ExpertDraw
+from lianzheng.rules.experts.pool import Pool
+from lianzheng.rules.experts.sequence import positions, seed_of
+from lianzheng.rules.experts.verify import verify_draw
 
-from rules.errors import RuleRejected
-from rules.experts.draw import ExpertDraw
-from rules.experts.pool import Pool
-from rules.experts.sequence import positions, seed_of
-from rules.experts.verify import verify_draw
 from tests.rules.experts_data import (
     BIDDERS,
     TENDERER,
@@ -198,7 +198,7 @@ def test_changed_pool_or_exclusion_list_is_detected(draws):
         update={"id": "E9999999", "employer": None, "specialities": ("A010101",), "region": "370100",
                 "available": True}))})
     assert {"pool root", "pool size"} <= failed(Pool(request(), added, secret))
-    from rules.experts.roster import Relation
+    from lianzheng.rules.experts.roster import Relation
 
     untied_id = next(r.expert_id for r in roster.relations if r.party in BIDDERS
                      and TENDERER not in {q.party for q in roster.relations if q.expert_id == r.expert_id})

@@ -6,14 +6,14 @@ import os
 
 from eth_account import Account
 from fastapi.testclient import TestClient
+from lianzheng.notary.api.app import create_app
+from lianzheng.notary.services.keys import create_key
+from lianzheng.notary.settings import Settings
+from lianzheng.rules.errors import RuleRejected
+from lianzheng.rules.experts.draw import ExpertDraw
+from lianzheng.rules.experts.pool import Pool
+from lianzheng.sdk.client import NotaryClient
 
-from notary.api.app import create_app
-from notary.services.keys import create_key
-from notary.settings import Settings
-from rules.errors import RuleRejected
-from rules.experts.draw import ExpertDraw
-from rules.experts.pool import Pool
-from sdk.client import NotaryClient
 from tests.rules.experts_data import random_roster, request
 
 

@@ -8,9 +8,8 @@ from datetime import date
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from rules.experts.pool import Pool, avoidance, leaf_of
-from rules.experts.roster import (
+from lianzheng.rules.experts.pool import Pool, avoidance, leaf_of
+from lianzheng.rules.experts.roster import (
     Expert,
     PastDraw,
     Relation,
@@ -19,8 +18,9 @@ from rules.experts.roster import (
     load_request,
     load_roster,
 )
-from rules.experts.sequence import positions
-from sdk.merkle import SHA256, verify_inclusion
+from lianzheng.rules.experts.sequence import positions
+from lianzheng.sdk.merkle import SHA256, verify_inclusion
+
 from tests.rules.experts_data import (
     BIDDERS,
     OTHER_COMPANY,

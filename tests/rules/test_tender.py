@@ -4,9 +4,8 @@ from __future__ import annotations
 import os
 
 import pytest
-
-from rules.errors import RuleRejected
-from rules.tender.contract import SealedBid, bidder_id, commitment_of
+from lianzheng.rules.errors import RuleRejected
+from lianzheng.rules.tender.contract import SealedBid, bidder_id, commitment_of
 
 REGION = 370000
 

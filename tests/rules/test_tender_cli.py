@@ -5,10 +5,10 @@ import time
 
 import pytest
 from eth_account import Account
+from lianzheng.chain_node.anvil import ANVIL_DEV_KEY, AnvilNode
+from lianzheng.chain_node.rpc import RpcChain
+from lianzheng.rules.tender.contract import TenderRules, bidder_id
 
-from chain_node.anvil import ANVIL_DEV_KEY, AnvilNode
-from chain_node.rpc import RpcChain
-from rules.tender.contract import TenderRules, bidder_id
 from tests.helpers import cli, write_key_file
 
 

@@ -17,10 +17,9 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
-
-from chain_node.anvil import AnvilNode
-from rules.errors import RuleRejected
-from rules.tender.contract import SealedBid, TenderRules
+from lianzheng.chain_node.anvil import AnvilNode
+from lianzheng.rules.errors import RuleRejected
+from lianzheng.rules.tender.contract import SealedBid, TenderRules
 
 REGION, BIDDERS, LEAD, WINDOW = 370000, 4, 20, 200
 ZERO = b"\x00" * 32
@@ -127,7 +126,7 @@ class Deployment:
 
     def __init__(self, kind: str, tmp: str) -> None:
         if kind == "embedded":
-            from chain_node.embedded import EmbeddedChain
+            from lianzheng.chain_node.embedded import EmbeddedChain
 
             self.chain, self.node = EmbeddedChain(__import__("pathlib").Path(tmp)), None
         else:

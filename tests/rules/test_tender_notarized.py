@@ -6,13 +6,12 @@ import time
 
 from eth_account import Account
 from fastapi.testclient import TestClient
-
-from notary.api.app import create_app
-from notary.services.keys import create_key
-from notary.settings import Settings
-from rules.errors import RuleRejected
-from rules.tender.contract import SealedBid, TenderRules
-from sdk.client import NotaryClient
+from lianzheng.notary.api.app import create_app
+from lianzheng.notary.services.keys import create_key
+from lianzheng.notary.settings import Settings
+from lianzheng.rules.errors import RuleRejected
+from lianzheng.rules.tender.contract import SealedBid, TenderRules
+from lianzheng.sdk.client import NotaryClient
 
 
 def test_each_step_and_each_refusal_is_notarized_with_its_transaction(tmp_path):

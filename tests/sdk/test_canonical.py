@@ -5,8 +5,7 @@ import pytest
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from sdk.canonical import canonical_json
+from lianzheng.sdk.canonical import canonical_json
 
 scalars = st.none() | st.booleans() | st.integers(-(2**60), 2**60) | st.text() | \
     st.floats(allow_nan=False, allow_infinity=False)

@@ -6,8 +6,7 @@ import base64
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from sdk.checkpoint import (
+from lianzheng.sdk.checkpoint import (
     Checkpoint,
     SignedNote,
     TlogProof,
@@ -15,7 +14,7 @@ from sdk.checkpoint import (
     sign_checkpoint,
     verifier_key,
 )
-from sdk.errors import MalformedError, SignatureError
+from lianzheng.sdk.errors import MalformedError, SignatureError
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 PUB = KEY.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)

@@ -6,10 +6,9 @@ import json
 import random
 
 import pytest
+from lianzheng.sdk.errors import VerificationError
+from lianzheng.sdk.merkle import SHA256, MerkleTree, hasher, verify_consistency, verify_inclusion
 from pymerkle import InmemoryTree
-
-from sdk.errors import VerificationError
-from sdk.merkle import SHA256, MerkleTree, hasher, verify_consistency, verify_inclusion
 
 
 def _b64(value):

@@ -5,9 +5,8 @@ import copy
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from sdk.checkpoint import Checkpoint, SignedNote, TlogProof, sign_checkpoint
-from sdk.errors import (
+from lianzheng.sdk.checkpoint import Checkpoint, SignedNote, TlogProof, sign_checkpoint
+from lianzheng.sdk.errors import (
     AnchorError,
     EventMismatchError,
     MalformedError,
@@ -15,10 +14,11 @@ from sdk.errors import (
     ProofError,
     SignatureError,
 )
-from sdk.merkle import SHA256, MerkleTree
-from sdk.receipt import parse_receipt
-from sdk.registry import RegistryReader
-from sdk.verifier import Verifier
+from lianzheng.sdk.merkle import SHA256, MerkleTree
+from lianzheng.sdk.receipt import parse_receipt
+from lianzheng.sdk.registry import RegistryReader
+from lianzheng.sdk.verifier import Verifier
+
 from tests.helpers import make_event
 
 
@@ -150,7 +150,7 @@ def test_a_forged_log_signed_by_another_key_fails(anchored):
     """An operator who rewrites the event and re-signs with a key not on chain is caught."""
     _, receipt, verifier, _, _ = anchored
     forged_event = dict(receipt.event, actor="bidder-X")
-    from sdk.event import event_digest
+    from lianzheng.sdk.event import event_digest
 
     digest = event_digest(forged_event, SHA256)
     tree = MerkleTree()

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import pytest
-
-from sdk.witness import label, outcome
+from lianzheng.sdk.witness import label, outcome
 
 
 def _event(kind: str, **public) -> dict:

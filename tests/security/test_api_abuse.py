@@ -17,14 +17,14 @@ import unicodedata
 
 import pytest
 from fastapi.testclient import TestClient
+from lianzheng.notary.api.app import create_app
+from lianzheng.notary.api.clients import client_address, parse_networks
+from lianzheng.notary.services.keys import create_key
+from lianzheng.notary.services.ratelimit import RateLimiter
+from lianzheng.notary.settings import Settings
+from lianzheng.sdk.event_types import RULES_ENGINE
 from starlette.requests import Request
 
-from notary.api.app import create_app
-from notary.api.clients import client_address, parse_networks
-from notary.services.keys import create_key
-from notary.services.ratelimit import RateLimiter
-from notary.settings import Settings
-from sdk.event_types import RULES_ENGINE
 from tests.helpers import cli, make_event
 
 

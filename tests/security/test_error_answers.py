@@ -5,18 +5,18 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
+from lianzheng.chain_node.anvil import funded_key_file
+from lianzheng.notary.api.app import create_app
+from lianzheng.notary.api.errors import CHAIN_RETRY_SECONDS
+from lianzheng.notary.services.keys import create_key
+from lianzheng.notary.settings import Settings
 
-from notary.api.app import create_app
-from notary.api.errors import CHAIN_RETRY_SECONDS
-from notary.services.keys import create_key
-from notary.settings import Settings
 from tests.helpers import make_event
-from tests.test_flow import funded_key_file
 
 
 @pytest.mark.anvil
 def test_chain_down_inside_a_tender_route_is_503_with_retry_after(tmp_path):
-    from chain_node.anvil import AnvilNode
+    from lianzheng.chain_node.anvil import AnvilNode
 
     node = AnvilNode()  # a chain of its own: this test stops it
     try:

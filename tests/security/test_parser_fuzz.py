@@ -12,13 +12,13 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lianzheng.sdk.certificate import extract_evidence, signed_body, verify_certificate
+from lianzheng.sdk.checkpoint import Checkpoint, SignedNote, TlogProof
+from lianzheng.sdk.errors import VerificationError
+from lianzheng.sdk.event import parse_event, parse_public_event
+from lianzheng.sdk.receipt import parse_receipt
+from lianzheng.sdk.verifier import check_offline
 
-from sdk.certificate import extract_evidence, signed_body, verify_certificate
-from sdk.checkpoint import Checkpoint, SignedNote, TlogProof
-from sdk.errors import VerificationError
-from sdk.event import parse_event, parse_public_event
-from sdk.receipt import parse_receipt
-from sdk.verifier import check_offline
 from tests.helpers import make_event
 
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow,
@@ -79,8 +79,8 @@ def test_signed_note_checkpoint_and_tlog_proof(text):
 
 @pytest.fixture(scope="module")
 def real_receipt(tmp_path_factory):
-    from notary.services.setup import open_notary
-    from notary.settings import Settings
+    from lianzheng.notary.services.setup import open_notary
+    from lianzheng.notary.settings import Settings
 
     notary = open_notary(Settings(data_dir=tmp_path_factory.mktemp("fuzz") / "data"))
     try:

@@ -5,9 +5,8 @@ into a different answer)."""
 from __future__ import annotations
 
 import pytest
-
-from sdk.errors import MalformedError, ProofError, RootMismatchError
-from sdk.merkle import SHA256, MerkleTree, verify_consistency
+from lianzheng.sdk.errors import MalformedError, ProofError, RootMismatchError
+from lianzheng.sdk.merkle import SHA256, MerkleTree, verify_consistency
 
 
 @pytest.fixture(scope="module")

@@ -15,19 +15,19 @@ import random
 import time
 
 import pytest
+from lianzheng.chain_node import TransactionReverted
+from lianzheng.notary.services.anchoring import AnchorRefused
+from lianzheng.notary.services.rotation import rotate_checkpoint_key
+from lianzheng.notary.services.setup import open_notary
+from lianzheng.notary.settings import Settings
+from lianzheng.sdk.certificate import signed_body, verify_certificate
+from lianzheng.sdk.checkpoint import Checkpoint, TlogProof, sign_checkpoint, sign_note
+from lianzheng.sdk.errors import SignatureError
+from lianzheng.sdk.merkle import MerkleTree
+from lianzheng.sdk.receipt import parse_receipt
+from lianzheng.sdk.registry import RegistryReader
+from lianzheng.sdk.verifier import Verifier
 
-from chain_node import TransactionReverted
-from notary.services.anchoring import AnchorRefused
-from notary.services.rotation import rotate_checkpoint_key
-from notary.services.setup import open_notary
-from notary.settings import Settings
-from sdk.certificate import signed_body, verify_certificate
-from sdk.checkpoint import Checkpoint, TlogProof, sign_checkpoint, sign_note
-from sdk.errors import SignatureError
-from sdk.merkle import MerkleTree
-from sdk.receipt import parse_receipt
-from sdk.registry import RegistryReader
-from sdk.verifier import Verifier
 from tests.helpers import make_event
 
 KEY = b"\x11" * 32

@@ -11,9 +11,8 @@ from __future__ import annotations
 import os
 
 import pytest
-
-from alliance.relay_contract import ATTEST_GAS, AllianceRelay, ForeignCheckpoint
-from chain_node import TransactionReverted
+from lianzheng.alliance.relay_contract import ATTEST_GAS, AllianceRelay, ForeignCheckpoint
+from lianzheng.chain_node import TransactionReverted
 
 SOURCE = (3700, "0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB", 370000)
 

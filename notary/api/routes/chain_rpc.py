@@ -12,10 +12,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-
-from notary.api.deps import PublicRpcDep, read_json
-from notary.api.limits import get_limits
-from notary.errors import NotFound, Unavailable
+from lianzheng.notary.api.deps import PublicRpcDep, read_json
+from lianzheng.notary.api.limits import get_limits
+from lianzheng.notary.errors import NotFound, Unavailable
 
 router = APIRouter(tags=["chain"])
 MAX_RPC_BODY = 256 * 1024
@@ -27,7 +26,7 @@ def _invalid(call_id: Any, code: int, message: str) -> dict[str, Any]:
 
 
 async def _answer(pool, call: Any, deadline: float) -> dict[str, Any]:
-    from chain_node.replica import ReplicaBusy
+    from lianzheng.chain_node.replica import ReplicaBusy
 
     if not isinstance(call, dict) or not isinstance(call.get("method"), str):
         return _invalid(None, -32600, "invalid request")

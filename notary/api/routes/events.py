@@ -5,10 +5,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from lianzheng.notary.api.deps import LogDep, SettingsDep, WriterDep, read_json
+from lianzheng.notary.errors import BatchTooLarge, InvalidEvent
 from starlette.concurrency import run_in_threadpool
-
-from notary.api.deps import LogDep, SettingsDep, WriterDep, read_json
-from notary.errors import BatchTooLarge, InvalidEvent
 
 router = APIRouter(tags=["events"])
 

@@ -6,12 +6,11 @@ from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Response
-
-from notary.api.deps import LogDep, ViewerDep
-from notary.api.limits import limit_reads
-from notary.errors import BadRange
-from notary.services.log import MAX_RANGE
-from sdk.receipt import Receipt
+from lianzheng.notary.api.deps import LogDep, ViewerDep
+from lianzheng.notary.api.limits import limit_reads
+from lianzheng.notary.errors import BadRange
+from lianzheng.notary.services.log import MAX_RANGE
+from lianzheng.sdk.receipt import Receipt
 
 router = APIRouter(tags=["reads"], dependencies=[Depends(limit_reads)])
 

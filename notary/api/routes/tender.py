@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
+from lianzheng.notary.api.deps import DeskDep, WriterDep
+from lianzheng.notary.api.limits import limit_reads
+from lianzheng.rules.tender.contract import SealedBid, SignedBidMessage
 from pydantic import BaseModel, ConfigDict, Field
-
-from notary.api.deps import DeskDep, WriterDep
-from notary.api.limits import limit_reads
-from rules.tender.contract import SealedBid, SignedBidMessage
 
 router = APIRouter(prefix="/v1/tender", tags=["tender"])
 

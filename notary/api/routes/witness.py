@@ -11,16 +11,15 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
-
-from notary.api.deps import PublicConfigDep, SettingsDep, WitnessDep
-from notary.api.limits import get_limits, limit_reads
-from notary.services import certificate_pdf
-from sdk.event import IDENT_PATTERN
+from lianzheng.notary.api.deps import PublicConfigDep, SettingsDep, WitnessDep
+from lianzheng.notary.api.limits import get_limits, limit_reads
+from lianzheng.notary.services import certificate_pdf
+from lianzheng.sdk.event import IDENT_PATTERN
 
 router = APIRouter(tags=["witness"])
 
 Ident = Annotated[str, Query(min_length=1, max_length=128, pattern=IDENT_PATTERN)]
-WEB = resources.files("notary") / "web"
+WEB = resources.files("lianzheng.notary") / "web"
 ASSET = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}\.(js|css)")
 ASSET_TYPES = {"js": "text/javascript", "css": "text/css"}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sdk.merkle import SHA256, Hasher
+from lianzheng.sdk.merkle import SHA256, Hasher
 
 
 def _split(n: int) -> int:

@@ -10,9 +10,9 @@ from importlib import resources
 import httpx
 import pytest
 from eth_utils import keccak
+from lianzheng.sdk.certificate import extract_evidence
 
-from sdk.certificate import extract_evidence
-from tests.web.conftest import DOC_NAME, PROJECT, SECRET, SECTION
+from tests.notary.web.conftest import DOC_NAME, PROJECT, SECRET, SECTION
 
 pytestmark = pytest.mark.slow
 
@@ -203,7 +203,7 @@ def test_an_sm3_log_verifies_in_the_browser(page, sm3_site):
 
 
 def test_the_page_reads_the_registry_through_the_right_selector():
-    js = (resources.files("notary") / "web" / "verify.js").read_text()
+    js = (resources.files("lianzheng.notary") / "web" / "verify.js").read_text()
     selector = re.search(r'CHECKPOINT_AT = "(0x[0-9a-f]{8})"', js).group(1)
     assert selector == "0x" + keccak(text="checkpointAt(uint32,uint64)")[:4].hex()
 

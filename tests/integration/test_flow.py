@@ -6,25 +6,14 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
-from eth_account import Account
+from lianzheng.chain_node.anvil import funded_key_file
+from lianzheng.sdk.client import NotaryClient, NotaryClientError
+from lianzheng.sdk.registry import RegistryReader
+from lianzheng.sdk.verifier import Verifier
 
-from chain_node.anvil import ANVIL_DEV_KEY
-from chain_node.rpc import RpcChain
-from sdk.client import NotaryClient, NotaryClientError
-from sdk.registry import RegistryReader
-from sdk.verifier import Verifier
-from tests.helpers import NotaryServer, cli, make_event, write_key_file
-
-
-def funded_key_file(anvil_url: str, path: Path) -> Path:
-    """A fresh chain account with gas money on anvil, in a 0600 key file."""
-    account = Account.create()
-    chain = RpcChain(anvil_url)
-    chain.transfer(Account.from_key(ANVIL_DEV_KEY), account.address, 10**20)
-    return write_key_file(path, account)
+from tests.helpers import NotaryServer, cli, make_event
 
 
 @pytest.fixture

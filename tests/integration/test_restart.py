@@ -11,12 +11,12 @@ import time
 
 import httpx
 import pytest
+from lianzheng.chain_node.anvil import funded_key_file
+from lianzheng.sdk.client import NotaryClient
+from lianzheng.sdk.registry import RegistryReader
+from lianzheng.sdk.verifier import Verifier
 
-from sdk.client import NotaryClient
-from sdk.registry import RegistryReader
-from sdk.verifier import Verifier
 from tests.helpers import NotaryServer, cli, make_event
-from tests.test_flow import funded_key_file
 
 
 def _anchor_sizes(rpc: str, registry: str) -> list[int]:
@@ -31,7 +31,7 @@ def setup(request, tmp_path):
     args = ["--anchor-interval", "0.2"]
     rpc = None
     if request.param == "anvil":
-        from chain_node.anvil import AnvilNode
+        from lianzheng.chain_node.anvil import AnvilNode
 
         node = AnvilNode()  # a chain of its own: the test counts every anchor on it
         request.addfinalizer(node.stop)

@@ -19,13 +19,12 @@ import httpx
 import pytest
 import uvicorn
 from eth_account import Account
-
-from chain_node.anvil import free_port
-from notary.api.app import create_app
-from notary.services.keys import create_key
-from notary.services.setup import open_notary
-from notary.settings import Settings
-from rules.tender.contract import commitment_of
+from lianzheng.chain_node.anvil import free_port
+from lianzheng.notary.api.app import create_app
+from lianzheng.notary.services.keys import create_key
+from lianzheng.notary.services.setup import open_notary
+from lianzheng.notary.settings import Settings
+from lianzheng.rules.tender.contract import commitment_of
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PROJECT, SECTION = "SDGP-2026-0042", "S1"

@@ -8,19 +8,19 @@ import subprocess
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pypdf import PdfReader, PdfWriter
-
-from sdk.certificate import (
+from lianzheng.sdk.certificate import (
     ATTACHMENT,
     extract_evidence,
     signed_body,
     verify_certificate,
 )
-from sdk.checkpoint import sign_note
-from sdk.errors import EventMismatchError, SignatureError
-from sdk.registry import RegistryReader
+from lianzheng.sdk.checkpoint import sign_note
+from lianzheng.sdk.errors import EventMismatchError, SignatureError
+from lianzheng.sdk.registry import RegistryReader
+from pypdf import PdfReader, PdfWriter
+
 from tests.helpers import cli
-from tests.web.conftest import PROJECT, SECTION
+from tests.notary.web.conftest import PROJECT, SECTION
 
 pytestmark = pytest.mark.slow
 

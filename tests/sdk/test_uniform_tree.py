@@ -1,8 +1,8 @@
 """The identical-leaves tree helper agrees with sdk.merkle.MerkleTree and its verifiers."""
 from __future__ import annotations
 
-from sdk.merkle import SHA256, MerkleTree, verify_consistency, verify_inclusion
-from tests.uniform_tree import UniformTree
+from lianzheng.sdk.merkle import SHA256, MerkleTree, verify_consistency, verify_inclusion
+from lianzheng.sdk.uniform_tree import UniformTree
 
 LEAF = SHA256.hash_leaf(b"same event")
 

@@ -1,0 +1,84 @@
+"""Event types: one definition, read by the rules engine that writes them, the notary that
+reserves them, and the witness views that label them.
+
+A rule outcome (a collusion flag, a failed section, a drawn committee) is evidence only if
+the rules engine wrote it after the rule contract decided. The notary therefore reserves
+the rule types to the rules engine's identity (its in-process writer and keys of role
+``rules``): any other writer key gets 403, so it cannot plant a collusion warning in
+someone's section. A refused step is logged as ``<type>.rejected``, reserved alike.
+"""
+from __future__ import annotations
+
+RULES_ENGINE = "rules-engine"  # the writer name of the notary's in-process rules engine
+REJECTED = ".rejected"
+
+# --- written by the rules engine (tender rules) -------------------------------------------
+SECTION_OPENED = "tender.section_opened"
+BIDDER_REGISTERED = "tender.bidder_registered"
+BID_COMMITTED = "bid.committed"
+BID_WITHDRAWN = "bid.withdrawn"
+OPENING_STARTED = "tender.opening_started"
+BID_OPENED = "bid.opened"
+FLAG_BID_FILE_INCONSISTENT = "tender.flag.bid_file_inconsistent"
+FLAG_DUPLICATE_BID_FILE = "tender.flag.duplicate_bid_file"
+FLAG_SHARED_DEVICE = "tender.flag.shared_device_fingerprint"
+OPENING_CLOSED = "tender.opening_closed"
+SECTION_PROCEEDED = "tender.section_proceeded"
+SECTION_FAILED = "tender.section_failed"
+# --- written by the rules engine (expert draw) --------------------------------------------
+POOL_COMMITTED = "experts.pool_committed"
+SEED_COMMITTED = "experts.seed_committed"
+SEED_REVEALED = "experts.seed_revealed"
+EXPERTS_DRAWN = "experts.drawn"
+DRAW_VOIDED = "experts.draw_voided"
+EXPERT_REPLACED = "experts.expert_replaced"
+EXPERT_REVEALED = "experts.expert_revealed"
+# --- written by trading systems -----------------------------------------------------------
+TENDER_ANNOUNCED = "tender.announced"
+BID_SUBMITTED = "bid.submitted"
+ARCHIVE_FILED = "archive.filed"
+
+# Each type with what a witness is told it is (zh, en).
+LABELS: dict[str, tuple[str, str]] = {
+    SECTION_OPENED: ("标段开放投标", "section opened for bids"),
+    BIDDER_REGISTERED: ("投标人登记", "bidder registered"),
+    BID_COMMITTED: ("投标承诺上链", "bid commitment recorded"),
+    BID_WITHDRAWN: ("投标撤回", "bid withdrawn"),
+    OPENING_STARTED: ("开标", "opening started"),
+    BID_OPENED: ("投标文件开启", "bid opened"),
+    FLAG_BID_FILE_INCONSISTENT: ("投标文件不一致", "bid file inconsistent"),
+    FLAG_DUPLICATE_BID_FILE: ("相同投标文件", "identical bid files"),
+    FLAG_SHARED_DEVICE: ("相同设备特征", "shared device fingerprint"),
+    OPENING_CLOSED: ("开标结束", "opening closed"),
+    SECTION_PROCEEDED: ("标段有效", "section proceeds"),
+    SECTION_FAILED: ("标段流标", "section failed"),
+    POOL_COMMITTED: ("专家抽取发起", "expert draw created"),
+    SEED_COMMITTED: ("随机种子承诺", "seed committed"),
+    SEED_REVEALED: ("随机种子揭示", "seed revealed"),
+    EXPERTS_DRAWN: ("专家抽取完成", "experts drawn"),
+    DRAW_VOIDED: ("专家抽取作废", "expert draw voided"),
+    EXPERT_REPLACED: ("专家替补", "expert replaced"),
+    EXPERT_REVEALED: ("专家身份揭示", "expert revealed"),
+    TENDER_ANNOUNCED: ("招标公告", "tender announced"),
+    BID_SUBMITTED: ("投标文件递交", "bid file submitted"),
+    ARCHIVE_FILED: ("归档", "archived"),
+}
+RULE_TYPES = frozenset(LABELS) - {TENDER_ANNOUNCED, BID_SUBMITTED, ARCHIVE_FILED}
+
+# Events of the rule contracts that the rules engine notarizes as events of their own.
+CONTRACT_EVENTS: dict[str, str] = {
+    "BidFileInconsistent": FLAG_BID_FILE_INCONSISTENT,
+    "DuplicateBidFile": FLAG_DUPLICATE_BID_FILE,
+    "SharedDeviceFingerprint": FLAG_SHARED_DEVICE,
+    "SectionFailed": SECTION_FAILED,
+    "SectionProceeded": SECTION_PROCEEDED,
+    "ExpertsDrawn": EXPERTS_DRAWN,
+}
+
+
+def is_rule_type(event_type: str) -> bool:
+    """Whether ``event_type`` (or its ``.rejected`` form) is written by the rules engine alone.
+
+    Every type under ``tender.flag.`` and ``experts.`` is reserved, named here or not yet."""
+    base = event_type.removesuffix(REJECTED)
+    return base in RULE_TYPES or base.startswith(("tender.flag.", "experts."))

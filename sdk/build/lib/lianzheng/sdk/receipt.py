@@ -1,0 +1,75 @@
+"""Receipts: self-contained evidence that an event sits in a notary log anchored on chain.
+
+A receipt is ``pending`` when issued (index known, no anchor yet) and ``anchored`` once
+its tree size is on chain; the anchored receipt holds a C2SP tlog-proof (inclusion path
+and signed checkpoint) plus where the anchor is (chain id, registry, tx, block, time).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from lianzheng.sdk.errors import MalformedError
+from lianzheng.sdk.merkle import HashName
+
+RECEIPT_FORMAT = "lianzheng-receipt/1"
+MAX_RECEIPT_BYTES = 4 * 1024 * 1024
+
+
+class Anchor(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    chain_id: int = Field(ge=0)
+    registry: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    tx_hash: str = Field(pattern=r"^0x[0-9a-f]{64}$")
+    block_number: int = Field(ge=0)
+    block_time: int = Field(ge=0, description="Unix seconds of the anchoring block")
+    tree_size: int = Field(ge=1)
+
+
+class LogInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    origin: str
+    region: str = Field(pattern=r"^[1-8][0-9]{5}$")
+    hash: HashName
+
+
+class Receipt(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    format: Literal["lianzheng-receipt/1"] = RECEIPT_FORMAT
+    status: Literal["pending", "anchored"]
+    event_id: str
+    event: dict[str, Any]
+    event_digest: str = Field(pattern=r"^[0-9a-f]{64}$")
+    log: LogInfo
+    index: int = Field(ge=0)
+    proof: str | None = Field(None, description="C2SP tlog-proof text, once anchored")
+    anchor: Anchor | None = None
+
+    def public(self) -> "Receipt":
+        """This receipt with its event in public form (payload, document names and salt sealed)."""
+        from lianzheng.sdk.event import public_form
+        from lianzheng.sdk.merkle import hasher
+
+        return self.model_copy(update={"event": public_form(self.event, hasher(self.log.hash))})
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
+def parse_receipt(data: str | bytes | dict[str, Any]) -> Receipt:
+    """A ``Receipt`` from JSON text or a decoded object; ``MalformedError`` otherwise."""
+    if isinstance(data, (str, bytes)):
+        if len(data) > MAX_RECEIPT_BYTES:
+            raise MalformedError("receipt is larger than 4 MiB")
+        try:
+            data = json.loads(data)
+        except (ValueError, RecursionError) as exc:
+            raise MalformedError(f"not a Lianzheng receipt: not JSON ({exc})") from exc
+    try:
+        return Receipt.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "receipt"
+        raise MalformedError(f"not a Lianzheng receipt: {where}: {first['msg']}", field=where) from exc
