@@ -37,11 +37,14 @@ def compile_all() -> dict[str, dict]:
     if not (PROJECT / "node_modules" / "solc").is_dir():
         raise CompileError("npm package solc is missing: run `npm ci` in the project root")
     sources = {p.name: {"content": p.read_text()} for p in sorted(SRC.glob("*.sol"))}
-    output = solcx.compile_standard(
-        {"language": "Solidity", "sources": sources, "settings": SETTINGS},
-        solc_binary=ADAPTER,
-        allow_empty=True,
-    )
+    try:
+        output = solcx.compile_standard(
+            {"language": "Solidity", "sources": sources, "settings": SETTINGS},
+            solc_binary=ADAPTER,
+            allow_empty=True,
+        )
+    except solcx.exceptions.SolcError as exc:  # it carries the whole compiler output: keep the message
+        raise CompileError(str(exc).split("\n> command:")[0]) from exc
     errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
     if errors:
         raise CompileError("\n".join(e.get("formattedMessage", e["message"]) for e in errors))

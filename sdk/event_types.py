@@ -25,6 +25,18 @@ FLAG_SHARED_DEVICE = "tender.flag.shared_device_fingerprint"
 OPENING_CLOSED = "tender.opening_closed"
 SECTION_PROCEEDED = "tender.section_proceeded"
 SECTION_FAILED = "tender.section_failed"
+# the tender procedure as the law writes it (TenderRulesV2)
+BIDDER_KEY_ROTATED = "tender.bidder_key_rotated"
+BIDDER_REVOKED = "tender.bidder_revoked"
+DEADLINE_EXTENDED = "tender.deadline_extended"
+BOX_SEALED = "tender.box_sealed"
+BID_SEALED = "bid.sealed"
+SHARES_RELEASED = "tender.shares_released"
+BID_UNDECRYPTABLE = "bid.undecryptable"
+FLAG_SHARED_SIGNAL = "tender.flag.shared_signal"
+HOLDER_WITHHELD = "tender.holder_withheld"
+COMMITTEE_SET = "tender.committee_set"
+BIDS_REJECTED = "tender.bids_rejected"
 # --- written by the rules engine (expert draw) --------------------------------------------
 POOL_COMMITTED = "experts.pool_committed"
 SEED_COMMITTED = "experts.seed_committed"
@@ -52,6 +64,17 @@ LABELS: dict[str, tuple[str, str]] = {
     OPENING_CLOSED: ("开标结束", "opening closed"),
     SECTION_PROCEEDED: ("标段有效", "section proceeds"),
     SECTION_FAILED: ("标段流标", "section failed"),
+    BIDDER_KEY_ROTATED: ("投标人密钥更换", "bidder key rotated"),
+    BIDDER_REVOKED: ("投标人注销", "bidder revoked"),
+    DEADLINE_EXTENDED: ("投标截止时间延长", "bid deadline extended"),
+    BOX_SEALED: ("投标文件封存", "bid box sealed"),
+    BID_SEALED: ("投标文件已封存", "bid sealed in the box"),
+    SHARES_RELEASED: ("解密密钥份额释放", "key shares released"),
+    BID_UNDECRYPTABLE: ("投标文件未能解密", "bid could not be decrypted"),
+    FLAG_SHARED_SIGNAL: ("相同投标特征", "shared collusion signal"),
+    HOLDER_WITHHELD: ("密钥持有方未释放份额", "key holder withheld its shares"),
+    COMMITTEE_SET: ("评标委员会确定", "evaluation committee set"),
+    BIDS_REJECTED: ("评标委员会否决所有投标", "committee rejected all bids"),
     POOL_COMMITTED: ("专家抽取发起", "expert draw created"),
     SEED_COMMITTED: ("随机种子承诺", "seed committed"),
     SEED_REVEALED: ("随机种子揭示", "seed revealed"),
@@ -72,6 +95,9 @@ CONTRACT_EVENTS: dict[str, str] = {
     "SharedDeviceFingerprint": FLAG_SHARED_DEVICE,
     "SectionFailed": SECTION_FAILED,
     "SectionProceeded": SECTION_PROCEEDED,
+    "SharedSignal": FLAG_SHARED_SIGNAL,
+    "HolderWithheld": HOLDER_WITHHELD,
+    "BidUndecryptable": BID_UNDECRYPTABLE,
     "ExpertsDrawn": EXPERTS_DRAWN,
 }
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-
 from lianzheng.rules.cli_support import account as _account
 from lianzheng.rules.cli_support import bytes32
 from lianzheng.rules.errors import RuleError

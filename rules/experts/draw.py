@@ -7,7 +7,6 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
-
 from lianzheng.chain_node import Chain, TransactionReverted, TxOutcome
 from lianzheng.rules.errors import RuleInputError, RuleRejected
 from lianzheng.rules.experts.pool import Pool
@@ -136,10 +135,8 @@ class ExpertDraw(RuleContract):
 
     def reveal_seed(self, party: LocalAccount, draw_id: bytes, secret: bytes) -> TxOutcome:
         """Reveal ``party``'s secret; the last reveal draws (notarized as ``experts.drawn`` too)."""
-        outcome = self._send(party, self.contract.tx("revealSeed", draw_id, secret), et.SEED_REVEALED,
-                             draw_id, {"secret": secret}, gas=DRAWING_GAS)
-        self._notarize_contract_events(("ExpertsDrawn",), draw_id, party, outcome)
-        return outcome
+        return self._send(party, self.contract.tx("revealSeed", draw_id, secret), et.SEED_REVEALED,
+                          draw_id, {"secret": secret}, gas=DRAWING_GAS, events=("ExpertsDrawn",))
 
     def void(self, account: LocalAccount, draw_id: bytes) -> tuple[str, list[str]]:
         """Void a draw whose window passed with a party missing; returns the phase and the defaulters."""

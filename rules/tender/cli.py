@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-
 from lianzheng.rules.cli_support import account as _account
 from lianzheng.rules.cli_support import bytes32 as _bytes32
 from lianzheng.rules.errors import RuleError

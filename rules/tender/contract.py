@@ -14,7 +14,6 @@ from typing import Any
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
-
 from lianzheng.chain_node import Chain, TransactionReverted, TxOutcome
 from lianzheng.rules.errors import RuleRejected
 from lianzheng.rules.steps import EventSink, RuleContract
@@ -196,18 +195,16 @@ class TenderRules(RuleContract):
         (``tender.flag.duplicate_bid_file`` ...) naming the bidders, so that supervisors find it in the log.
         """
         call = self.contract.tx("revealBid", section_id, bidder, sealed.file_hash, sealed.salt, sealed.fingerprint)
-        outcome = self._send(centre, call, et.BID_OPENED, section_id,
-                             {"bidder_id": bidder.hex(), "file_hash": sealed.file_hash.hex(),
-                              "fingerprint": sealed.fingerprint.hex()})
-        self._notarize_contract_events(("BidFileInconsistent", "DuplicateBidFile", "SharedDeviceFingerprint"),
-                                       section_id, centre, outcome)
+        self._send(centre, call, et.BID_OPENED, section_id,
+                   {"bidder_id": bidder.hex(), "file_hash": sealed.file_hash.hex(),
+                    "fingerprint": sealed.fingerprint.hex()},
+                   events=("BidFileInconsistent", "DuplicateBidFile", "SharedDeviceFingerprint"))
         return self.bid(section_id, bidder).state
 
     def close_opening(self, account: LocalAccount, section_id: bytes) -> SectionView:
         """Close the opening; the section's fate (``tender.section_failed`` / ``_proceeded``) is notarized too."""
-        outcome = self._send(account, self.contract.tx("closeOpening", section_id), et.OPENING_CLOSED,
-                             section_id, {})
-        self._notarize_contract_events(("SectionFailed", "SectionProceeded"), section_id, account, outcome)
+        self._send(account, self.contract.tx("closeOpening", section_id), et.OPENING_CLOSED, section_id, {},
+                   events=("SectionFailed", "SectionProceeded"))
         return self.section(section_id)
 
     # --- reads -------------------------------------------------------------------------
