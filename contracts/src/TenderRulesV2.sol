@@ -596,11 +596,12 @@ contract TenderRulesV2 is AccessControl, EIP712 {
     }
 
     /// @dev A key counts if the bidder held it when the entry was received: a later rotation or
-    /// revocation (the centre's act) cannot void a bid already in the box.
+    /// revocation (the centre's act) cannot void a bid already in the box. Times are seconds: an
+    /// entry received in the very second of a rotation counts for the bidder.
     function _keyHeldAt(Bidder storage b, address signer, uint64 at) private view returns (bool) {
         for (uint256 i = 0; i < b.keys.length; ++i) {
             BidderKey storage k = b.keys[i];
-            if (k.key == signer && k.since <= at && (k.until == 0 || k.until > at)) return true;
+            if (k.key == signer && k.since <= at && (k.until == 0 || k.until >= at)) return true;
         }
         return false;
     }
