@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+
 from lianzheng.chain_node.errors import KeyFileError
 
 __all__ = ["KeyFileError", "load_or_create_account", "load_or_create_ed25519", "write_account_key"]

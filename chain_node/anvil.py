@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 from eth_account import Account
+
 from lianzheng.chain_node.accounts import write_account_key
 from lianzheng.chain_node.errors import ChainUnavailable
 from lianzheng.chain_node.rpc import RpcChain

@@ -18,6 +18,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
+
 from lianzheng.chain_node.errors import ChainError, ChainUnavailable, InvalidTransaction, TransactionReverted
 from lianzheng.contracts import BUILD_DIR, artifact
 from lianzheng.sdk.abi import AbiError, ContractAbi, DecodedLog

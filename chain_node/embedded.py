@@ -21,6 +21,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.backends.pyevm.main import get_default_genesis_params
+
 from lianzheng.chain_node.base import Chain
 from lianzheng.chain_node.inprocess import InProcessRpc
 from lianzheng.chain_node.kvstore import SqliteKV

@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from eth_tester import EthereumTester
-from lianzheng.sdk.jsonrpc import RpcError
 from web3 import EthereumTesterProvider, Web3
+
+from lianzheng.sdk.jsonrpc import RpcError
 
 
 def to_rpc_json(value: Any) -> Any:

@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
 from eth_account.signers.local import LocalAccount
+
 from lianzheng.chain_node.base import PreparedCall, SignedTx, TxOutcome
 from lianzheng.sdk.abi import DecodedLog
 from lianzheng.sdk.jsonrpc import JsonRpc

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from eth.db.backends.base import BaseDB
+
 from lianzheng.chain_node.errors import ReplicaBusy
 from lianzheng.chain_node.inprocess import InProcessRpc
 from lianzheng.sdk.jsonrpc import RpcError

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from lianzheng.chain_node.anvil import free_port
 
 LIANZHENG = [sys.executable, "-m", "lianzheng"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from eth_account.signers.local import LocalAccount
+
 from lianzheng.chain_node import (
     Chain,
     ChainError,

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from eth_account import Account
+
 from lianzheng.alliance.mirror import Mirror
 from lianzheng.alliance.relay_contract import AllianceRelay, ForeignCheckpoint
 from lianzheng.alliance.relayer import Relayer, Source

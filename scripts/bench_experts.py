@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from eth_account import Account
+
 from lianzheng.chain_node.embedded import EmbeddedChain
 from lianzheng.rules.experts.draw import DRAWING_GAS, ExpertDraw
 from lianzheng.rules.experts.pool import Pool

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import orjson
 from eth_account import Account
+
 from lianzheng.chain_node.anvil import ANVIL_DEV_KEY, AnvilNode, funded_key_file
 from lianzheng.chain_node.rpc import RpcChain
 from lianzheng.notary.local import NotaryServer, PostgresCluster

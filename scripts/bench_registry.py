@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from eth_account import Account
+
 from lianzheng.chain_node.embedded import EmbeddedChain
 from lianzheng.sdk.merkle import SHA256
 from lianzheng.sdk.uniform_tree import UniformTree

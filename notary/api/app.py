@@ -4,6 +4,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+
 from lianzheng.notary.api.errors import install_error_handlers
 from lianzheng.notary.api.limits import ClientLimits, SecurityHeaders
 from lianzheng.notary.api.routes import chain_rpc, events, health, reads, tender, witness
@@ -50,6 +51,7 @@ def create_app(settings: Settings, notary: Notary | None = None) -> FastAPI:
 def _publish_event_schema(app: FastAPI) -> None:
     """POST /v1/events reads its body itself (to bound it); publish the Event schema anyway."""
     from fastapi.openapi.utils import get_openapi
+
     from lianzheng.sdk.event import EVENT_SCHEMA
 
     def openapi() -> dict:

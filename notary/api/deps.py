@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Request
+
 from lianzheng.chain_node.replica import ReplicaPool
 from lianzheng.notary.errors import BodyTooLarge, InvalidJson, Unauthenticated
 from lianzheng.notary.services.keys import ANONYMOUS, Viewer

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import Request
+
 from lianzheng.notary.api.clients import Network, client_address, parse_networks
 from lianzheng.notary.services.ratelimit import InFlightLimit, RateLimiter
 from lianzheng.notary.settings import Settings

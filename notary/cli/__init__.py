@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import typer
+
 from lianzheng.notary.cli import keys, regions, serve
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+
 from lianzheng.notary.errors import NotaryError
 from lianzheng.notary.services.keys import create_key, list_keys, revoke_key
 from lianzheng.notary.settings import Settings

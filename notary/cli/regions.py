@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
 from lianzheng.sdk.cli.support import fail
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Regions and notaries of an EvidenceRegistry")
@@ -39,6 +40,7 @@ Region = Annotated[int, typer.Option("--region", help="GB/T 2260 code, e.g. 3701
 def _signer(key_file: Path, account: str | None = None):
     """The account in ``key_file`` and, when given, ``account`` checksummed; exit 2 when unusable."""
     from eth_utils import to_checksum_address
+
     from lianzheng.chain_node.accounts import KeyFileError, load_or_create_account
 
     if not key_file.is_file():

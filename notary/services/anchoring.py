@@ -18,6 +18,7 @@ from typing import Callable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
+
 from lianzheng.chain_node import Chain, ChainError, SignedTx
 from lianzheng.notary.errors import AnchorRefused
 from lianzheng.notary.models import AnchorIntent

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+
 from lianzheng.notary.errors import (
     BadRange,
     DuplicateEventId,

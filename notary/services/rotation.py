@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
+
 from lianzheng.chain_node.accounts import load_or_create_ed25519
 from lianzheng.notary.services.setup import Notary
 

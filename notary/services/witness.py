@@ -11,6 +11,7 @@ import time
 from typing import Any, Callable, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from lianzheng.notary.errors import Ambiguous, BadRange, NotAnchored, NotFound
 from lianzheng.notary.models import AnchorIntent, Entry
 from lianzheng.notary.services.log import NotaryLog

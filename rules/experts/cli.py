@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+
 from lianzheng.rules.cli_support import account as _account
 from lianzheng.rules.cli_support import bytes32
 from lianzheng.rules.errors import RuleError

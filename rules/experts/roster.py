@@ -25,7 +25,6 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from lianzheng.rules.errors import RosterError
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -35,6 +34,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from lianzheng.rules.errors import RosterError
 
 Region = Annotated[str, StringConstraints(pattern=r"^[1-8][0-9]{5}$")]
 CreditCode = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{18}$", to_upper=True, strip_whitespace=True)]

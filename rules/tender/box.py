@@ -22,6 +22,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
+
 from lianzheng.rules.errors import RuleError
 from lianzheng.rules.tender.sealing import BoxEntry
 from lianzheng.sdk.errors import VerificationError

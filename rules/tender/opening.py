@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from eth_abi import encode
 from eth_utils import keccak
+
 from lianzheng.rules.tender import crypto
 from lianzheng.rules.tender.crypto import SealError
 from lianzheng.rules.tender.sealing import share_context

@@ -6,9 +6,9 @@ import json
 import os
 
 import pytest
+
 from lianzheng.alliance.local import _alive
 from lianzheng.sdk.client import NotaryClient
-
 from tests.helpers import cli, make_event
 
 

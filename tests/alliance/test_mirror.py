@@ -6,6 +6,7 @@ import sqlite3
 
 import pytest
 from fastapi.testclient import TestClient
+
 from lianzheng.alliance.errors import MirrorError
 from lianzheng.alliance.mirror import Mirror
 from lianzheng.alliance.mirror_api import create_mirror_app
@@ -15,7 +16,6 @@ from lianzheng.notary.settings import Settings
 from lianzheng.sdk.client import NotaryClient
 from lianzheng.sdk.merkle import SHA256, verify_inclusion
 from lianzheng.sdk.registry import RegistryReader
-
 from tests.helpers import make_event
 
 

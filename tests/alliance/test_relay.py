@@ -7,6 +7,7 @@ import os
 
 import pytest
 from eth_account import Account
+
 from lianzheng.alliance.relay_contract import AllianceRelay, ForeignCheckpoint
 from lianzheng.alliance.relayer import Relayer, Source
 from lianzheng.chain_node import TransactionReverted
@@ -15,7 +16,6 @@ from lianzheng.chain_node.rpc import RpcChain
 from lianzheng.sdk.alliance import AllianceReader, verify_via_alliance
 from lianzheng.sdk.client import NotaryClient
 from lianzheng.sdk.errors import AnchorError
-
 from tests.helpers import NotaryServer, cli, make_event, write_key_file
 
 CHAINS = {"shandong": 3700, "gansu": 6200, "neimenggu": 1500}

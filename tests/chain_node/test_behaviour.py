@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from eth_account import Account
+
 from lianzheng.chain_node import ChainError, ChainUnavailable, InvalidTransaction, TransactionReverted
 from lianzheng.chain_node.interface import ChainNode, ContractHandle, DevChain
 from lianzheng.chain_node.rpc import RpcChain

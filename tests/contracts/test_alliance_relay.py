@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from lianzheng.alliance.relay_contract import AllianceRelay, ForeignCheckpoint, SignedAttestation
 from lianzheng.chain_node import TransactionReverted
 

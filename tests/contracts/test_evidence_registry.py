@@ -6,6 +6,7 @@ import random
 
 import pytest
 from eth_account import Account
+
 from lianzheng.chain_node import TransactionReverted
 from lianzheng.sdk.contract import CallReverted
 from lianzheng.sdk.merkle import SHA256, MerkleTree

@@ -8,11 +8,11 @@ import json
 import os
 
 import pytest
+
 from lianzheng.chain_node.anvil import funded_key_file
 from lianzheng.sdk.client import NotaryClient, NotaryClientError
 from lianzheng.sdk.registry import RegistryReader
 from lianzheng.sdk.verifier import Verifier
-
 from tests.helpers import NotaryServer, cli, make_event
 
 

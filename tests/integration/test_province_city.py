@@ -4,13 +4,13 @@ from __future__ import annotations
 import httpx
 import pytest
 from eth_account import Account
+
 from lianzheng.chain_node import TransactionReverted
 from lianzheng.chain_node.anvil import funded_key_file
 from lianzheng.chain_node.rpc import RpcChain
 from lianzheng.sdk.client import NotaryClient, NotaryClientError
 from lianzheng.sdk.registry import RegistryReader
 from lianzheng.sdk.verifier import Verifier
-
 from tests.helpers import NotaryServer, cli, make_event
 
 

@@ -11,11 +11,11 @@ import time
 
 import httpx
 import pytest
+
 from lianzheng.chain_node.anvil import funded_key_file
 from lianzheng.sdk.client import NotaryClient
 from lianzheng.sdk.registry import RegistryReader
 from lianzheng.sdk.verifier import Verifier
-
 from tests.helpers import NotaryServer, cli, make_event
 
 

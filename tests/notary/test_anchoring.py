@@ -4,12 +4,12 @@ from __future__ import annotations
 import time
 
 from eth_account import Account
+
 from lianzheng.chain_node import SignedTx
 from lianzheng.notary.services.setup import open_notary
 from lianzheng.notary.settings import Settings
 from lianzheng.sdk.registry import RegistryReader
 from lianzheng.sdk.verifier import Verifier
-
 from tests.helpers import make_event
 
 

@@ -8,6 +8,7 @@ import time
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+
 from lianzheng.notary.api.app import create_app
 from lianzheng.notary.services.keys import create_key
 from lianzheng.notary.services.log import MAX_RANGE
@@ -15,7 +16,6 @@ from lianzheng.notary.settings import Settings
 from lianzheng.sdk.client import NotaryClient, NotaryClientError
 from lianzheng.sdk.merkle import SHA256, verify_consistency, verify_inclusion
 from lianzheng.sdk.receipt import parse_receipt
-
 from tests.helpers import make_event
 
 

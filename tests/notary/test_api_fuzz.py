@@ -7,10 +7,11 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+
 from lianzheng.notary.api.app import create_app
 from lianzheng.notary.services.keys import create_key
 from lianzheng.notary.settings import Settings
-from schemathesis import GenerationMode
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import subprocess
 import time
 
 import httpx
-from lianzheng.chain_node.anvil import free_port
 
+from lianzheng.chain_node.anvil import free_port
 from tests.helpers import LIANZHENG, ROOT
 
 

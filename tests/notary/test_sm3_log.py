@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+
 from lianzheng.notary.services.setup import SetupError, open_notary
 from lianzheng.notary.settings import Settings
 from lianzheng.sdk.errors import EventMismatchError
@@ -9,7 +10,6 @@ from lianzheng.sdk.event import canonical_bytes
 from lianzheng.sdk.merkle import hasher
 from lianzheng.sdk.registry import RegistryReader
 from lianzheng.sdk.verifier import Verifier
-
 from tests.helpers import make_event
 
 

@@ -6,10 +6,10 @@ import stat
 
 import pytest
 from eth_account import Account
+
 from lianzheng.chain_node.anvil import ANVIL_DEV_KEY, AnvilNode
 from lianzheng.chain_node.rpc import RpcChain
 from lianzheng.rules.experts.draw import ExpertDraw
-
 from tests.helpers import cli, write_key_file
 from tests.rules.experts_data import TENDERER, random_roster
 

@@ -5,12 +5,12 @@ import os
 import random
 
 import pytest
+
 from lianzheng.rules.errors import RuleRejected
 from lianzheng.rules.experts.draw import ExpertDraw
 from lianzheng.rules.experts.pool import Pool
 from lianzheng.rules.experts.sequence import positions, seed_of
 from lianzheng.rules.experts.verify import verify_draw
-
 from tests.rules.experts_data import (
     BIDDERS,
     TENDERER,

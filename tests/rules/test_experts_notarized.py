@@ -6,6 +6,7 @@ import os
 
 from eth_account import Account
 from fastapi.testclient import TestClient
+
 from lianzheng.notary.api.app import create_app
 from lianzheng.notary.services.keys import create_key
 from lianzheng.notary.settings import Settings
@@ -13,7 +14,6 @@ from lianzheng.rules.errors import RuleRejected
 from lianzheng.rules.experts.draw import ExpertDraw
 from lianzheng.rules.experts.pool import Pool
 from lianzheng.sdk.client import NotaryClient
-
 from tests.rules.experts_data import random_roster, request
 
 

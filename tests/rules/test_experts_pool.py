@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from lianzheng.rules.experts.pool import Pool, avoidance, leaf_of
 from lianzheng.rules.experts.roster import (
     Expert,
@@ -20,7 +21,6 @@ from lianzheng.rules.experts.roster import (
 )
 from lianzheng.rules.experts.sequence import positions
 from lianzheng.sdk.merkle import SHA256, verify_inclusion
-
 from tests.rules.experts_data import (
     BIDDERS,
     OTHER_COMPANY,

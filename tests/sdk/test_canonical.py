@@ -5,6 +5,7 @@ import pytest
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from lianzheng.sdk.canonical import canonical_json
 
 scalars = st.none() | st.booleans() | st.integers(-(2**60), 2**60) | st.text() | \

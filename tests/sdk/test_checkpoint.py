@@ -6,6 +6,7 @@ import base64
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from lianzheng.sdk.checkpoint import (
     Checkpoint,
     SignedNote,

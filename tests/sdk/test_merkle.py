@@ -6,9 +6,10 @@ import json
 import random
 
 import pytest
+from pymerkle import InmemoryTree
+
 from lianzheng.sdk.errors import VerificationError
 from lianzheng.sdk.merkle import SHA256, MerkleTree, hasher, verify_consistency, verify_inclusion
-from pymerkle import InmemoryTree
 
 
 def _b64(value):

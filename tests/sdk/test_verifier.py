@@ -5,6 +5,7 @@ import copy
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from lianzheng.sdk.checkpoint import Checkpoint, SignedNote, TlogProof, sign_checkpoint
 from lianzheng.sdk.errors import (
     AnchorError,
@@ -18,7 +19,6 @@ from lianzheng.sdk.merkle import SHA256, MerkleTree
 from lianzheng.sdk.receipt import parse_receipt
 from lianzheng.sdk.registry import RegistryReader
 from lianzheng.sdk.verifier import Verifier
-
 from tests.helpers import make_event
 
 

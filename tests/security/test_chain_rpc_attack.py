@@ -14,8 +14,8 @@ import time
 
 import httpx
 import pytest
-from lianzheng.sdk.registry import RegistryReader
 
+from lianzheng.sdk.registry import RegistryReader
 from tests.helpers import NotaryServer, cli, make_event
 
 LOOP = "0x5b600056"

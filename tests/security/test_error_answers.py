@@ -5,12 +5,12 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
+
 from lianzheng.chain_node.anvil import funded_key_file
 from lianzheng.notary.api.app import create_app
 from lianzheng.notary.api.errors import CHAIN_RETRY_SECONDS
 from lianzheng.notary.services.keys import create_key
 from lianzheng.notary.settings import Settings
-
 from tests.helpers import make_event
 
 

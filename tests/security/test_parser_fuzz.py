@@ -12,13 +12,13 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from lianzheng.sdk.certificate import extract_evidence, signed_body, verify_certificate
 from lianzheng.sdk.checkpoint import Checkpoint, SignedNote, TlogProof
 from lianzheng.sdk.errors import VerificationError
 from lianzheng.sdk.event import parse_event, parse_public_event
 from lianzheng.sdk.receipt import parse_receipt
 from lianzheng.sdk.verifier import check_offline
-
 from tests.helpers import make_event
 
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow,

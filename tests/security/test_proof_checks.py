@@ -5,6 +5,7 @@ into a different answer)."""
 from __future__ import annotations
 
 import pytest
+
 from lianzheng.sdk.errors import MalformedError, ProofError, RootMismatchError
 from lianzheng.sdk.merkle import SHA256, MerkleTree, verify_consistency
 

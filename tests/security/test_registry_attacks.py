@@ -15,6 +15,7 @@ import random
 import time
 
 import pytest
+
 from lianzheng.chain_node import TransactionReverted
 from lianzheng.notary.services.anchoring import AnchorRefused
 from lianzheng.notary.services.rotation import rotate_checkpoint_key
@@ -27,7 +28,6 @@ from lianzheng.sdk.merkle import MerkleTree
 from lianzheng.sdk.receipt import parse_receipt
 from lianzheng.sdk.registry import RegistryReader
 from lianzheng.sdk.verifier import Verifier
-
 from tests.helpers import make_event
 
 KEY = b"\x11" * 32

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from lianzheng.alliance.relay_contract import ATTEST_GAS, AllianceRelay, ForeignCheckpoint
 from lianzheng.chain_node import TransactionReverted
 

@@ -7,11 +7,11 @@ import json
 
 import httpx
 import pytest
+
 from lianzheng.sdk.errors import EventMismatchError, MalformedError
 from lianzheng.sdk.receipt import parse_receipt
 from lianzheng.sdk.registry import RegistryReader
 from lianzheng.sdk.verifier import Verifier
-
 from tests.helpers import cli, make_event
 
 
@@ -52,7 +52,6 @@ def test_schema_errors_name_the_field(anchored, change, field):
 
 def test_cli_against_a_contract_that_is_no_registry_says_so_in_one_line(tmp_path):
     from lianzheng.sdk.client import NotaryClient
-
     from tests.helpers import NotaryServer
 
     data = tmp_path / "data"

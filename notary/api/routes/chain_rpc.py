@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+
 from lianzheng.notary.api.deps import PublicRpcDep, read_json
 from lianzheng.notary.api.limits import get_limits
 from lianzheng.notary.errors import NotFound, Unavailable

@@ -5,9 +5,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
 from lianzheng.notary.api.deps import LogDep, SettingsDep, WriterDep, read_json
 from lianzheng.notary.errors import BatchTooLarge, InvalidEvent
-from starlette.concurrency import run_in_threadpool
 
 router = APIRouter(tags=["events"])
 

@@ -3,6 +3,7 @@ load balancers must see the notary while its public surface is under load."""
 from __future__ import annotations
 
 from fastapi import APIRouter
+
 from lianzheng.notary.api.deps import StatusDep
 
 router = APIRouter(tags=["health"])

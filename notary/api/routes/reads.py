@@ -6,6 +6,7 @@ from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Response
+
 from lianzheng.notary.api.deps import LogDep, ViewerDep
 from lianzheng.notary.api.limits import limit_reads
 from lianzheng.notary.errors import BadRange

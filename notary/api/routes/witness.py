@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
+
 from lianzheng.notary.api.deps import PublicConfigDep, SettingsDep, WitnessDep
 from lianzheng.notary.api.limits import get_limits, limit_reads
 from lianzheng.notary.services import certificate_pdf

@@ -8,6 +8,8 @@ import subprocess
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pypdf import PdfReader, PdfWriter
+
 from lianzheng.sdk.certificate import (
     ATTACHMENT,
     extract_evidence,
@@ -17,8 +19,6 @@ from lianzheng.sdk.certificate import (
 from lianzheng.sdk.checkpoint import sign_note
 from lianzheng.sdk.errors import EventMismatchError, SignatureError
 from lianzheng.sdk.registry import RegistryReader
-from pypdf import PdfReader, PdfWriter
-
 from tests.helpers import cli
 from tests.notary.web.conftest import PROJECT, SECTION
 
