@@ -69,6 +69,12 @@ class NotAnchored(NotaryError):
     code = "not_anchored"
 
 
+class WrongState(NotaryError):
+    """The step does not fit what the section (or draw) is in now."""
+
+    code = "wrong_state"
+
+
 class KeyNameError(InvalidEvent):
     """A key's name or role is not acceptable."""
 

@@ -1,9 +1,10 @@
 """Tables of the notary store (SQLModel: SQLite and PostgreSQL with the same code)."""
 from __future__ import annotations
 
-from lianzheng.sdk.receipt import Anchor
 from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
+
+from lianzheng.sdk.receipt import Anchor
 
 
 class Entry(SQLModel, table=True):
@@ -73,3 +74,46 @@ class Meta(SQLModel, table=True):
     __tablename__ = "meta"
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class TenderSection(SQLModel, table=True):
+    """A tender section this notary's desk serves: who owns it over HTTP, and its private keys."""
+
+    __tablename__ = "tender_sections"
+    section_id: str = Field(primary_key=True, max_length=64)
+    owner: str = Field(max_length=64)  # the writer key that opened it
+    signal_key: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))  # keys the collusion signals
+    holders_json: str = Field(sa_column=Column(Text, nullable=False))  # [{account, x25519}] bidders seal to
+    sealed: bool = False
+    created_at: float
+
+
+class BoxItem(SQLModel, table=True):
+    """One entry of a section's sealed box. ``entry_json`` is public once sealed; ``private_json``
+    (ciphertext, sealed shares, what opening reveals) stays with the desk, in the domain."""
+
+    __tablename__ = "box_entries"
+    section_id: str = Field(primary_key=True, max_length=64)
+    idx: int = Field(primary_key=True)
+    entry_json: str = Field(sa_column=Column(Text, nullable=False))
+    private_json: str = Field(sa_column=Column(Text, nullable=False))
+    settled: str = Field(default="", max_length=16)  # "", valid, inconsistent, revoked, withdrawn
+
+
+class BoxRefusal(SQLModel, table=True):
+    """A submission the desk refused before the deadline; published with the box at the seal."""
+
+    __tablename__ = "box_refusals"
+    id: int | None = Field(default=None, primary_key=True)
+    section_id: str = Field(max_length=64, index=True)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: float
+
+
+class ShareRelease(SQLModel, table=True):
+    """The shares a holder released for a section (their digest is on chain)."""
+
+    __tablename__ = "share_releases"
+    section_id: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(primary_key=True, max_length=42)
+    shares_json: str = Field(sa_column=Column(Text, nullable=False))

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lianzheng.sdk.merkle import HashName
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lianzheng.sdk.merkle import HashName
 
 
 class Settings(BaseSettings):
@@ -28,6 +29,9 @@ class Settings(BaseSettings):
     public_url: str | None = Field(None, description="base URL printed in certificates' QR codes; default the "
                                                      "URL the request came to")
     tender_contract: str | None = Field(None, description="TenderRules address; default: deployed on first start")
+    tender_profiles: list[str] = Field(["engineering", "government_procurement"],
+                                       description="trading-type profiles set on a tender contract this notary "
+                                                   "deploys (rules/tender/profiles.json; 'demo' is not a legal one)")
     expert_draw_contract: str | None = Field(None, description="ExpertDraw address; default: deployed on first start")
     chain_key_file: Path | None = Field(None, description="the notary's chain account key (hex, mode 0600); "
                                         "default <data dir>/keys/chain.key, made on first start")
@@ -54,6 +58,16 @@ class Settings(BaseSettings):
         from lianzheng.notary.api.clients import parse_networks
 
         parse_networks(value)  # ValueError names the entry that is not an address or network
+        return value
+
+    @field_validator("tender_profiles")
+    @classmethod
+    def _profiles(cls, value: list[str]) -> list[str]:
+        from lianzheng.rules.tender.sections import load_profiles
+
+        unknown = set(value) - set(load_profiles())
+        if unknown:
+            raise ValueError(f"unknown tender profile {', '.join(sorted(unknown))} (rules/tender/profiles.json)")
         return value
 
     @property

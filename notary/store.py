@@ -10,12 +10,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from lianzheng.notary.errors import DuplicateEventId, StoreOutdated, Unavailable
-from lianzheng.notary.models import AnchorIntent, ApiKey, Entry, EntryDocument, Meta
 from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
+
+from lianzheng.notary.errors import DuplicateEventId, StoreOutdated, Unavailable
+from lianzheng.notary.models import AnchorIntent, ApiKey, Entry, EntryDocument, Meta
 
 
 class LogStore(Protocol):

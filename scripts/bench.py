@@ -17,7 +17,7 @@ def main() -> None:
     ingest = sub.add_parser("ingest", help="notary throughput, latency, proof verification, gas")
     ingest.add_argument("--events", type=int, default=100_000)
     ingest.add_argument("--anvil-events", type=int, default=10_000)
-    sub.add_parser("tender", help="gas per commitment and per revealed bid for 3, 30 and 300 bidders")
+    sub.add_parser("tender", help="gas per opened bid and seconds to open for 3, 30 and 300 bidders")
     sub.add_parser("experts", help="gas of an expert draw (k = 7) for pools of 100, 10,000 and 1,000,000")
     alliance = sub.add_parser("alliance", help="mirror sync speed and relay latency on three anvil chains")
     alliance.add_argument("--events", type=int, default=200_000)

@@ -15,17 +15,10 @@ REJECTED = ".rejected"
 # --- written by the rules engine (tender rules) -------------------------------------------
 SECTION_OPENED = "tender.section_opened"
 BIDDER_REGISTERED = "tender.bidder_registered"
-BID_COMMITTED = "bid.committed"
-BID_WITHDRAWN = "bid.withdrawn"
-OPENING_STARTED = "tender.opening_started"
 BID_OPENED = "bid.opened"
 FLAG_BID_FILE_INCONSISTENT = "tender.flag.bid_file_inconsistent"
-FLAG_DUPLICATE_BID_FILE = "tender.flag.duplicate_bid_file"
-FLAG_SHARED_DEVICE = "tender.flag.shared_device_fingerprint"
 OPENING_CLOSED = "tender.opening_closed"
-SECTION_PROCEEDED = "tender.section_proceeded"
 SECTION_FAILED = "tender.section_failed"
-# the tender procedure as the law writes it (TenderRulesV2)
 BIDDER_KEY_ROTATED = "tender.bidder_key_rotated"
 BIDDER_REVOKED = "tender.bidder_revoked"
 DEADLINE_EXTENDED = "tender.deadline_extended"
@@ -33,6 +26,7 @@ BOX_SEALED = "tender.box_sealed"
 BID_SEALED = "bid.sealed"
 SHARES_RELEASED = "tender.shares_released"
 BID_UNDECRYPTABLE = "bid.undecryptable"
+BID_SETTLED = "bid.settled"
 FLAG_SHARED_SIGNAL = "tender.flag.shared_signal"
 HOLDER_WITHHELD = "tender.holder_withheld"
 COMMITTEE_SET = "tender.committee_set"
@@ -54,15 +48,9 @@ ARCHIVE_FILED = "archive.filed"
 LABELS: dict[str, tuple[str, str]] = {
     SECTION_OPENED: ("标段开放投标", "section opened for bids"),
     BIDDER_REGISTERED: ("投标人登记", "bidder registered"),
-    BID_COMMITTED: ("投标承诺上链", "bid commitment recorded"),
-    BID_WITHDRAWN: ("投标撤回", "bid withdrawn"),
-    OPENING_STARTED: ("开标", "opening started"),
     BID_OPENED: ("投标文件开启", "bid opened"),
     FLAG_BID_FILE_INCONSISTENT: ("投标文件不一致", "bid file inconsistent"),
-    FLAG_DUPLICATE_BID_FILE: ("相同投标文件", "identical bid files"),
-    FLAG_SHARED_DEVICE: ("相同设备特征", "shared device fingerprint"),
     OPENING_CLOSED: ("开标结束", "opening closed"),
-    SECTION_PROCEEDED: ("标段有效", "section proceeds"),
     SECTION_FAILED: ("标段流标", "section failed"),
     BIDDER_KEY_ROTATED: ("投标人密钥更换", "bidder key rotated"),
     BIDDER_REVOKED: ("投标人注销", "bidder revoked"),
@@ -71,6 +59,7 @@ LABELS: dict[str, tuple[str, str]] = {
     BID_SEALED: ("投标文件已封存", "bid sealed in the box"),
     SHARES_RELEASED: ("解密密钥份额释放", "key shares released"),
     BID_UNDECRYPTABLE: ("投标文件未能解密", "bid could not be decrypted"),
+    BID_SETTLED: ("未解密投标处理", "undecrypted bid settled"),
     FLAG_SHARED_SIGNAL: ("相同投标特征", "shared collusion signal"),
     HOLDER_WITHHELD: ("密钥持有方未释放份额", "key holder withheld its shares"),
     COMMITTEE_SET: ("评标委员会确定", "evaluation committee set"),
@@ -91,10 +80,7 @@ RULE_TYPES = frozenset(LABELS) - {TENDER_ANNOUNCED, BID_SUBMITTED, ARCHIVE_FILED
 # Events of the rule contracts that the rules engine notarizes as events of their own.
 CONTRACT_EVENTS: dict[str, str] = {
     "BidFileInconsistent": FLAG_BID_FILE_INCONSISTENT,
-    "DuplicateBidFile": FLAG_DUPLICATE_BID_FILE,
-    "SharedDeviceFingerprint": FLAG_SHARED_DEVICE,
     "SectionFailed": SECTION_FAILED,
-    "SectionProceeded": SECTION_PROCEEDED,
     "SharedSignal": FLAG_SHARED_SIGNAL,
     "HolderWithheld": HOLDER_WITHHELD,
     "BidUndecryptable": BID_UNDECRYPTABLE,

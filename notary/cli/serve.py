@@ -13,8 +13,9 @@ from typing import Annotated, Any, Optional
 
 import typer
 import uvicorn
-from lianzheng.notary.settings import Settings
 from pydantic import ValidationError
+
+from lianzheng.notary.settings import Settings
 
 
 def _option(field: str, flag: str | None = None) -> Any:
@@ -43,6 +44,7 @@ def serve(
     public_rpc_url: Annotated[Optional[str], _option("public_rpc_url")] = None,
     public_url: Annotated[Optional[str], _option("public_url")] = None,
     trusted_proxies: Annotated[Optional[str], _option("trusted_proxies")] = None,
+    tender_profiles: Annotated[Optional[str], _option("tender_profiles")] = None,
     chain_key_file: Annotated[Optional[Path], _option("chain_key_file")] = None,
     checkpoint_key_file: Annotated[Optional[Path], _option("checkpoint_key_file")] = None,
 ) -> None:
@@ -50,8 +52,9 @@ def serve(
     given = {k: v for k, v in locals().items() if v is not None}
     if "hash_name" in given:
         given["hash"] = given.pop("hash_name")
-    if "trusted_proxies" in given:  # comma-separated on the command line
-        given["trusted_proxies"] = [p.strip() for p in given["trusted_proxies"].split(",") if p.strip()]
+    for listed in ("trusted_proxies", "tender_profiles"):  # comma-separated on the command line
+        if listed in given:
+            given[listed] = [p.strip() for p in given[listed].split(",") if p.strip()]
     try:
         settings = Settings(**given)
     except ValidationError as exc:

@@ -11,9 +11,6 @@ import io
 from typing import Any
 
 import orjson
-from lianzheng.sdk.certificate import ATTACHMENT, evidence_digest
-from lianzheng.sdk.times import utc_iso
-from lianzheng.sdk.witness import label, outcome
 from pypdf import PdfReader, PdfWriter
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
@@ -24,6 +21,10 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from lianzheng.sdk.certificate import ATTACHMENT, evidence_digest
+from lianzheng.sdk.times import utc_iso
+from lianzheng.sdk.witness import label, outcome
 
 FONT = "STSong-Light"
 _LEVEL_COLOURS = {"warning": colors.HexColor("#b00020"), "notice": colors.HexColor("#8a5a00")}

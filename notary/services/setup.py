@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
+
 from lianzheng.chain_node import Chain, ChainContract, open_chain
 from lianzheng.chain_node.accounts import load_or_create_account, load_or_create_ed25519
 from lianzheng.notary.errors import SetupError
@@ -22,12 +23,14 @@ from lianzheng.notary.services.anchoring import AnchorWorker
 from lianzheng.notary.services.keys import KeyCache
 from lianzheng.notary.services.log import NotaryLog
 from lianzheng.notary.services.ratelimit import RateLimiter
-from lianzheng.notary.services.tender_desk import TenderDesk
+from lianzheng.notary.services.tender_desk import TenderDesk, load_or_create_holder_key
 from lianzheng.notary.services.witness import Witness
 from lianzheng.notary.settings import Settings
 from lianzheng.notary.store import SqlStore
+from lianzheng.notary.tender_store import TenderStore
 from lianzheng.rules.experts.draw import ExpertDraw
-from lianzheng.rules.tender.contract import TenderRules
+from lianzheng.rules.journal import SqliteJournal, StepJournal
+from lianzheng.rules.tender.sections import TenderSections, load_profiles
 from lianzheng.sdk.event_types import RULES_ENGINE
 from lianzheng.sdk.merkle import hash_id, hasher
 
@@ -50,7 +53,7 @@ class Notary:
     worker: AnchorWorker
     keys: KeyCache
     rate: RateLimiter
-    tender: TenderRules
+    tender: TenderSections
     experts: ExpertDraw
     public_rpc: ReplicaPool | None = None  # /chain/rpc of the embedded chain
     witness: Witness = field(init=False)
@@ -58,7 +61,9 @@ class Notary:
 
     def __post_init__(self) -> None:
         self.witness = Witness(self.log, self.store, lambda: self.worker.signer)
-        self.desk = TenderDesk(self.tender, self.account, int(self.settings.region))
+        self.desk = TenderDesk(self.tender, self.account, int(self.settings.region), TenderStore(self.store),
+                               load_or_create_holder_key(self.settings.data_dir / "keys" / "holder.x25519.pem"),
+                               "sm4-gcm" if self.settings.hash == "sm3" else "aes-128-gcm")
 
     @property
     def checkpoint_key(self) -> Ed25519PrivateKey:
@@ -153,12 +158,15 @@ class LogSink:
 
 
 def _rules(settings: Settings, store: SqlStore, chain: Chain, account: LocalAccount, sink: LogSink,
-           cls: type[TenderRules] | type[ExpertDraw], configured: str | None, meta: str):
+           cls: type[TenderSections] | type[ExpertDraw], configured: str | None, meta: str,
+           journal: StepJournal, **deploy: Any):
     """A rules contract this notary serves; on first start deployed, with this notary's account
-    as admin and as the centre of its region (it relays for the region's trading systems)."""
+    as admin and as the centre of its region (it relays for the region's trading systems).
+    Steps a crash left unrecorded are finished (``rules.journal``)."""
     address = configured or store.meta(meta)
-    rules = cls(chain, address, sink) if address else cls.deploy(chain, account, sink)
+    rules = cls(chain, address, sink, journal) if address else cls.deploy(chain, account, sink, journal, **deploy)
     _fixed(store, meta, rules.address, meta.replace("_", " "))
+    rules.roll_forward()
     contract, region = rules.contract, int(settings.region)
     if not contract.read("hasRole", contract.read("centreRole", region), account.address) and contract.read(
             "hasRole", contract.read("DEFAULT_ADMIN_ROLE"), account.address):
@@ -185,10 +193,12 @@ def open_notary(settings: Settings) -> Notary:
         worker = AnchorWorker(notary_log, store, chain, account, registry, key,
                               settings.anchor_interval, settings.anchor_every)
         sink = LogSink(notary_log, RULES_ENGINE)
-        tender = _rules(settings, store, chain, account, sink, TenderRules, settings.tender_contract,
-                        "tender_contract")
+        journal = SqliteJournal(data_dir / "rule-steps.db")
+        profiles = load_profiles()
+        tender = _rules(settings, store, chain, account, sink, TenderSections, settings.tender_contract,
+                        "tender_contract_v2", journal, profiles={n: profiles[n] for n in settings.tender_profiles})
         experts = _rules(settings, store, chain, account, sink, ExpertDraw, settings.expert_draw_contract,
-                         "expert_draw_contract")
+                         "expert_draw_contract", journal)
     except Exception:
         store.close()
         raise

@@ -1,66 +1,361 @@
-"""The notary's tender desk: its region's centre on the TenderRules contract it serves.
+"""The notary's tender desk: its region's centre on the tender contract, and the sealed boxes.
 
-Trading systems of the region drive tenders over HTTP; the desk relays each step with the
-notary's chain account (the region's centre on that contract). Routes get the desk, not the
-notary: it holds the rules, the relaying account and the region, nothing else.
+Trading systems of the region drive tenders over HTTP; the desk acts on chain with the
+notary's account (the region's centre on the contract it serves). A section belongs to the
+writer key that opened it: only that key acts on it over HTTP (the contract, in turn, lets only
+the notary's account act on it on chain). Before the deadline bids go into the section's
+sealed box here, nothing reaches the chain or the public log (``rules.tender.box``); the
+bidder gets the notary-signed receipt of its entry at once. The notary is one of the key
+holders: it releases its shares itself when the box is sealed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from eth_account import Account
+from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
-from lianzheng.chain_node import TxOutcome
-from lianzheng.notary.errors import NotFound
-from lianzheng.rules.tender.contract import SealedBid, SectionView, SignedBidMessage, TenderRules
+from eth_utils import to_checksum_address
 
-BIDDER_TYPES = {"BidCommitment": ["bytes32 sectionId", "bytes32 bidderId", "bytes32 commitment", "uint64 nonce"],
-                "BidWithdrawal": ["bytes32 sectionId", "bytes32 bidderId", "uint64 nonce"]}
+from lianzheng.notary.errors import Forbidden, InvalidEvent, NotaryError, NotFound, WrongState
+from lianzheng.notary.tender_store import TenderStore
+from lianzheng.rules.tender import sealing
+from lianzheng.rules.tender.box import SealedBox
+from lianzheng.rules.tender.crypto import CIPHERS, HolderKey, SealError, public_bytes
+from lianzheng.rules.tender.opening import decrypt_entry, open_my_shares, release_digest
+from lianzheng.rules.tender.sealing import BoxEntry
+from lianzheng.rules.tender.sections import Opening, TenderSections
 
 
-@dataclass(frozen=True)
+class BidRefused(NotaryError):
+    """The desk refused a bid submission (recorded, and published with the box at the seal)."""
+
+    code = "bid_refused"
+
+
+class NotYet(NotaryError):
+    """The step's time has not come (the deadline, the seal)."""
+
+    code = "not_yet"
+
+
+def load_or_create_holder_key(path: Path) -> X25519PrivateKey:
+    """The notary's X25519 key as a holder of bid-file key shares (0600 PEM, made on first start)."""
+    if path.exists():
+        return serialization.load_pem_private_key(path.read_bytes(), None)  # type: ignore[return-value]
+    key = X25519PrivateKey.generate()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    return key
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _unb64(text: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (ValueError, TypeError) as exc:
+        raise InvalidEvent(f"{what} is not base64", field=what) from exc
+
+
+def _hex32(text: str, what: str) -> bytes:
+    try:
+        value = bytes.fromhex(str(text).removeprefix("0x"))
+    except ValueError:
+        value = b""
+    if len(value) != 32:
+        raise InvalidEvent(f"{what} must be 32 bytes of hex", field=what)
+    return value
+
+
+@dataclass
 class TenderDesk:
-    rules: TenderRules
+    rules: TenderSections
     centre: LocalAccount
     region: int
+    store: TenderStore
+    holder_key: X25519PrivateKey
+    cipher: str = "aes-128-gcm"
+    _boxes: dict[bytes, SealedBox] = field(default_factory=dict)
 
-    def domain(self) -> dict[str, Any]:
-        """What bidders sign (EIP-712): the domain of this contract on this chain, and the types."""
-        return {"domain": self.rules.domain(), "contract": self.rules.address, "types": BIDDER_TYPES}
+    @property
+    def holder(self) -> HolderKey:
+        """The notary as a key holder: its chain account and X25519 key."""
+        return HolderKey(self.centre.address, public_bytes(self.holder_key))
 
-    def open_section(self, project: str, section: str, deadline: int, opening_window: int) -> bytes:
-        return self.rules.open_section(self.centre, self.region, project, section, deadline, opening_window)
+    # --- sections ----------------------------------------------------------------------------
 
-    def register_bidder(self, bidder_id: bytes, key: str) -> None:
-        self.rules.register_bidder(self.centre, self.region, bidder_id, key)
+    def _owned(self, writer: str, section_id: bytes) -> None:
+        row = self.store.section(section_id.hex())
+        if row is None:
+            raise NotFound(f"no section 0x{section_id.hex()} at this desk")
+        if row.owner != writer:
+            raise Forbidden(f"section 0x{section_id.hex()} belongs to the key that opened it")
 
-    def relay(self, message: SignedBidMessage) -> TxOutcome:
-        return self.rules.relay(self.centre, message)
+    def open_section(self, writer: str, project: str, section: str, profile: str, deadline: int,
+                     holders: list[HolderKey], threshold: int) -> bytes:
+        """Open a section owned by ``writer``; the notary is always one of its key holders."""
+        if self.holder.account not in {h.account for h in holders}:
+            holders = [*holders, self.holder]
+        section_id = self.rules.section_id(self.region, project, section)
+        if self.store.section(section_id.hex()) is None:  # recorded first: a retry finds the owner
+            keys = [{"account": to_checksum_address(h.account), "x25519": h.public_key.hex()} for h in holders]
+            self.store.add_section(section_id.hex(), writer, os.urandom(32), json.dumps(keys))
+        else:
+            self._owned(writer, section_id)
+        self.rules.open_section(self.centre, self.region, project, section, profile, deadline, holders, threshold)
+        return section_id
 
-    def start_opening(self, section_id: bytes) -> TxOutcome:
-        return self.rules.start_opening(self.centre, section_id)
+    def extend_deadline(self, writer: str, section_id: bytes, deadline: int, reason: str) -> dict[str, Any]:
+        self._owned(writer, section_id)
+        outcome = self.rules.extend_deadline(self.centre, section_id, deadline, reason)
+        return {"deadline": deadline, "tx_hash": outcome.tx_hash}
 
-    def reveal(self, section_id: bytes, bidder_id: bytes, sealed: SealedBid) -> str:
-        return self.rules.reveal(self.centre, section_id, bidder_id, sealed)
+    def register_bidder(self, bidder_id: bytes, ca_cert_hash: bytes, key: str) -> None:
+        self.rules.register_bidder(self.centre, self.region, bidder_id, ca_cert_hash, key)
 
-    def close(self, section_id: bytes) -> SectionView:
-        return self.rules.close_opening(self.centre, section_id)
+    def rotate_bidder_key(self, bidder_id: bytes, key: str) -> None:
+        self.rules.rotate_bidder_key(self.centre, self.region, bidder_id, key)
 
-    def section(self, section_id: bytes) -> dict[str, Any]:
-        """A section as supervisors see it: state, bids, flags (public)."""
-        rules, sid = self.rules, section_id
-        view = rules.section(sid)
-        if view.state == "none":
-            raise NotFound(f"no section 0x{sid.hex()}")
-        bids = [rules.bid(sid, b) for b in rules.bidders(sid)]
-        return {
-            "section_id": "0x" + sid.hex(), "region": view.region, "state": view.state, "deadline": view.deadline,
-            "opening_ends": view.opening_ends, "bids_in_force": view.active_bids, "valid_bids": view.valid_bids,
-            "inconsistent_bids": view.inconsistent_bids,
-            "bids": [{"bidder_id": "0x" + b.bidder_id.hex(), "state": b.state,
-                      "file_hash": "0x" + b.file_hash.hex() if b.state in ("valid", "inconsistent") else None}
-                     for b in bids],
-            "flags": [{"kind": f.kind, "value": "0x" + f.value.hex(),
-                       "bidders": ["0x" + f.first_bidder.hex(), "0x" + f.second_bidder.hex()]}
-                      for f in rules.flags(sid)],
-        }
+    def revoke_bidder(self, bidder_id: bytes) -> None:
+        self.rules.revoke_bidder(self.centre, self.region, bidder_id)
+
+    def _in_state(self, section_id: bytes, state: str):
+        info = self.rules.section(section_id)
+        if info.state != state:
+            raise WrongState(f"section 0x{section_id.hex()} is {info.state}, not {state}", state=info.state)
+        return info
+
+    def _box(self, section_id: bytes) -> SealedBox:
+        box = self._boxes.get(section_id)
+        if box is None:
+            entries = [BoxEntry.from_json(json.loads(i.entry_json)) for i in self.store.entries(section_id.hex())]
+            box = self._boxes[section_id] = SealedBox(section_id, self.rules.domain(), entries)
+        return box
+
+    # --- bids, before the deadline ---------------------------------------------------------------
+
+    def submit(self, writer: str, section_id: bytes, s: dict[str, Any]) -> dict[str, Any]:
+        """A sealed bid into the box: checked, recorded, answered with the notary-signed receipt."""
+        self._owned(writer, section_id)
+        info = self.rules.section(section_id)
+        if info.state != "bidding":
+            raise BidRefused(f"section 0x{section_id.hex()} takes no bids ({info.state})")
+        # On the chain's clock, which judges the deadline (a dev chain may run ahead of the wall's).
+        received = max(int(time.time()), self.rules.chain.block_time())
+        if received >= info.deadline:
+            raise BidRefused(f"the bid deadline {info.deadline} has passed (received {received})",
+                             error="BidDeadlinePassed")
+        try:
+            entry, private = self._checked(section_id, s, received)
+        except (BidRefused, InvalidEvent) as exc:
+            self.store.add_refusal(section_id.hex(), str(exc))
+            raise
+        box = self._box(section_id)
+        index = len(box)
+        self.store.add_entry(section_id.hex(), index, json.dumps(entry.to_json()), json.dumps(private))
+        receipt = box.add(entry, self.centre)
+        return {"receipt": receipt.to_json(), "entry": entry.to_json(), "signals": private["signals"]}
+
+    def _checked(self, section_id: bytes, s: dict[str, Any], received: int) -> tuple[BoxEntry, dict[str, Any]]:
+        bidder_id = _hex32(s.get("bidder_id"), "bidder_id")
+        salt = _hex32(s.get("pseudonym_salt"), "pseudonym_salt")
+        clear_hash = _hex32(s.get("clear_file_hash"), "clear_file_hash")
+        clear_salt = _hex32(s.get("clear_salt"), "clear_salt")
+        ciphertext = _unb64(s.get("ciphertext", ""), "ciphertext")
+        cipher = s.get("cipher", self.cipher)
+        if cipher not in CIPHERS:
+            raise InvalidEvent(f"cipher must be one of {CIPHERS}", field="cipher")
+        holders = self.rules.holders(section_id)
+        shares = s.get("shares") or {}
+        if not isinstance(shares, dict) or {to_checksum_address(h) for h in shares} != set(holders):
+            raise BidRefused("a bid carries one sealed share for each key holder of the section")
+        bid = sealing.SealedBid(section_id, bidder_id, salt, b"", cipher, ciphertext, clear_hash, clear_salt)
+        signature = bytes.fromhex(str(s.get("signature", "")).removeprefix("0x"))
+        bidder = self.rules.bidder(self.region, bidder_id)
+        if not bidder["keys"] or bidder["revoked"]:
+            raise BidRefused("the bidder is not registered in this region, or revoked")
+        message = {"sectionId": section_id, "pseudonym": bid.pseudonym, "cipherHash": bid.cipher_hash,
+                   "clearCommitment": bid.clear_commitment}
+        signer = Account.recover_message(encode_typed_data(self.rules.domain(), sealing.SEALED_BID_TYPES, message),
+                                         signature=signature) if len(signature) == 65 else None
+        if signer != bidder["keys"][-1]["key"]:
+            raise BidRefused("the entry is not signed with the bidder's registered key")
+        raw = s.get("signals") or {}
+        if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+            raise InvalidEvent("signals are named strings", field="signals")
+        row = self.store.section(section_id.hex())
+        keyed = sealing.keyed_signals({k: v for k, v in raw.items() if k in sealing.SIGNAL_KINDS}, row.signal_key)
+        entry = BoxEntry(section_id, bid.pseudonym, bid.cipher_hash, bid.clear_commitment,
+                         sealing.signals_hash_of(keyed), received)
+        private = {"ciphertext": _b64(ciphertext), "cipher": cipher, "signature": signature.hex(),
+                   "shares": {to_checksum_address(h): v for h, v in shares.items()},
+                   "opening": bid.opening(), "signals": [k.hex() for k in keyed]}
+        return entry, private
+
+    # --- at and after the deadline -----------------------------------------------------------------
+
+    def seal(self, writer: str, section_id: bytes) -> dict[str, Any]:
+        """Seal the box on chain; publish its entries and the refusals; release the notary's shares."""
+        self._owned(writer, section_id)
+        box = self._box(section_id)
+        state = self.rules.seal_box(self.centre, section_id, len(box), box.root())
+        self.store.mark_sealed(section_id.hex())
+        self.rules.notarize_box(section_id, box.entries, [r.reason for r in self.store.refusals(section_id.hex())])
+        if state == "sealed" and self.centre.address in self.rules.holders(section_id):
+            shares = self._open_my_shares(section_id)
+            self.accept_release(section_id, self.centre.address, shares,
+                                self.rules.sign_release(self.centre, section_id, release_digest(shares)))
+        return {"state": state, "box_size": len(box), "box_root": box.root().hex()}
+
+    def _sealed_shares(self, section_id: bytes, holder: str) -> list[tuple[bytes, bytes | None]]:
+        out = []
+        for item in self.store.entries(section_id.hex()):
+            entry, private = json.loads(item.entry_json), json.loads(item.private_json)
+            blob = private["shares"].get(to_checksum_address(holder))
+            out.append((bytes.fromhex(entry["pseudonym"]), base64.b64decode(blob) if blob else None))
+        return out
+
+    def _open_my_shares(self, section_id: bytes) -> list[bytes]:
+        return open_my_shares(self.holder_key, self.centre.address, section_id,
+                              self._sealed_shares(section_id, self.centre.address), self._cipher(section_id))
+
+    def _cipher(self, section_id: bytes) -> str:
+        items = self.store.entries(section_id.hex())
+        return json.loads(items[0].private_json)["cipher"] if items else self.cipher
+
+    def holder_shares(self, section_id: bytes, holder: str) -> dict[str, Any]:
+        """The shares sealed to ``holder``, in box order: only once the box is sealed."""
+        row = self.store.section(section_id.hex())
+        if row is None or not row.sealed:
+            raise NotYet("shares are handed out only once the box is sealed at the deadline")
+        return {"cipher": self._cipher(section_id), "threshold": self.rules.section(section_id).threshold,
+                "shares": [{"index": i, "pseudonym": p.hex(), "sealed": _b64(b) if b else None}
+                           for i, (p, b) in enumerate(self._sealed_shares(section_id, holder))]}
+
+    def accept_release(self, section_id: bytes, holder: str, shares: list[bytes], signature: bytes) -> dict[str, Any]:
+        """Record a holder's release on chain (relayed, its signature) and keep the shares for opening."""
+        holder = to_checksum_address(holder)
+        if len(shares) != len(self._box(section_id)):
+            raise InvalidEvent("a release holds one (possibly empty) share per box entry, in box order",
+                               field="shares")
+        digest = release_digest(shares)
+        outcome = self.rules.release_shares_for(self.centre, section_id, holder, digest, signature)
+        self.store.add_release(section_id.hex(), holder, json.dumps([s.hex() for s in shares]))
+        return {"holder": holder, "digest": digest.hex(), "tx_hash": outcome.tx_hash}
+
+    def open_bids(self, writer: str, section_id: bytes) -> list[dict[str, Any]]:
+        """Open every entry the released shares decrypt; the others wait (a bidder may open its own,
+        and in the second half of the window they are settled with their cause)."""
+        self._owned(writer, section_id)
+        info = self._in_state(section_id, "sealed")
+        released = [[bytes.fromhex(x) for x in json.loads(r.shares_json)] for r in self.store.releases(section_id.hex())]
+        box, results = self._box(section_id), []
+        for item in self.store.entries(section_id.hex()):
+            if item.settled or self.rules.bid(section_id, item.idx)["state"] != "none":
+                continue
+            private = json.loads(item.private_json)
+            try:
+                decrypted = decrypt_entry(base64.b64decode(private["ciphertext"]), section_id, private["cipher"],
+                                          [r[item.idx] for r in released], info.threshold)
+            except SealError as exc:
+                results.append({"index": item.idx, "state": "waiting", "reason": str(exc)})
+                continue
+            o = private["opening"]
+            opening = Opening(bytes.fromhex(o["bidder_id"]), bytes.fromhex(o["pseudonym_salt"]),
+                              bytes.fromhex(private["signature"]), decrypted.file_key, decrypted.clear_hash,
+                              bytes.fromhex(o["clear_salt"]), tuple(bytes.fromhex(x) for x in private["signals"]))
+            state = self.rules.open_bid(self.centre, section_id, item.idx, box.entries[item.idx],
+                                        box.inclusion(item.idx), opening)
+            self.store.settle(section_id.hex(), item.idx, state)
+            results.append({"index": item.idx, "state": state})
+        return results
+
+    def settle(self, writer: str, section_id: bytes) -> list[dict[str, Any]]:
+        """Settle every entry still unopened as undecryptable; the contract names the cause."""
+        self._owned(writer, section_id)
+        self._in_state(section_id, "sealed")
+        box, results = self._box(section_id), []
+        for item in self.store.entries(section_id.hex()):
+            if self.rules.bid(section_id, item.idx)["state"] != "none":
+                continue
+            state = self.rules.mark_undecryptable(self.centre, section_id, item.idx, box.entries[item.idx],
+                                                  box.inclusion(item.idx))
+            self.store.settle(section_id.hex(), item.idx, state)
+            results.append({"index": item.idx, "state": state})
+        return results
+
+    def close(self, writer: str, section_id: bytes) -> dict[str, Any]:
+        self._owned(writer, section_id)
+        info = self.rules.close_opening(self.centre, section_id)
+        return {"state": info.state, "valid_bids": info.valid, "bids": info.box_size}
+
+    def set_committee(self, writer: str, section_id: bytes, members: list[str]) -> None:
+        self._owned(writer, section_id)
+        self.rules.set_committee(self.centre, section_id, members)
+
+    def reject_all(self, writer: str, section_id: bytes, decision: str, signatures: list[bytes]) -> dict[str, Any]:
+        self._owned(writer, section_id)
+        outcome = self.rules.reject_all(self.centre, section_id, decision, signatures)
+        return {"state": "rejected", "tx_hash": outcome.tx_hash}
+
+    # --- reads --------------------------------------------------------------------------------------
+
+    def view(self, section_id: bytes) -> dict[str, Any]:
+        """The section as anyone sees it. Before the seal: its rules and holders, nothing of its bids
+        (not even how many: 招标投标法 Art. 22); after: the sealed box and every outcome."""
+        info = self.rules.section(section_id)
+        if info.state == "none":
+            raise NotFound(f"no section 0x{section_id.hex()}")
+        opened = self.rules.contract.logs("SectionOpened", sectionId=section_id)[0].args
+        view: dict[str, Any] = {
+            "section_id": "0x" + section_id.hex(), "region": info.region, "project": opened["project"],
+            "section": opened["section"], "owner": info.owner, "state": info.state, "deadline": info.deadline,
+            "profile": self._profile_name(info.profile_id), "threshold": info.threshold,
+            "holders": self._holder_keys(section_id), "contract": self.rules.address,
+            "domain": self.rules.domain()}
+        if info.state == "bidding":
+            return view
+        view.update(fail_reason=info.fail_reason, box_size=info.box_size, box_root=info.box_root.hex(),
+                    sealed_at=info.sealed_at, released=info.released, valid_bids=info.valid)
+        items = self.store.entries(section_id.hex())
+        view["bids"] = [{"index": i, **json.loads(item.entry_json), **{
+            k: (v.hex() if isinstance(v, bytes) else v) for k, v in self.rules.bid(section_id, i).items()}}
+            for i, item in enumerate(items)]
+        return view
+
+    def box_consistency(self, section_id: bytes, size: int) -> dict[str, Any]:
+        """An RFC 9162 consistency proof from a box of ``size`` (a bidder's receipt) to the sealed box."""
+        row = self.store.section(section_id.hex())
+        if row is None or not row.sealed:
+            raise NotYet("the box is shown only once it is sealed at the deadline")
+        box = self._box(section_id)
+        if not 1 <= size <= len(box):
+            raise InvalidEvent(f"size must be within 1..{len(box)}", field="from")
+        return {"from": size, "to": len(box), "root": box.root().hex(), "hashes": [h.hex() for h in box.consistency(size)]}
+
+    def _holder_keys(self, section_id: bytes) -> list[dict[str, str]]:
+        row = self.store.section(section_id.hex())
+        published = {h["account"]: h["x25519"] for h in json.loads(row.holders_json)} if row else {}
+        return [{"account": a, "x25519": published.get(a, "")} for a in self.rules.holders(section_id)]
+
+    def _profile_name(self, pid: bytes) -> str:
+        from lianzheng.rules.tender.sections import load_profiles, profile_id
+
+        for name in load_profiles():
+            if profile_id(name) == pid:
+                return name
+        return "0x" + pid.hex()

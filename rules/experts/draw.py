@@ -7,10 +7,12 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
+
 from lianzheng.chain_node import Chain, TransactionReverted, TxOutcome
 from lianzheng.rules.errors import RuleInputError, RuleRejected
 from lianzheng.rules.experts.pool import Pool
 from lianzheng.rules.experts.sequence import commitment_of
+from lianzheng.rules.journal import StepJournal
 from lianzheng.rules.steps import EventSink, RuleContract
 from lianzheng.sdk import event_types as et
 
@@ -71,13 +73,15 @@ def reason_code(text: str) -> bytes:
 class ExpertDraw(RuleContract):
     CONTRACT = "ExpertDraw"
 
-    def __init__(self, chain: Chain, address: str, notary: EventSink | None = None) -> None:
-        super().__init__(chain, address, notary)
+    def __init__(self, chain: Chain, address: str, notary: EventSink | None = None,
+                 journal: StepJournal | None = None) -> None:
+        super().__init__(chain, address, notary, journal)
         self._draws: dict[bytes, _DrawSubject] = {}
 
     @classmethod
-    def deploy(cls, chain: Chain, admin: LocalAccount, notary: EventSink | None = None) -> "ExpertDraw":
-        return cls(chain, chain.deploy(admin, "ExpertDraw", admin.address), notary)
+    def deploy(cls, chain: Chain, admin: LocalAccount, notary: EventSink | None = None,
+               journal: StepJournal | None = None) -> "ExpertDraw":
+        return cls(chain, chain.deploy(admin, "ExpertDraw", admin.address), notary, journal)
 
     def _subject(self, draw_id: bytes) -> _DrawSubject:
         if draw_id not in self._draws:

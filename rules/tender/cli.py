@@ -1,178 +1,250 @@
-"""``lianzheng tender ...``: the tender rules from the command line.
+"""``lianzheng tender ...``: the tender procedure from the command line, over the notary's HTTP API.
 
-Accounts are hex private-key files (mode 0600), as the notary's own ``chain.key``.
-``audit`` needs no key at all: it re-reads everything from the chain.
+A trading system (its writer key, ``--key`` or ``LIANZHENG_KEY``) opens and drives a section it
+owns; a bidder seals its file on its own machine (``bid``: the clear file never leaves it) and
+keeps what lets it open its own bid and check the sealed box; a key holder (supervisor,
+alliance peer) releases its shares after the seal (``release``: its holder file holds a chain
+key that signs, and an X25519 key that opens). ``check`` is the bidder's omission check; ``audit``
+re-reads a section from the chain alone.
 """
 from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
+import httpx
 import typer
-from lianzheng.rules.cli_support import account as _account
-from lianzheng.rules.cli_support import bytes32 as _bytes32
-from lianzheng.rules.errors import RuleError
+
 from lianzheng.sdk.cli.support import fail
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Tender rules: bid deadline and bid-file consistency (投标截止时间判断, 投标文件一致性判断)")
+                  help="Tender procedure: sealed bids, deadline and opening in contract code (投标截止时间判断, "
+                       "投标文件一致性判断)")
 
-Rpc = Annotated[str, typer.Option("--rpc", help="JSON-RPC URL of the chain")]
-Contract = Annotated[str, typer.Option("--contract", help="TenderRules address")]
-KeyFile = Annotated[Path, typer.Option("--key-file", help="hex private key file of the acting account")]
-Section = Annotated[str, typer.Option("--section", help="section id (0x…)")]
+Url = Annotated[str, typer.Option("--url", envvar="LIANZHENG_URL", help="notary base URL")]
+Key = Annotated[str, typer.Option("--key", envvar="LIANZHENG_KEY", help="the trading system's writer API key")]
+SectionOpt = Annotated[str, typer.Option("--section", help="section id (0x…)")]
+URL_DEFAULT = "http://127.0.0.1:8000"
 
 
-def _rules(rpc: str, contract: str):
-    from lianzheng.chain_node import ChainUnavailable
-    from lianzheng.chain_node.rpc import RpcChain
-    from lianzheng.rules.tender.contract import TenderRules
+def _call(method: str, url: str, path: str, key: str | None = None, **kwargs: Any) -> Any:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    try:
+        r = httpx.request(method, url.rstrip("/") + path, headers=headers, timeout=120, **kwargs)
+    except httpx.HTTPError as exc:
+        fail(f"error: cannot reach the notary at {url}: {type(exc).__name__}", 2)
+    try:
+        body = r.json()
+    except ValueError:
+        fail(f"error: the notary answered HTTP {r.status_code} without JSON", 2)
+    if r.status_code >= 400:
+        fail(f"refused ({body.get('code')}): {body.get('message')}", 1 if r.status_code in (403, 409, 422) else 2)
+    return body
+
+
+def _print(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=1))
+
+
+def _write_secret(path: Path, data: dict[str, Any]) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, indent=1)
+
+
+def _holder_file(path: Path) -> tuple[Any, Any]:
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    from eth_account import Account
 
     try:
-        return TenderRules(RpcChain(rpc), contract)
-    except (ChainUnavailable, ValueError) as exc:
-        fail(f"error: {exc}", 2)
+        data = json.loads(path.read_text())
+        return Account.from_key(data["chain_key"]), X25519PrivateKey.from_private_bytes(bytes.fromhex(data["x25519"]))
+    except (OSError, ValueError, KeyError) as exc:
+        fail(f"error: {path} is not a holder file ({exc})", 2)
+
+
+@app.command("holder-key")
+def holder_key(out: Annotated[Path, typer.Option("--out", help="the holder file to write (0600)")]) -> None:
+    """Make a key holder's keys: a chain account (signs its release) and an X25519 key (opens its shares)."""
+    from eth_account import Account
+
+    from lianzheng.rules.tender.crypto import new_holder_key, public_bytes
+
+    if out.exists():
+        fail(f"error: {out} exists; a holder key is made once", 2)
+    account, x = Account.create(), new_holder_key()
+    from cryptography.hazmat.primitives import serialization
+
+    raw = x.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+    _write_secret(out, {"chain_key": account.key.hex(), "x25519": raw.hex()})
+    typer.echo(f"{account.address}:{public_bytes(x).hex()}")
+
+
+@app.command("bidder-key")
+def bidder_key(out: Annotated[Path, typer.Option("--out", help="the key file to write (0600)")]) -> None:
+    """Make a bidder's signing key (in practice bound to its CA certificate); prints its account."""
+    from lianzheng.chain_node.accounts import load_or_create_account
+
+    if out.exists():
+        fail(f"error: {out} exists", 2)
+    typer.echo(load_or_create_account(out).address)
 
 
 @app.command("open")
-def open_section(rpc: Rpc, contract: Contract, key_file: KeyFile,
-                 region: Annotated[int, typer.Option("--region")],
-                 project: Annotated[str, typer.Option("--project")],
-                 section: Annotated[str, typer.Option("--section-code")],
-                 deadline: Annotated[int, typer.Option("--deadline", help="Unix seconds")],
-                 window: Annotated[int, typer.Option("--opening-window", help="seconds")] = 3600) -> None:
-    """Open a section (centre only); prints its id."""
+def open_section(project: Annotated[str, typer.Option("--project")],
+                 section: Annotated[str, typer.Option("--section-code", help="the section's code (标段)")],
+                 holder: Annotated[list[str], typer.Option("--holder", help="ACCOUNT:X25519 of a key holder "
+                                                           "(supervisor, alliance peer …); the notary is one already")],
+                 threshold: Annotated[int, typer.Option("--threshold", help="holders' shares needed to decrypt")] = 2,
+                 profile: Annotated[str, typer.Option("--profile", help="trading-type profile")] = "engineering",
+                 deadline: Annotated[Optional[int], typer.Option("--deadline", help="Unix seconds")] = None,
+                 deadline_in: Annotated[Optional[int], typer.Option("--deadline-in", help="seconds from now")] = None,
+                 url: Url = URL_DEFAULT, key: Key = "") -> None:
+    """Open a section the calling trading system owns; prints the section's public view."""
+    if (deadline is None) == (deadline_in is None):
+        fail("error: give exactly one of --deadline or --deadline-in", 2)
+    holders = []
+    for h in holder:
+        account, _, x = h.partition(":")
+        holders.append({"account": account, "x25519": x})
+    _print(_call("POST", url, "/v1/tender/sections", key, json={
+        "project": project, "section": section, "profile": profile, "threshold": threshold, "holders": holders,
+        "deadline": deadline if deadline is not None else int(time.time()) + deadline_in}))
+
+
+@app.command("bidder")
+def bidder(credit_code: Annotated[str, typer.Option("--credit-code", help="统一社会信用代码 (18 chars)")],
+           ca_cert: Annotated[Path, typer.Option("--ca-cert", help="the bidder's CA certificate file")],
+           bidder_key: Annotated[Path, typer.Option("--bidder-key", help="the bidder's hex private key file")],
+           url: Url = URL_DEFAULT, key: Key = "") -> None:
+    """Register a bidder of the notary's region, bound to the hash of its CA certificate."""
+    import hashlib
+
+    from lianzheng.rules.cli_support import account
+    from lianzheng.rules.tender.sealing import bidder_id_of
+
     try:
-        typer.echo("0x" + _rules(rpc, contract).open_section(_account(key_file), region, project, section,
-                                                               deadline, window).hex())
-    except RuleError as exc:
-        fail(f"refused: {exc}")
-
-
-@app.command("register-bidder")
-def register_bidder(rpc: Rpc, contract: Contract, key_file: KeyFile,
-                    region: Annotated[int, typer.Option("--region")],
-                    credit_code: Annotated[str, typer.Option("--credit-code", help="统一社会信用代码 (18 chars)")],
-                    bidder_key: Annotated[str, typer.Option("--bidder-address", help="the bidder's signing account")]
-                    ) -> None:
-    """Register a bidder (centre only, after its CA certificate was checked); prints its id."""
-    from lianzheng.rules.tender.contract import bidder_id
-
-    try:
-        bid = bidder_id(credit_code)
-    except ValueError as exc:
+        bid_id = bidder_id_of(credit_code)
+        cert = ca_cert.read_bytes()
+    except (ValueError, OSError) as exc:
         fail(f"error: {exc}", 2)
+    _print(_call("POST", url, "/v1/tender/bidders", key, json={
+        "bidder_id": bid_id.hex(), "ca_cert_hash": hashlib.sha256(cert).hexdigest(),
+        "key": account(bidder_key).address}))
+
+
+@app.command("bid")
+def bid(file: Annotated[Path, typer.Argument(help="the clear bid file: it never leaves this machine")],
+        section: SectionOpt,
+        credit_code: Annotated[str, typer.Option("--credit-code", help="the bidder's 统一社会信用代码")],
+        bidder_key: Annotated[Path, typer.Option("--bidder-key", help="the bidder's hex private key file")],
+        device: Annotated[str, typer.Option("--device", help="device id the platform sees")] = "",
+        lock: Annotated[str, typer.Option("--lock", help="CA lock serial the platform sees")] = "",
+        sm4: Annotated[bool, typer.Option("--sm4", help="national-crypto mode: SM4-GCM")] = False,
+        out: Annotated[Optional[Path], typer.Option("--out", help="what the bidder keeps (default FILE.sealed.json)")]
+        = None,
+        url: Url = URL_DEFAULT, key: Key = "") -> None:
+    """Seal FILE for SECTION (encrypted here, key split among the holders), submit it, keep the receipt."""
+    from lianzheng.rules.cli_support import account
+    from lianzheng.rules.tender.client import bid_submission
+    from lianzheng.rules.tender.sealing import Observed, bidder_id_of
+
     try:
-        _rules(rpc, contract).register_bidder(_account(key_file), region, bid, bidder_key)
-    except RuleError as exc:
-        fail(f"refused: {exc}")
-    typer.echo("0x" + bid.hex())
+        clear, bid_id = file.read_bytes(), bidder_id_of(credit_code)
+    except (ValueError, OSError) as exc:
+        fail(f"error: {exc}", 2)
+    view = _call("GET", url, f"/v1/tender/sections/{section}")
+    sealed, body = bid_submission(view, clear, bid_id, account(bidder_key), Observed(device, lock),
+                                  "sm4-gcm" if sm4 else "aes-128-gcm")
+    answer = _call("POST", url, f"/v1/tender/sections/{section}/bids", key, json=body)
+    kept = out or file.with_name(file.name + ".sealed.json")
+    _write_secret(kept, {"receipt": answer["receipt"], "entry": answer["entry"], "signals": answer["signals"],
+                         "file_key": sealed.file_key.hex(), "cipher": sealed.cipher, **sealed.opening(),
+                         "signature": sealed.signature.hex()})
+    typer.echo(f"sealed in box entry {answer['receipt']['index']} (pseudonym {answer['entry']['pseudonym'][:16]}…);"
+               f" receipt and keys kept in {kept}")
 
 
-@app.command("withdraw")
-def withdraw(rpc: Rpc, contract: Contract, key_file: KeyFile, section: Section,
-             bidder_key_file: Annotated[Path, typer.Option("--bidder-key-file")],
-             bidder: Annotated[str, typer.Option("--bidder", help="bidder id (0x…)")],
-             nonce: Annotated[int, typer.Option("--nonce", help="above the bidder's last nonce in this section")]
-             ) -> None:
-    """Sign a withdrawal as the bidder and relay it (before the deadline only)."""
-    rules, section_id, bidder_id = _rules(rpc, contract), _bytes32(section, "--section"), _bytes32(bidder, "--bidder")
-    message = rules.sign_withdrawal(_account(bidder_key_file), section_id, bidder_id, nonce)
-    try:
-        outcome = rules.relay(_account(key_file), message)
-    except RuleError as exc:
-        fail(f"refused: {exc}")
-    typer.echo(f"withdrawn in block {outcome.block_number}, tx {outcome.tx_hash}")
+@app.command("seal")
+def seal(section: SectionOpt, url: Url = URL_DEFAULT, key: Key = "") -> None:
+    """Seal the box at the deadline (fewer than three bids: the section fails, nothing opens)."""
+    _print(_call("POST", url, f"/v1/tender/sections/{section}/seal", key))
 
 
-@app.command("status")
-def status(rpc: Rpc, contract: Contract, section: Section) -> None:
-    """A section's state and counts, and its collusion flags."""
-    rules, section_id = _rules(rpc, contract), _bytes32(section, "--section")
-    view = rules.section(section_id)
-    if view.state == "none":
-        fail(f"no section {section} in contract {contract}")
-    typer.echo(f"{view.state}: deadline {view.deadline}, {view.active_bids} bids in force, "
-               f"{view.valid_bids} valid, {view.inconsistent_bids} inconsistent")
-    for flag in rules.flags(section_id):
-        typer.echo(f"FLAG {flag.kind} 0x{flag.first_bidder.hex()} 0x{flag.second_bidder.hex()}")
+@app.command("release")
+def release(section: SectionOpt, holder: Annotated[Path, typer.Option("--holder", help="the holder file")],
+            url: Url = URL_DEFAULT) -> None:
+    """A key holder opens its shares of the sealed bids and releases them (recorded on chain)."""
+    from lianzheng.rules.tender.client import holder_release
+
+    account, x = _holder_file(holder)
+    view = _call("GET", url, f"/v1/tender/sections/{section}")
+    handed = _call("GET", url, f"/v1/tender/sections/{section}/shares", params={"holder": account.address})
+    body = holder_release(bytes.fromhex(section.removeprefix("0x")), handed, account, x, view["domain"])
+    _print(_call("POST", url, f"/v1/tender/sections/{section}/releases", json=body))
 
 
-@app.command("commit")
-def commit(rpc: Rpc, contract: Contract, key_file: KeyFile, section: Section,
-           bidder_key_file: Annotated[Path, typer.Option("--bidder-key-file")],
-           bidder: Annotated[str, typer.Option("--bidder", help="bidder id (0x…)")],
-           file: Annotated[Path, typer.Option("--file", help="the bid file: only its hash is used")],
-           nonce: Annotated[int, typer.Option("--nonce")] = 1,
-           sealed_out: Annotated[Optional[Path], typer.Option("--sealed-out")] = None) -> None:
-    """Sign a commitment as the bidder and relay it; keeps file hash and salt for opening."""
-    from lianzheng.rules.tender.contract import SealedBid
-    from lianzheng.sdk.documents import file_sha256
-
-    rules, section_id, bidder_id = _rules(rpc, contract), _bytes32(section, "--section"), _bytes32(bidder, "--bidder")
-    sealed = SealedBid(bytes.fromhex(file_sha256(file)), os.urandom(32))
-    message = rules.sign_commitment(_account(bidder_key_file), section_id, bidder_id,
-                                    sealed.commitment(section_id, bidder_id), nonce)
-    try:
-        outcome = rules.relay(_account(key_file), message)
-    except RuleError as exc:
-        fail(f"refused: {exc}")
-    target = sealed_out or file.with_name(file.name + ".sealed.json")
-    target.write_text(json.dumps({"section": section_id.hex(), "bidder": bidder_id.hex(),
-                                  "file_hash": sealed.file_hash.hex(), "salt": sealed.salt.hex()}) + "\n")
-    os.chmod(target, 0o600)
-    typer.echo(f"committed in block {outcome.block_number}, tx {outcome.tx_hash}; keep {target} secret until opening")
+@app.command("opening")
+def opening(section: SectionOpt, url: Url = URL_DEFAULT, key: Key = "") -> None:
+    """Open (开标) every bid the released shares decrypt."""
+    _print(_call("POST", url, f"/v1/tender/sections/{section}/opening", key))
 
 
-@app.command("start-opening")
-def start_opening(rpc: Rpc, contract: Contract, key_file: KeyFile, section: Section) -> None:
-    """Start opening (开标): centre only, at or after the deadline."""
-    try:
-        outcome = _rules(rpc, contract).start_opening(_account(key_file), _bytes32(section, "--section"))
-    except RuleError as exc:
-        fail(f"refused: {exc}")
-    typer.echo(f"opening started in block {outcome.block_number}")
-
-
-@app.command("reveal")
-def reveal(rpc: Rpc, contract: Contract, key_file: KeyFile,
-           sealed: Annotated[Path, typer.Option("--sealed", help="file written by `tender commit`")]) -> None:
-    """Reveal an opened bid; prints valid or inconsistent."""
-    from lianzheng.rules.tender.contract import SealedBid
-
-    data = json.loads(sealed.read_text())
-    bid = SealedBid(bytes.fromhex(data["file_hash"]), bytes.fromhex(data["salt"]))
-    try:
-        state = _rules(rpc, contract).reveal(_account(key_file), bytes.fromhex(data["section"]),
-                                             bytes.fromhex(data["bidder"]), bid)
-    except RuleError as exc:
-        fail(f"refused: {exc}")
-    typer.echo(state)
+@app.command("settle")
+def settle(section: SectionOpt, url: Url = URL_DEFAULT, key: Key = "") -> None:
+    """Settle the bids still unopened (second half of the window): the contract names the cause."""
+    _print(_call("POST", url, f"/v1/tender/sections/{section}/settlement", key))
 
 
 @app.command("close")
-def close(rpc: Rpc, contract: Contract, key_file: KeyFile, section: Section) -> None:
-    """Close opening: the section fails with fewer than three valid bids, else proceeds."""
+def close(section: SectionOpt, url: Url = URL_DEFAULT, key: Key = "") -> None:
+    """Close the opening: records the number of valid bids, names holders that withheld."""
+    _print(_call("POST", url, f"/v1/tender/sections/{section}/close", key))
+
+
+@app.command("status")
+def status(section: SectionOpt, url: Url = URL_DEFAULT) -> None:
+    """A section's public view (before the seal: nothing about its bids)."""
+    _print(_call("GET", url, f"/v1/tender/sections/{section}"))
+
+
+@app.command("check")
+def check(sealed: Annotated[Path, typer.Argument(help="the bidder's FILE.sealed.json")], url: Url = URL_DEFAULT) -> None:
+    """The bidder's omission check: its signed receipt against the box sealed on chain."""
+    from lianzheng.rules.tender.box import BoxReceipt, check_receipt
+    from lianzheng.sdk.errors import VerificationError
+
     try:
-        view = _rules(rpc, contract).close_opening(_account(key_file), _bytes32(section, "--section"))
-    except RuleError as exc:
-        fail(f"refused: {exc}")
-    typer.echo(f"{view.state}: {view.valid_bids} valid bids")
+        receipt = BoxReceipt.from_json(json.loads(sealed.read_text())["receipt"])
+    except (OSError, ValueError, KeyError) as exc:
+        fail(f"error: {sealed} holds no box receipt ({exc})", 2)
+    section = "0x" + receipt.section_id.hex()
+    view = _call("GET", url, f"/v1/tender/sections/{section}")
+    if "box_size" not in view:
+        fail(f"not yet: section {section} is {view['state']}; the box is sealed at the deadline")
+    proof = _call("GET", url, f"/v1/tender/sections/{section}/box/consistency", params={"from": receipt.box_size})
+    try:
+        check_receipt(receipt, view["owner"], view["domain"], view["box_size"], bytes.fromhex(view["box_root"]),
+                      [bytes.fromhex(h) for h in proof["hashes"]])
+    except VerificationError as exc:
+        fail(f"FAILED ({exc.code}): {exc}")
+    typer.echo(f"in the sealed box: entry {receipt.index} of {view['box_size']} (sealed root {view['box_root'][:16]}…)")
 
 
 @app.command("audit")
-def audit_section(rpc: Rpc, contract: Contract, section: Section) -> None:
-    """Re-read a section from the chain: timeline, valid and invalid bids, collusion flags."""
-    from lianzheng.rules.tender.audit import audit
+def audit(section: SectionOpt, rpc: Annotated[str, typer.Option("--rpc", help="JSON-RPC URL of the chain")],
+          contract: Annotated[str, typer.Option("--contract", help="TenderRules address")]) -> None:
+    """A witness's view of a section from the chain alone: every decision, in order, and the outcome."""
+    from lianzheng.rules.tender.audit import audit as read
+    from lianzheng.sdk.errors import LianzhengError
 
     try:
-        timeline, summary = audit(rpc, contract, _bytes32(section, "--section"))
-    except Exception as exc:  # noqa: BLE001 - an unreachable node or a wrong address: say so, no traceback
-        fail(f"error: cannot read the section from {rpc}: {exc}", 2)
-    if not timeline:
-        fail(f"no section {section} in contract {contract}")
+        timeline, summary = read(rpc, contract, bytes.fromhex(section.removeprefix("0x")))
+    except (LianzhengError, ValueError) as exc:
+        fail(f"error: {exc}", 2)
     for entry in timeline:
         typer.echo(entry.line())
     for line in summary:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import logging
 import os
 import re
 import zipfile
@@ -32,12 +33,21 @@ from typing import Any
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
+
 from lianzheng.rules.tender import crypto
 from lianzheng.rules.tender.crypto import HolderKey
 
 # The order in which a box entry commits to the signals (the contract's SIGNAL_KINDS).
 SIGNAL_KINDS = ("clear_file", "author", "software", "machine", "device", "lock")
 ZERO = bytes(32)
+
+
+def bidder_id_of(credit_code: str) -> bytes:
+    """A bidder's id: SHA-256 of its unified social credit code (统一社会信用代码), upper case."""
+    code = credit_code.strip().upper()
+    if len(code) != 18 or not code.isalnum():
+        raise ValueError("a unified social credit code has 18 letters and digits")
+    return hashlib.sha256(code.encode()).digest()
 
 
 def pseudonym_of(section_id: bytes, bidder_id: bytes, salt: bytes) -> bytes:
@@ -54,7 +64,7 @@ def signals_hash_of(signals: list[bytes]) -> bytes:
 
 @dataclass(frozen=True)
 class BoxEntry:
-    """A box entry as the contract commits to it (``TenderRulesV2.BoxEntry``)."""
+    """A box entry as the contract commits to it (``TenderRules.BoxEntry``)."""
 
     section_id: bytes
     pseudonym: bytes
@@ -96,10 +106,14 @@ def document_metadata(clear: bytes) -> dict[str, str]:
     if clear.startswith(b"%PDF-"):
         from pypdf import PdfReader
 
+        quiet = logging.getLogger("pypdf")
+        level, quiet.level = quiet.level, logging.CRITICAL  # a damaged PDF is not the log's business
         try:
             info = PdfReader(io.BytesIO(clear)).metadata or {}
         except Exception:  # noqa: BLE001 - a damaged PDF simply yields no metadata
             info = {}
+        finally:
+            quiet.level = level
         found = {"author": str(info.get("/Author") or ""), "software": str(info.get("/Creator") or
                                                                           info.get("/Producer") or ""),
                  "machine": str(info.get("/MachineCode") or "")}

@@ -1,4 +1,4 @@
-"""The tender procedure as the law writes it, from Python: the ``TenderRulesV2`` contract's façade.
+"""The tender procedure as the law writes it, from Python: the ``TenderRules`` contract's façade.
 
 Every step, accepted or refused, is a transaction, recorded in the rules engine's journal
 before it is sent and notarized after (``rules.steps``). What a step publishes is what the
@@ -15,6 +15,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
+
 from lianzheng.chain_node import TransactionReverted, TxOutcome
 from lianzheng.chain_node.interface import ChainNode
 from lianzheng.rules.errors import RuleRejected
@@ -34,8 +35,12 @@ def profile_id(name: str) -> bytes:
     return keccak(text=f"lianzheng.profile/{name}")
 
 
+LEGAL_PROFILES = ("engineering", "government_procurement")
+
+
 def load_profiles() -> dict[str, dict[str, Any]]:
-    """The trading-type profiles (rules/tender/profiles.json), each value with its legal source."""
+    """The trading-type profiles (rules/tender/profiles.json), each value with its legal source
+    (and ``demo``, not a legal one: set on a contract only when asked for)."""
     data = json.loads((resources.files("lianzheng.rules.tender") / "profiles.json").read_text(encoding="utf-8"))
     return data["profiles"]
 
@@ -73,7 +78,7 @@ class SectionInfo:
 
 @dataclass(frozen=True)
 class Opening:
-    """What opening an entry reveals (``TenderRulesV2.Opening``)."""
+    """What opening an entry reveals (``TenderRules.Opening``)."""
 
     bidder_id: bytes
     pseudonym_salt: bytes
@@ -100,7 +105,7 @@ class _Subject:
 
 
 class TenderSections(RuleContract):
-    CONTRACT = "TenderRulesV2"
+    CONTRACT = "TenderRules"
 
     def __init__(self, chain: ChainNode, address: str, notary: EventSink | None = None,
                  journal: StepJournal | None = None) -> None:
@@ -111,9 +116,11 @@ class TenderSections(RuleContract):
     def deploy(cls, chain: ChainNode, admin: LocalAccount, notary: EventSink | None = None,
                journal: StepJournal | None = None, profiles: dict[str, dict[str, Any]] | None = None
                ) -> "TenderSections":
-        """Deploy with ``admin`` as the rules admin and set the profiles (default: the repo's)."""
-        rules = cls(chain, chain.deploy(admin, "TenderRulesV2", admin.address), notary, journal)
-        for name, p in (load_profiles() if profiles is None else profiles).items():
+        """Deploy with ``admin`` as the rules admin and set the profiles (default: the legal ones)."""
+        rules = cls(chain, chain.deploy(admin, "TenderRules", admin.address), notary, journal)
+        known = load_profiles()
+        chosen = {n: known[n] for n in LEGAL_PROFILES} if profiles is None else profiles
+        for name, p in chosen.items():
             rules.set_profile(admin, name, Profile.from_json(p))
         return rules
 
@@ -121,7 +128,7 @@ class TenderSections(RuleContract):
         if key not in self._subjects:
             logs = self.contract.logs("SectionOpened", sectionId=key)
             if not logs:
-                raise RuleRejected(f"TenderRulesV2UnknownSection({key.hex()})")
+                raise RuleRejected(f"TenderRulesUnknownSection({key.hex()})")
             a = logs[0].args
             self._subjects[key] = _Subject(key, a["region"], a["project"], a["section"])
         return self._subjects[key]
@@ -185,6 +192,18 @@ class TenderSections(RuleContract):
             "holders": [{"account": to_checksum_address(h.account), "x25519": h.public_key.hex()} for h in holders]})
         return section_id
 
+    def notarize_box(self, section_id: bytes, entries: list[BoxEntry], refusals: list[str]) -> None:
+        """Publish the sealed box: each entry (pseudonym, hashes, time received: no identity) and
+        each submission refused before the deadline, as events of the rules engine."""
+        when = self.chain.block_time()
+        for index, entry in enumerate(entries):
+            self._record(et.BID_SEALED, section_id, self.address, when, {
+                "index": index, **entry.to_json(), "leaf_hash": hashlib.sha256(b"\x00" + entry.leaf_data()).hexdigest()},
+                f"box-{section_id.hex()}-{index}")
+        for number, reason in enumerate(refusals):
+            self._record(et.BID_SEALED + et.REJECTED, section_id, self.address, when, {"reason": reason},
+                         f"box-{section_id.hex()}-refused-{number}")
+
     def extend_deadline(self, centre: LocalAccount, section_id: bytes, deadline: int, reason: str) -> TxOutcome:
         """Move the deadline later (before it passed), with the reason notarized (Art. 23 clarifications)."""
         reason_hash = hashlib.sha256(reason.encode()).digest()
@@ -206,6 +225,18 @@ class TenderSections(RuleContract):
         return self._send(holder, self.contract.tx("releaseShares", section_id, digest), et.SHARES_RELEASED,
                           section_id, {"holder": holder.address, "digest": digest})
 
+    def release_shares_for(self, relayer: LocalAccount, section_id: bytes, holder: str, digest: bytes,
+                           signature: bytes) -> TxOutcome:
+        """Relay a holder's signed release (holders need no gas on the centre's chain)."""
+        holder = to_checksum_address(holder)
+        return self._send(relayer, self.contract.tx("releaseSharesFor", section_id, holder, digest, signature),
+                          et.SHARES_RELEASED, section_id, {"holder": holder, "digest": digest})
+
+    def sign_release(self, holder: LocalAccount, section_id: bytes, digest: bytes) -> bytes:
+        """A holder's EIP-712 signature recording its release of ``digest``."""
+        types = {"ShareRelease": [{"name": "sectionId", "type": "bytes32"}, {"name": "digest", "type": "bytes32"}]}
+        return bytes(holder.sign_typed_data(self.domain(), types, {"sectionId": section_id, "digest": digest}).signature)
+
     def open_bid(self, opener: LocalAccount, section_id: bytes, index: int, entry: BoxEntry, proof: list[bytes],
                  opening: Opening) -> str:
         """Open entry ``index``; returns ``valid`` or ``inconsistent`` (collusion signals notarized as flags)."""
@@ -220,12 +251,14 @@ class TenderSections(RuleContract):
                            proof: list[bytes]) -> str:
         """Settle an entry that could not be decrypted; the contract says whose cause it was."""
         call = self.contract.tx("markUndecryptable", section_id, index, entry.as_tuple(), proof)
-        self._send(centre, call, et.BID_UNDECRYPTABLE, section_id, {"index": index, "pseudonym": entry.pseudonym})
+        self._send(centre, call, et.BID_SETTLED, section_id, {"index": index, "pseudonym": entry.pseudonym},
+                   events=("BidUndecryptable",))
         return self.bid(section_id, index)["state"]
 
     def close_opening(self, centre: LocalAccount, section_id: bytes) -> SectionInfo:
-        self._send(centre, self.contract.tx("closeOpening", section_id), et.OPENING_CLOSED, section_id, {},
-                   events=("HolderWithheld",))
+        info = self.section(section_id)
+        self._send(centre, self.contract.tx("closeOpening", section_id), et.OPENING_CLOSED, section_id,
+                   {"valid_bids": info.valid, "bids": info.box_size}, events=("HolderWithheld",))
         return self.section(section_id)
 
     def expire_opening(self, account: LocalAccount, section_id: bytes) -> SectionInfo:

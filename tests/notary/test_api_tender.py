@@ -1,78 +1,142 @@
-"""The tender endpoints: trading systems relay bidder-signed messages and drive opening."""
+"""The tender procedure through the notary's HTTP API (TenderRules), in process on the embedded chain."""
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 
+import pytest
 from eth_account import Account
 from fastapi.testclient import TestClient
+
 from lianzheng.notary.api.app import create_app
 from lianzheng.notary.services.keys import create_key
 from lianzheng.notary.settings import Settings
-from lianzheng.rules.tender.contract import commitment_of
+from lianzheng.rules.tender.client import bid_submission, holder_release
+from lianzheng.rules.tender.crypto import new_holder_key, public_bytes
+from lianzheng.rules.tender.sealing import Observed
+
+PROFILES = ["engineering", "government_procurement", "demo"]
 
 
-def _sign(account, domain, primary, fields, message):
-    types = {primary: [{"name": n, "type": t} for t, n in (f.split() for f in fields)]}
-    return "0x" + bytes(account.sign_typed_data(domain, types, message).signature).hex()
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("tender") / "d", tender_profiles=PROFILES)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        store = client.app.state.notary.store
+        client.owner = {"Authorization": f"Bearer {create_key(store, 'centre-system')}"}
+        client.other = {"Authorization": f"Bearer {create_key(store, 'other-system')}"}
+        client.notary = client.app.state.notary
+        client.supervisor = (Account.create(), new_holder_key())
+        client.bidders = []
+        for i in range(4):
+            key, bidder_id = Account.create(), hashlib.sha256(f"91370000MA{i:08d}".encode()).digest()
+            r = client.post("/v1/tender/bidders", headers=client.owner, json={
+                "bidder_id": bidder_id.hex(), "ca_cert_hash": hashlib.sha256(b"cert" + bytes([i])).hexdigest(),
+                "key": key.address})
+            assert r.status_code == 201, r.text
+            client.bidders.append((bidder_id, key))
+        yield client
 
 
-def test_tender_through_the_api(tmp_path):
-    with TestClient(create_app(Settings(data_dir=tmp_path / "d"))) as api:
-        notary = api.app.state.notary
-        auth = {"Authorization": f"Bearer {create_key(notary.store, 'trading-system')}"}
-        spec = api.get("/v1/tender/domain").json()
-        domain, types = spec["domain"], spec["types"]
-        deadline = max(notary.chain.block_time(), int(time.time())) + 300
-        r = api.post("/v1/tender/sections", json={"project": "SDGP-2026-0042", "section": "S1",
-                                                  "deadline": deadline}, headers=auth)
-        assert r.status_code == 201
-        section = r.json()["section_id"]
-        keys = [Account.create() for _ in range(3)]
-        ids = [os.urandom(32) for _ in range(3)]
-        for bid_id, key in zip(ids, keys):
-            assert api.post("/v1/tender/bidders", json={"bidder_id": bid_id.hex(), "key": key.address},
-                            headers=auth).status_code == 201
-        files = [b"\x0a" * 32, b"\x0a" * 32, os.urandom(32)]
-        salts = [os.urandom(32) for _ in range(3)]
-        sid = bytes.fromhex(section[2:])
-        for i in range(3):
-            commitment = commitment_of(sid, ids[i], files[i], salts[i])
-            signature = _sign(keys[i], domain, "BidCommitment", types["BidCommitment"],
-                              {"sectionId": sid, "bidderId": ids[i], "commitment": commitment, "nonce": 1})
-            body = {"section_id": section, "bidder_id": ids[i].hex(), "nonce": 1, "signature": signature,
-                    "commitment": commitment.hex()}
-            if i == 0:
-                altered = {**body, "commitment": os.urandom(32).hex()}
-                refused = api.post("/v1/tender/relay", json=altered, headers=auth)
-                assert refused.status_code == 422 and refused.json()["code"] == "rule_rejected"
-                assert refused.json()["details"]["error"] == "TenderRulesInvalidSignature"
-            assert api.post("/v1/tender/relay", json=body, headers=auth).status_code == 200
-        assert api.post("/v1/tender/relay", json=body, headers={}).status_code == 401
+def _open(api, name: str, lead: int = 120) -> tuple[str, int]:
+    deadline = max(api.notary.chain.block_time(), int(time.time())) + lead
+    sup, x = api.supervisor
+    r = api.post("/v1/tender/sections", headers=api.owner, json={
+        "project": "SDGP-2026-0042", "section": name, "profile": "demo", "deadline": deadline,
+        "holders": [{"account": sup.address, "x25519": public_bytes(x).hex()}], "threshold": 2})
+    assert r.status_code == 201, r.text
+    return r.json()["section_id"], deadline
 
-        early = api.post(f"/v1/tender/sections/{section}/opening", headers=auth)
-        assert early.json()["details"]["error"] == "TenderRulesOpeningBeforeDeadline"
-        notary.chain.set_next_block_time(deadline)
-        late_sig = _sign(keys[2], domain, "BidWithdrawal", types["BidWithdrawal"],
-                         {"sectionId": sid, "bidderId": ids[2], "nonce": 2})
-        late = api.post("/v1/tender/relay", json={"section_id": section, "bidder_id": ids[2].hex(), "nonce": 2,
-                                                   "signature": late_sig}, headers=auth)
-        assert late.status_code == 422 and late.json()["details"]["error"] == "BidDeadlinePassed"
-        assert notary.chain.outcome(late.json()["details"]["tx_hash"]).status == 0
 
-        assert api.post(f"/v1/tender/sections/{section}/opening", headers=auth).status_code == 200
-        for i in range(3):
-            r = api.post(f"/v1/tender/sections/{section}/reveals", headers=auth,
-                         json={"bidder_id": ids[i].hex(), "file_hash": files[i].hex(), "salt": salts[i].hex()})
-            assert r.json() == {"state": "valid"}
-        assert api.post(f"/v1/tender/sections/{section}/close", headers=auth).json() == {
-            "state": "evaluation", "valid_bids": 3}
+def _bid(api, section_id: str, i: int, clear: bytes, device: str = "") -> dict:
+    view = api.get(f"/v1/tender/sections/{section_id}").json()
+    bidder_id, key = api.bidders[i]
+    _, body = bid_submission(view, clear, bidder_id, key, Observed(device=device))
+    r = api.post(f"/v1/tender/sections/{section_id}/bids", headers=api.owner, json=body)
+    assert r.status_code == 201, r.text
+    return r.json()
 
-        view = api.get(f"/v1/tender/sections/{section}").json()
-        assert view["state"] == "evaluation" and [b["state"] for b in view["bids"]] == ["valid"] * 3
-        assert view["flags"] == [{"kind": "DuplicateBidFile", "value": "0x" + files[0].hex(),
-                                  "bidders": ["0x" + ids[0].hex(), "0x" + ids[1].hex()]}]
-        assert api.get(f"/v1/tender/sections/{'ab' * 32}").status_code == 404
-        assert api.get("/v1/tender/sections/xyz").json()["code"] == "invalid_request"
-        bad = api.post("/v1/tender/relay", json={"section_id": "zz"}, headers=auth)
-        assert (bad.status_code, bad.json()["code"]) == (422, "invalid_request")
+
+def test_a_tender_from_opening_to_evaluation(api):
+    section_id, deadline = _open(api, "S1")
+    before = api.get(f"/v1/tender/sections/{section_id}").json()
+    files = [b"%PDF-1.4 offer " + os.urandom(40) for _ in range(4)]
+    files[3] = files[2]  # a copied bid: flagged although each ciphertext differs
+    receipts = [_bid(api, section_id, i, files[i], device=f"mac-{i % 3}") for i in range(4)]
+    assert [r["receipt"]["index"] for r in receipts] == [0, 1, 2, 3]
+    assert api.get(f"/v1/tender/sections/{section_id}").json() == before  # nothing about bids shows
+    assert api.post(f"/v1/tender/sections/{section_id}/seal", headers=api.owner).json()["code"] == "rule_rejected"
+    api.notary.chain.set_next_block_time(deadline)
+    sealed = api.post(f"/v1/tender/sections/{section_id}/seal", headers=api.owner).json()
+    assert (sealed["state"], sealed["box_size"]) == ("sealed", 4)
+    sup, x = api.supervisor
+    sid = bytes.fromhex(section_id[2:])
+    handed = api.get(f"/v1/tender/sections/{section_id}/shares", params={"holder": sup.address}).json()
+    released = api.post(f"/v1/tender/sections/{section_id}/releases",
+                        json=holder_release(sid, handed, sup, x, before["domain"]))
+    assert released.status_code == 200, released.text
+    opened = api.post(f"/v1/tender/sections/{section_id}/opening", headers=api.owner).json()
+    assert "bids" in opened, opened
+    opened = opened["bids"]
+    assert [b["state"] for b in opened] == ["valid"] * 4
+    closed = api.post(f"/v1/tender/sections/{section_id}/close", headers=api.owner).json()
+    assert closed == {"state": "evaluation", "valid_bids": 4, "bids": 4}
+    view = api.get(f"/v1/tender/sections/{section_id}").json()
+    assert [b["state"] for b in view["bids"]] == ["valid"] * 4
+    flags = api.notary.tender.contract.logs("SharedSignal", sectionId=sid)
+    assert {(f.args["kind"], f.args["secondPseudonym"].hex()) for f in flags} >= {
+        (0, receipts[3]["entry"]["pseudonym"]), (4, receipts[3]["entry"]["pseudonym"])}  # same file, same device
+    timeline = api.get("/v1/timeline", params={"project": "SDGP-2026-0042", "section": "S1"}).json()
+    kinds = [e["type"] for e in timeline["events"]]
+    assert kinds.count("bid.sealed") == 4 and kinds.count("bid.opened") == 4
+    assert "tender.flag.shared_signal" in kinds and "tender.box_sealed" in kinds
+
+
+def test_only_the_key_that_opened_a_section_acts_on_it(api):
+    section_id, _ = _open(api, "S2")
+    view = api.get(f"/v1/tender/sections/{section_id}").json()
+    bidder_id, key = api.bidders[0]
+    _, body = bid_submission(view, b"offer", bidder_id, key, Observed())
+    for path, payload in ((f"/v1/tender/sections/{section_id}/bids", body),
+                          (f"/v1/tender/sections/{section_id}/seal", None),
+                          (f"/v1/tender/sections/{section_id}/extension", {"deadline": 2**40, "reason": "x"})):
+        r = api.post(path, headers=api.other, json=payload)
+        assert (r.status_code, r.json()["code"]) == (403, "forbidden"), path
+
+
+def test_a_bid_not_signed_by_the_registered_key_is_refused_and_recorded(api):
+    section_id, deadline = _open(api, "S3")
+    view = api.get(f"/v1/tender/sections/{section_id}").json()
+    bidder_id, _ = api.bidders[1]
+    _, body = bid_submission(view, b"offer", bidder_id, Account.create(), Observed())
+    r = api.post(f"/v1/tender/sections/{section_id}/bids", headers=api.owner, json=body)
+    assert (r.status_code, r.json()["code"]) == (400, "bid_refused")
+    for i in range(3):
+        _bid(api, section_id, i, os.urandom(30))
+    api.notary.chain.set_next_block_time(deadline)
+    api.post(f"/v1/tender/sections/{section_id}/seal", headers=api.owner)
+    timeline = api.get("/v1/timeline", params={"project": "SDGP-2026-0042", "section": "S3"}).json()
+    refusals = [e for e in timeline["events"] if e["type"] == "bid.sealed.rejected"]
+    assert len(refusals) == 1 and "registered key" in refusals[0]["public"]["reason"]
+
+
+def test_fewer_than_three_bids_fail_at_the_seal(api):
+    section_id, deadline = _open(api, "S4")
+    for i in range(2):
+        _bid(api, section_id, i, os.urandom(30))
+    api.notary.chain.set_next_block_time(deadline)
+    sealed = api.post(f"/v1/tender/sections/{section_id}/seal", headers=api.owner).json()
+    assert (sealed["state"], sealed["box_size"]) == ("failed", 2)
+    view = api.get(f"/v1/tender/sections/{section_id}").json()
+    assert view["fail_reason"] == "fewer_than_min_bidders"
+    r = api.get(f"/v1/tender/sections/{section_id}/shares", params={"holder": api.supervisor[0].address})
+    assert r.status_code == 200  # sealed: handed out, but nothing is opened in a failed section
+    assert api.post(f"/v1/tender/sections/{section_id}/opening", headers=api.owner).json()["code"] == "wrong_state"
+
+
+def test_shares_are_not_handed_out_before_the_seal(api):
+    section_id, _ = _open(api, "S5")
+    _bid(api, section_id, 0, b"offer")
+    r = api.get(f"/v1/tender/sections/{section_id}/shares", params={"holder": api.supervisor[0].address})
+    assert (r.status_code, r.json()["code"]) == (400, "not_yet")

@@ -17,14 +17,14 @@ import unicodedata
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.requests import Request
+
 from lianzheng.notary.api.app import create_app
 from lianzheng.notary.api.clients import client_address, parse_networks
 from lianzheng.notary.services.keys import create_key
 from lianzheng.notary.services.ratelimit import RateLimiter
 from lianzheng.notary.settings import Settings
 from lianzheng.sdk.event_types import RULES_ENGINE
-from starlette.requests import Request
-
 from tests.helpers import cli, make_event
 
 
@@ -72,7 +72,7 @@ def test_a_key_reads_in_full_only_what_it_wrote(api):
 
 
 @pytest.mark.parametrize("event_type", ["tender.flag.duplicate_bid_file", "tender.section_failed",
-                                        "experts.drawn", "bid.opened", "bid.committed.rejected"])
+                                        "experts.drawn", "bid.opened", "bid.sealed.rejected"])
 def test_rule_types_are_the_rules_engines_alone(api, event_type):
     planted = make_event(3, id=f"planted-{event_type.replace('.', '-')}", type=event_type,
                          public={"firstBidder": "aa" * 32, "secondBidder": "bb" * 32})

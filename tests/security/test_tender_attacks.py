@@ -1,4 +1,4 @@
-"""Attacks on the tender procedure (issue 13), each reproduced against TenderRulesV2 and refused.
+"""Attacks on the tender procedure (issue 13), each reproduced against TenderRules and refused.
 
 Who could cheat, and how it is refused:
 - another centre, or any writer's account, acts on a section it did not open: NotOwner;
@@ -22,7 +22,7 @@ from lianzheng.rules.errors import RuleRejected
 from lianzheng.rules.tender.box import SealedBox, check_receipt
 from lianzheng.rules.tender.sealing import BoxEntry
 from lianzheng.sdk.errors import VerificationError
-from tests.rules.tender_v2 import REGION, deploy_tender
+from tests.rules.tender_flow import REGION, deploy_tender
 
 
 @pytest.fixture

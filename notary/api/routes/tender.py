@@ -1,19 +1,27 @@
-"""Tender rules over HTTP: trading systems relay bidder-signed messages and drive opening;
-supervisors read sections. Writes need a writer key; the notary's account relays."""
+"""The tender procedure over HTTP (TenderRules): trading systems open and drive sections they own,
+bidders' sealed bids go into the section's box, holders release their key shares, anyone reads a
+section's public view (nothing about its bids before the deadline)."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
-from lianzheng.notary.api.deps import DeskDep, WriterDep
-from lianzheng.notary.api.limits import limit_reads
-from lianzheng.rules.tender.contract import SealedBid, SignedBidMessage
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+
+from lianzheng.notary.api.deps import DeskDep, WriterDep, read_json
+from lianzheng.notary.api.limits import limit_reads
+from lianzheng.notary.errors import InvalidEvent
+from lianzheng.rules.tender.crypto import HolderKey
+from lianzheng.rules.tender.sections import load_profiles
+from lianzheng.sdk.event import IDENT_PATTERN
 
 router = APIRouter(prefix="/v1/tender", tags=["tender"])
 
 Hex32 = Annotated[str, Field(pattern=r"^(0x)?[0-9a-fA-F]{64}$")]
+Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
 SectionId = Annotated[str, Path(pattern=r"^(0x)?[0-9a-fA-F]{64}$")]
+BidderId = Annotated[str, Path(pattern=r"^(0x)?[0-9a-fA-F]{64}$")]
+MAX_BID_BODY = 64 * 1024 * 1024  # a sealed bid file travels in the request (base64)
 
 
 def _b(value: str) -> bytes:
@@ -24,79 +32,154 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Holder(_Body):
+    account: Address
+    x25519: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$", description="the holder's X25519 public key")]
+
+
 class NewSection(_Body):
-    project: str = Field(min_length=1, max_length=128)
-    section: str = Field(min_length=1, max_length=128)
-    deadline: int = Field(gt=0, lt=2**63, description="Unix seconds; bids at or after it are refused")
-    opening_window: int = Field(3600, gt=0, le=30 * 86400)
+    project: Annotated[str, Field(pattern=IDENT_PATTERN)]
+    section: Annotated[str, Field(pattern=IDENT_PATTERN)]
+    profile: str = Field("engineering", description="trading-type profile (GET /v1/tender/profiles)")
+    deadline: int = Field(gt=0, lt=2**63, description="Unix seconds; bids received at or after it are refused")
+    holders: list[Holder] = Field(min_length=1, max_length=15, description="independent key holders besides the "
+                                                                              "notary (supervisor, alliance peer ...)")
+    threshold: int = Field(ge=2, le=16, description="how many holders' shares decrypt a bid file")
+
+
+class Extension(_Body):
+    deadline: int = Field(gt=0, lt=2**63)
+    reason: str = Field(min_length=1, max_length=1000, description="notarized with the extension (Art. 23)")
 
 
 class NewBidder(_Body):
-    bidder_id: Hex32 = Field(description="SHA-256 of the unified social credit code")
-    key: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="the bidder's signing account")
+    bidder_id: Hex32 = Field(description="the bidder's id in this region (e.g. SHA-256 of its credit code)")
+    ca_cert_hash: Hex32 = Field(description="SHA-256 of the bidder's CA certificate (数字证书)")
+    key: Address = Field(description="the bidder's signing account")
 
 
-class RelayedMessage(_Body):
-    section_id: Hex32
-    bidder_id: Hex32
-    nonce: int = Field(gt=0, lt=2**64)
-    signature: str = Field(pattern=r"^(0x)?[0-9a-fA-F]{130}$")
-    commitment: Hex32 | None = Field(None, description="absent for a withdrawal")
+class NewKey(_Body):
+    key: Address
 
 
-class Reveal(_Body):
-    bidder_id: Hex32
-    file_hash: Hex32
-    salt: Hex32
-    fingerprint: Hex32 = "00" * 32
+class Release(_Body):
+    holder: Address
+    shares: list[Annotated[str, Field(pattern=r"^([0-9a-fA-F]{34})?$")]] = Field(
+        description="per box entry: index byte and share (hex), or empty")
+    signature: Annotated[str, Field(pattern=r"^(0x)?[0-9a-fA-F]{130}$")] = Field(
+        description="the holder's EIP-712 ShareRelease(sectionId, digest)")
 
 
-def _outcome(outcome) -> dict:
-    return {"tx_hash": outcome.tx_hash, "block_number": outcome.block_number, "block_time": outcome.block_time}
+class Committee(_Body):
+    members: list[Address] = Field(min_length=1, max_length=51)
 
 
-@router.get("/domain", summary="The EIP-712 domain and types bidders sign")
-def domain(desk: DeskDep) -> dict:
-    return desk.domain()
+class Rejection(_Body):
+    decision: str = Field(min_length=1, max_length=2000)
+    signatures: list[Annotated[str, Field(pattern=r"^(0x)?[0-9a-fA-F]{130}$")]] = Field(min_length=1, max_length=51)
 
 
-@router.post("/sections", status_code=201, summary="Open a section of this notary's region")
-def open_section(body: NewSection, desk: DeskDep, _: WriterDep) -> dict:
-    section_id = desk.open_section(body.project, body.section, body.deadline, body.opening_window)
-    return {"section_id": "0x" + section_id.hex(), "region": desk.region}
+@router.get("/profiles", dependencies=[Depends(limit_reads)],
+            summary="Trading-type profiles: minimum bidding period, minimum bidders, grace, with their legal sources")
+def profiles() -> dict:
+    return load_profiles()
 
 
-@router.post("/bidders", status_code=201, summary="Register a bidder (after its CA certificate was checked)")
-def register_bidder(body: NewBidder, desk: DeskDep, _: WriterDep) -> dict:
-    desk.register_bidder(_b(body.bidder_id), body.key)
-    return {"bidder_id": body.bidder_id}
-
-
-@router.post("/relay", summary="Relay a bidder-signed commitment or withdrawal; the contract judges block time")
-def relay(body: RelayedMessage, desk: DeskDep, _: WriterDep) -> dict:
-    message = SignedBidMessage(_b(body.section_id), _b(body.bidder_id), body.nonce, _b(body.signature),
-                               _b(body.commitment) if body.commitment else None)
-    return _outcome(desk.relay(message))
-
-
-@router.post("/sections/{section_id}/opening", summary="Start opening (开标), at or after the deadline")
-def start_opening(section_id: SectionId, desk: DeskDep, _: WriterDep) -> dict:
-    return _outcome(desk.start_opening(_b(section_id)))
-
-
-@router.post("/sections/{section_id}/reveals", summary="Reveal an opened bid: valid or inconsistent")
-def reveal(section_id: SectionId, body: Reveal, desk: DeskDep, _: WriterDep) -> dict:
-    sealed = SealedBid(_b(body.file_hash), _b(body.salt), _b(body.fingerprint))
-    return {"state": desk.reveal(_b(section_id), _b(body.bidder_id), sealed)}
-
-
-@router.post("/sections/{section_id}/close", summary="Close opening: fewer than 3 valid bids fails the section")
-def close(section_id: SectionId, desk: DeskDep, _: WriterDep) -> dict:
-    view = desk.close(_b(section_id))
-    return {"state": view.state, "valid_bids": view.valid_bids}
+@router.post("/sections", status_code=201, summary="Open a section; the writer key that opens it owns it")
+def open_section(body: NewSection, desk: DeskDep, writer: WriterDep) -> dict:
+    holders = [HolderKey(h.account, bytes.fromhex(h.x25519)) for h in body.holders]
+    section_id = desk.open_section(writer.name, body.project, body.section, body.profile, body.deadline, holders,
+                                   body.threshold)
+    return desk.view(section_id)
 
 
 @router.get("/sections/{section_id}", dependencies=[Depends(limit_reads)],
-            summary="A section as supervisors see it: state, bids, flags (public)")
+            summary="A section as anyone sees it: before the seal nothing about its bids, not even their number")
 def section(section_id: SectionId, desk: DeskDep) -> dict:
-    return desk.section(_b(section_id))
+    return desk.view(_b(section_id))
+
+
+@router.post("/sections/{section_id}/extension", summary="Move the deadline later, before it passed, with a reason")
+def extend(section_id: SectionId, body: Extension, desk: DeskDep, writer: WriterDep) -> dict:
+    return desk.extend_deadline(writer.name, _b(section_id), body.deadline, body.reason)
+
+
+@router.post("/bidders", status_code=201, summary="Register a bidder of this region, bound to its CA certificate")
+def register_bidder(body: NewBidder, desk: DeskDep, _: WriterDep) -> dict:
+    desk.register_bidder(_b(body.bidder_id), _b(body.ca_cert_hash), body.key)
+    return {"bidder_id": body.bidder_id.removeprefix("0x"), "key": body.key}
+
+
+@router.post("/bidders/{bidder_id}/key", summary="Rotate a bidder's key (entries received before stay valid)")
+def rotate_key(bidder_id: BidderId, body: NewKey, desk: DeskDep, _: WriterDep) -> dict:
+    desk.rotate_bidder_key(_b(bidder_id), body.key)
+    return {"bidder_id": bidder_id.removeprefix("0x"), "key": body.key}
+
+
+@router.delete("/bidders/{bidder_id}", summary="Revoke a bidder (entries received before stay valid)")
+def revoke(bidder_id: BidderId, desk: DeskDep, _: WriterDep) -> dict:
+    desk.revoke_bidder(_b(bidder_id))
+    return {"bidder_id": bidder_id.removeprefix("0x"), "revoked": True}
+
+
+@router.post("/sections/{section_id}/bids", status_code=201,
+             summary="A sealed bid into the section's box; answers with the notary-signed box receipt")
+async def submit(section_id: SectionId, request: Request, desk: DeskDep, writer: WriterDep) -> dict:
+    from starlette.concurrency import run_in_threadpool
+
+    body = await read_json(request, MAX_BID_BODY)
+    if not isinstance(body, dict):
+        raise InvalidEvent("a sealed bid is a JSON object")
+    return await run_in_threadpool(desk.submit, writer.name, _b(section_id), body)
+
+
+@router.post("/sections/{section_id}/seal", summary="Seal the box at the deadline (within the profile's seal window)")
+def seal(section_id: SectionId, desk: DeskDep, writer: WriterDep) -> dict:
+    return desk.seal(writer.name, _b(section_id))
+
+
+@router.get("/sections/{section_id}/shares", dependencies=[Depends(limit_reads)],
+            summary="The key shares sealed to a holder, in box order (once the box is sealed)")
+def shares(section_id: SectionId, desk: DeskDep, holder: Annotated[str, Query(pattern=r"^0x[0-9a-fA-F]{40}$")]
+           ) -> dict:
+    return desk.holder_shares(_b(section_id), holder)
+
+
+@router.get("/sections/{section_id}/box/consistency", dependencies=[Depends(limit_reads)],
+            summary="RFC 9162 consistency from a bidder's receipt (box size) to the sealed box: omissions show")
+def box_consistency(section_id: SectionId, desk: DeskDep, from_: Annotated[int, Query(alias="from", ge=1)]) -> dict:
+    return desk.box_consistency(_b(section_id), from_)
+
+
+@router.post("/sections/{section_id}/releases", summary="A holder's released shares; its signature goes on chain")
+def release(section_id: SectionId, body: Release, desk: DeskDep) -> dict:
+    return desk.accept_release(_b(section_id), body.holder, [bytes.fromhex(s) for s in body.shares],
+                               _b(body.signature))
+
+
+@router.post("/sections/{section_id}/opening", summary="Open every bid the released shares decrypt (开标)")
+def opening(section_id: SectionId, desk: DeskDep, writer: WriterDep) -> dict[str, Any]:
+    return {"bids": desk.open_bids(writer.name, _b(section_id))}
+
+
+@router.post("/sections/{section_id}/settlement",
+             summary="Settle the bids still unopened (second half of the window); the contract names the cause")
+def settlement(section_id: SectionId, desk: DeskDep, writer: WriterDep) -> dict[str, Any]:
+    return {"bids": desk.settle(writer.name, _b(section_id))}
+
+
+@router.post("/sections/{section_id}/close", summary="Close the opening: every bid opened or settled")
+def close(section_id: SectionId, desk: DeskDep, writer: WriterDep) -> dict:
+    return desk.close(writer.name, _b(section_id))
+
+
+@router.post("/sections/{section_id}/committee", summary="The evaluation committee's members")
+def committee(section_id: SectionId, body: Committee, desk: DeskDep, writer: WriterDep) -> dict:
+    desk.set_committee(writer.name, _b(section_id), body.members)
+    return {"members": body.members}
+
+
+@router.post("/sections/{section_id}/rejection",
+             summary="Reject all bids (否决): the committee's decision, signed by more than half of its members")
+def rejection(section_id: SectionId, body: Rejection, desk: DeskDep, writer: WriterDep) -> dict:
+    return desk.reject_all(writer.name, _b(section_id), body.decision, [_b(s) for s in body.signatures])

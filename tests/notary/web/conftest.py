@@ -19,12 +19,15 @@ import httpx
 import pytest
 import uvicorn
 from eth_account import Account
+
 from lianzheng.chain_node.anvil import free_port
 from lianzheng.notary.api.app import create_app
 from lianzheng.notary.services.keys import create_key
 from lianzheng.notary.services.setup import open_notary
 from lianzheng.notary.settings import Settings
-from lianzheng.rules.tender.contract import commitment_of
+from lianzheng.rules.tender.client import bid_submission, holder_release
+from lianzheng.rules.tender.crypto import new_holder_key, public_bytes
+from lianzheng.rules.tender.sealing import Observed
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PROJECT, SECTION = "SDGP-2026-0042", "S1"
@@ -56,40 +59,34 @@ class Site:
         raise AssertionError(f"{event_id} not anchored")
 
 
-def _sign(account, domain, primary, fields, message):
-    types = {primary: [{"name": n, "type": t} for t, n in (f.split() for f in fields)]}
-    return "0x" + bytes(account.sign_typed_data(domain, types, message).signature).hex()
-
-
 def _tender_with_collusion(api: httpx.Client, notary) -> None:
-    """Three bids, two with the same file: the contract flags DuplicateBidFile at opening."""
-    spec = api.get("/v1/tender/domain").json()
-    domain, types = spec["domain"], spec["types"]
+    """Three bids, two with the same clear file: the contract flags the shared signal at opening."""
+    supervisor, x25519 = Account.create(), new_holder_key()
     deadline = max(notary.chain.block_time(), int(time.time())) + 300
-    section = api.post("/v1/tender/sections", json={"project": PROJECT, "section": SECTION,
-                                                    "deadline": deadline}).json()["section_id"]
-    sid = bytes.fromhex(section[2:])
-    keys, ids = [Account.create() for _ in range(3)], [os.urandom(32) for _ in range(3)]
-    files, salts = [b"\x0a" * 32, b"\x0a" * 32, os.urandom(32)], [os.urandom(32) for _ in range(3)]
+    view = api.post("/v1/tender/sections", json={
+        "project": PROJECT, "section": SECTION, "profile": "demo", "deadline": deadline, "threshold": 2,
+        "holders": [{"account": supervisor.address, "x25519": public_bytes(x25519).hex()}]}).json()
+    section = view["section_id"]
+    files = [b"%PDF-1.4 offer " + b"\x0a" * 32, b"%PDF-1.4 offer " + b"\x0a" * 32, b"%PDF-1.4 " + os.urandom(32)]
     for i in range(3):
-        api.post("/v1/tender/bidders", json={"bidder_id": ids[i].hex(), "key": keys[i].address}).raise_for_status()
-        commitment = commitment_of(sid, ids[i], files[i], salts[i])
-        signature = _sign(keys[i], domain, "BidCommitment", types["BidCommitment"],
-                          {"sectionId": sid, "bidderId": ids[i], "commitment": commitment, "nonce": 1})
-        api.post("/v1/tender/relay", json={"section_id": section, "bidder_id": ids[i].hex(), "nonce": 1,
-                                           "signature": signature, "commitment": commitment.hex()}).raise_for_status()
+        key, bidder_id = Account.create(), os.urandom(32)
+        api.post("/v1/tender/bidders", json={"bidder_id": bidder_id.hex(), "ca_cert_hash": os.urandom(32).hex(),
+                                             "key": key.address}).raise_for_status()
+        _, body = bid_submission(view, files[i], bidder_id, key, Observed(device=f"device-{i}"))
+        api.post(f"/v1/tender/sections/{section}/bids", json=body).raise_for_status()
     notary.chain.set_next_block_time(deadline)
+    api.post(f"/v1/tender/sections/{section}/seal").raise_for_status()
+    handed = api.get(f"/v1/tender/sections/{section}/shares", params={"holder": supervisor.address}).json()
+    release = holder_release(bytes.fromhex(section[2:]), handed, supervisor, x25519, view["domain"])
+    api.post(f"/v1/tender/sections/{section}/releases", json=release).raise_for_status()
     api.post(f"/v1/tender/sections/{section}/opening").raise_for_status()
-    for i in range(3):
-        api.post(f"/v1/tender/sections/{section}/reveals",
-                 json={"bidder_id": ids[i].hex(), "file_hash": files[i].hex(), "salt": salts[i].hex()}
-                 ).raise_for_status()
     api.post(f"/v1/tender/sections/{section}/close").raise_for_status()
 
 
 @contextmanager
 def _served(data_dir: Path, **settings):
     """A notary on an embedded chain, anchoring every 0.2 s, served over HTTP from a thread."""
+    settings.setdefault("tender_profiles", ["engineering", "government_procurement", "demo"])
     notary = open_notary(Settings(data_dir=data_dir, anchor_interval=0.2, **settings))
     notary.start()
     port = free_port()

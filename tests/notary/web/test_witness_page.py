@@ -10,8 +10,8 @@ from importlib import resources
 import httpx
 import pytest
 from eth_utils import keccak
-from lianzheng.sdk.certificate import extract_evidence
 
+from lianzheng.sdk.certificate import extract_evidence
 from tests.notary.web.conftest import DOC_NAME, PROJECT, SECRET, SECTION
 
 pytestmark = pytest.mark.slow
@@ -96,8 +96,8 @@ def test_the_timeline_shows_rule_outcomes_and_highlights_the_collusion_flag(page
     assert warning.count() == 1 and "围标串标预警" in warning.inner_text()
     assert "风险预警" in page.inner_text("#timeline-warnings")
     types = page.eval_on_selector_all("#timeline li", "els => els.map(e => e.dataset.type)")
-    assert types[0] == "tender.section_opened" and "bid.committed" in types and "tender.section_proceeded" in types
-    assert types.index("tender.flag.duplicate_bid_file") > types.index("tender.opening_started")
+    assert types[0] == "tender.section_opened" and "bid.sealed" in types and "tender.opening_closed" in types
+    assert types.index("tender.flag.shared_signal") > types.index("tender.box_sealed")
     assert "区块" in page.inner_text("#timeline")  # every rule event shows its anchor
     # ... and the page itself checks each one against the root on chain, not trusting the notary's list
     page.wait_for_selector("#timeline-check[data-done='true']", timeout=60_000)
@@ -126,7 +126,7 @@ def test_a_timeline_that_misstates_an_event_fails_that_event(page, site):
     """An operator who changes what the timeline says (here: hides the collusion flag's bidders) is caught."""
     def lie(route):
         body = route.fetch().json()
-        flag = next(e for e in body["events"] if e["type"] == "tender.flag.duplicate_bid_file")
+        flag = next(e for e in body["events"] if e["type"] == "tender.flag.shared_signal")
         flag["public"] = {**(flag["public"] or {}), "bidders": []}
         route.fulfill(json=body)
 
@@ -135,7 +135,7 @@ def test_a_timeline_that_misstates_an_event_fails_that_event(page, site):
     page.wait_for_selector("#timeline-check.failed[data-done='true']", timeout=60_000)
     statuses = page.eval_on_selector_all("#timeline li", "els => els.map(e => [e.dataset.type, "
                                          "e.querySelector('.check').dataset.status])")
-    assert [t for t, status in statuses if status == "failed"] == ["tender.flag.duplicate_bid_file"]
+    assert [t for t, status in statuses if status == "failed"] == ["tender.flag.shared_signal"]
     assert "时间线显示的内容与公证的事件不符" in page.inner_text("#timeline li.warning")
 
 

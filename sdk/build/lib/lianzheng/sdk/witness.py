@@ -53,24 +53,43 @@ def outcome(event: dict[str, Any]) -> Outcome:
         name = reason.split("(", 1)[0]
         zh, en = REASONS.get(name, (f"规则拒绝：{reason}", f"refused by the rule: {reason}"))
         return Outcome("notice", f"rejected:{name}" if name else "rejected", zh, en)
-    a, b = _short(data.get("firstBidder", "")), _short(data.get("secondBidder", ""))
-    if kind == et.FLAG_DUPLICATE_BID_FILE:
-        return Outcome("warning", "collusion:duplicate_file", f"围标串标预警：投标人 {a} 与 {b} 提交了相同的投标文件",
-                       f"collusion warning: bidders {a} and {b} submitted the same bid file")
-    if kind == et.FLAG_SHARED_DEVICE:
-        return Outcome("warning", "collusion:shared_device", f"围标串标预警：投标人 {a} 与 {b} 使用同一设备制作投标文件",
-                       f"collusion warning: bidders {a} and {b} prepared their bids on the same device")
+    if kind == et.FLAG_SHARED_SIGNAL:
+        return _shared_signal(data)
     if kind == et.FLAG_BID_FILE_INCONSISTENT:
         who = _short(data.get("bidderId", ""))
         return Outcome("warning", "inconsistent", f"投标人 {who} 开启的文件与截止前承诺不一致：投标无效",
                        f"bidder {who}: the opened file differs from its commitment: bid invalid")
     if kind == et.SECTION_FAILED:
-        n = data.get("validBids", "?")
-        return Outcome("warning", "section_failed", f"有效投标仅 {n} 个，不足三个：流标（招标投标法第二十八条）",
-                       f"only {n} valid bids, fewer than three: the section failed (Tendering Law Art. 28)")
-    if kind == et.SECTION_PROCEEDED:
-        n = data.get("validBids", "?")
-        return Outcome("ok", "section_proceeded", f"有效投标 {n} 个：标段继续", f"{n} valid bids: the section proceeds")
+        if data.get("reason") in (2, "not_sealed"):
+            return Outcome("warning", "section_failed:not_sealed", "截止后未按时封存投标文件：标段失败",
+                           "the bids were not sealed in time after the deadline: the section failed")
+        n = data.get("bids", "?")
+        return Outcome("warning", "section_failed", f"截止时投标人仅 {n} 个，少于3个：不得开标，应重新招标（实施条例第四十四条）",
+                       f"only {n} bidders at the deadline, fewer than three: no opening, tender again (Reg. Art. 44)")
+    if kind == et.BOX_SEALED:
+        n = data.get("box_size", "?")
+        return Outcome("info", "box_sealed", f"投标截止：封存投标文件 {n} 份", f"deadline: {n} bids sealed")
+    if kind == et.BID_OPENED:
+        return Outcome("ok", "bid_opened", "投标文件解密，与截止前承诺一致", "bid decrypted: it matches its commitment")
+    if kind == et.BID_UNDECRYPTABLE:
+        if data.get("byBidder"):
+            return Outcome("notice", "revoked", "投标文件因投标人原因未能解密：视为撤销（电子招标投标办法第三十一条）",
+                           "bid not decrypted through the bidder's fault: revoked (E-bidding Measures Art. 31)")
+        return Outcome("warning", "withdrawn", "投标文件因他人原因未能解密：视为撤回，投标人可索赔（电子招标投标办法第三十一条）",
+                       "bid not decrypted through others' fault: withdrawn, the bidder may claim (Art. 31)")
+    if kind == et.HOLDER_WITHHELD:
+        who = _short(data.get("holder", ""))
+        return Outcome("warning", "holder_withheld", f"密钥持有方 {who} 未释放解密份额", f"key holder {who} withheld its shares")
+    if kind == et.OPENING_CLOSED:
+        n = data.get("valid_bids", "?")
+        return Outcome("ok", "opening_closed", f"开标结束：有效投标 {n} 个", f"opening closed: {n} valid bids")
+    if kind == et.DEADLINE_EXTENDED and isinstance(data.get("deadline"), int):
+        when = utc_iso(data["deadline"])
+        return Outcome("notice", "deadline_extended", f"投标截止时间延长至 {when}：{data.get('reason', '')}",
+                       f"bid deadline extended to {when}: {data.get('reason', '')}")
+    if kind == et.BIDS_REJECTED:
+        return Outcome("notice", "bids_rejected", f"评标委员会否决所有投标：{data.get('decision', '')}",
+                       f"the evaluation committee rejected all bids: {data.get('decision', '')}")
     if kind == et.DRAW_VOIDED:
         who = ", ".join(_short(d) for d in data.get("defaulters", []))
         return Outcome("warning", "draw_voided", f"专家抽取作废：未按时提交种子的一方 {who}",
@@ -85,6 +104,24 @@ def outcome(event: dict[str, Any]) -> Outcome:
     if kind == et.SECTION_OPENED and isinstance(data.get("deadline"), int):
         when = utc_iso(data["deadline"])
         return Outcome("info", "section_opened", f"投标截止时间 {when}", f"bid deadline {when}")
-    if kind == et.BID_COMMITTED:
-        return Outcome("ok", "bid_in_time", "截止前投标，已受理", "bid before the deadline: accepted")
+    if kind == et.BID_SEALED:
+        return Outcome("ok", "bid_in_time", "截止前投标，已封存", "bid received before the deadline, sealed")
     return Outcome("info", "recorded", "已记录", "recorded")
+
+
+# Collusion signals (围标串标), in the contract's order; the creating software is a weak signal.
+SIGNALS = (("duplicate_file", "提交了相同的投标文件", "submitted the same bid file", "warning"),
+           ("same_author", "投标文件作者相同", "have the same document author", "warning"),
+           ("same_software", "投标文件制作软件标识相同", "made their files with the same software id", "notice"),
+           ("same_machine", "投标文件记录的机器码相同", "files record the same machine code", "warning"),
+           ("shared_device", "使用同一设备递交投标文件", "submitted from the same device", "warning"),
+           ("shared_lock", "使用同一CA锁", "used the same CA lock", "warning"))
+
+
+def _shared_signal(data: dict[str, Any]) -> Outcome:
+    kind = data.get("kind")
+    code, zh, en, level = SIGNALS[kind] if isinstance(kind, int) and 0 <= kind < len(SIGNALS) else (
+        "signal", "投标特征相同", "share a signal", "warning")
+    a, b = _short(data.get("firstPseudonym", "")), _short(data.get("secondPseudonym", ""))
+    return Outcome(level, f"collusion:{code}", f"围标串标预警：投标人 {a} 与 {b} {zh}",
+                   f"collusion warning: bidders {a} and {b} {en}")

@@ -1,0 +1,46 @@
+"""The bidder's and the holder's side of a tender over HTTP: what the CLI and tests send.
+
+- ``bid_submission``: seal a clear file for a section (from its public view: holders' X25519
+  keys, threshold, the contract's EIP-712 domain), sign it, and build the body of
+  ``POST /v1/tender/sections/{id}/bids``; the bidder keeps ``SealedBid`` (its file key and salts:
+  it can always open its own bid, and check its receipt against the sealed box).
+- ``holder_release``: open the shares sealed to a holder and sign the release the desk relays
+  on chain (``POST .../releases``).
+"""
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from eth_account.signers.local import LocalAccount
+
+from lianzheng.rules.tender import sealing
+from lianzheng.rules.tender.crypto import HolderKey
+from lianzheng.rules.tender.opening import open_my_shares, release_digest
+
+SHARE_RELEASE_TYPES = {"ShareRelease": [{"name": "sectionId", "type": "bytes32"}, {"name": "digest", "type": "bytes32"}]}
+
+
+def bid_submission(view: dict[str, Any], clear: bytes, bidder_id: bytes, bidder_key: LocalAccount,
+                   observed: sealing.Observed, cipher: str = "aes-128-gcm") -> tuple[sealing.SealedBid, dict[str, Any]]:
+    section_id = bytes.fromhex(view["section_id"].removeprefix("0x"))
+    holders = [HolderKey(h["account"], bytes.fromhex(h["x25519"])) for h in view["holders"]]
+    bid = sealing.seal(clear, section_id, bidder_id, holders, view["threshold"], cipher)
+    sealing.sign(bid, bidder_key, view["domain"])
+    body = {**bid.opening(), "ciphertext": base64.b64encode(bid.ciphertext).decode(), "cipher": cipher,
+            "shares": {account: base64.b64encode(blob).decode() for account, blob in bid.shares.items()},
+            "signature": bid.signature.hex(), "signals": sealing.raw_signals(clear, observed)}
+    return bid, body
+
+
+def holder_release(section_id: bytes, handed: dict[str, Any], account: LocalAccount, x25519: X25519PrivateKey,
+                   domain: dict[str, Any]) -> dict[str, Any]:
+    """The body of a holder's release from what ``GET .../shares?holder=`` handed it."""
+    pairs = [(bytes.fromhex(s["pseudonym"]), base64.b64decode(s["sealed"]) if s["sealed"] else None)
+             for s in handed["shares"]]
+    shares = open_my_shares(x25519, account.address, section_id, pairs, handed["cipher"])
+    digest = release_digest(shares)
+    signature = account.sign_typed_data(domain, SHARE_RELEASE_TYPES, {"sectionId": section_id, "digest": digest})
+    return {"holder": account.address, "shares": [s.hex() for s in shares],
+            "signature": bytes(signature.signature).hex()}
