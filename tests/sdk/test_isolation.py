@@ -42,10 +42,13 @@ def test_the_blocker_does_catch_a_server_import():
 
 
 def test_the_sdk_wheel_carries_its_abis_and_requires_no_server_library(tmp_path):
+    import shutil
     import zipfile
 
+    source = tmp_path / "sdk"  # built from a copy: setuptools leaves build/ beside the sources
+    shutil.copytree(ROOT / "sdk", source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-                            "-w", str(tmp_path), str(ROOT / "sdk")], capture_output=True, text=True, timeout=300)
+                            "-w", str(tmp_path), str(source)], capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
     [wheel] = tmp_path.glob("lianzheng_sdk-*.whl")
     with zipfile.ZipFile(wheel) as z:
