@@ -337,15 +337,13 @@ class TenderDesk:
             for i, item in enumerate(items)]
         return view
 
-    def box_consistency(self, section_id: bytes, size: int) -> dict[str, Any]:
-        """An RFC 9162 consistency proof from a box of ``size`` (a bidder's receipt) to the sealed box."""
+    def box(self, section_id: bytes) -> dict[str, Any]:
+        """The sealed box's entries, in order (once sealed): a bidder checks its receipt against them."""
         row = self.store.section(section_id.hex())
         if row is None or not row.sealed:
             raise NotYet("the box is shown only once it is sealed at the deadline")
         box = self._box(section_id)
-        if not 1 <= size <= len(box):
-            raise InvalidEvent(f"size must be within 1..{len(box)}", field="from")
-        return {"from": size, "to": len(box), "root": box.root().hex(), "hashes": [h.hex() for h in box.consistency(size)]}
+        return {"size": len(box), "root": box.root().hex(), "entries": [e.to_json() for e in box.entries]}
 
     def _holder_keys(self, section_id: bytes) -> list[dict[str, str]]:
         row = self.store.section(section_id.hex())

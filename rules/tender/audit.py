@@ -85,3 +85,10 @@ def audit(rpc: str, contract_address: str, section_id: bytes) -> tuple[list[Time
         summary.append(f"  entry {index} pseudonym {_short(pseudonym)}: {BID_STATES[state]}"
                        + (f", bidder {bytes(bidder_id).hex()}" if any(bidder_id) else ""))
     return timeline, summary
+
+
+def sealed_box(rpc: str, contract_address: str, section_id: bytes) -> tuple[int, bytes]:
+    """The size and RFC 9162 root of the section's box as sealed on chain."""
+    chain = ChainReader(HttpRpc(rpc, timeout=20))
+    s = Contract(chain, ContractAbi(artifact("TenderRules")["abi"]), contract_address).read("sectionOf", section_id)
+    return s[7], bytes(s[8])

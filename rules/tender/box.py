@@ -3,15 +3,16 @@
 Before the deadline nothing about a section's bids is on chain or in the public log (招标投标法
 Art. 22: neither who nor how many). The notary keeps each section's entries in an RFC 9162
 Merkle log of their own (SHA-256, leaf data = the ABI encoding of ``BoxEntry``, as the
-contract hashes it) and gives each bidder at once a receipt signed with its chain account
-(EIP-712 ``BoxReceipt``: section, index, leaf hash, box size and root right after the entry).
-At the deadline the box's size and root are sealed on chain; from then on the entries are
-public and every opening proves its entry's inclusion against the sealed root.
+contract hashes it) and gives each bidder at once a receipt signed with its chain account:
+EIP-712 ``BoxReceipt`` (section, leaf hash). The receipt names no position and no box size, so
+a bidder does not learn how many bid before it. At the deadline the box's size and root are
+sealed on chain; from then on every entry is public and every opening proves its entry's
+inclusion against the sealed root.
 
-An omission is provable: a bidder holds the notary's signature on a box of size s and root r
-that contains its entry; the sealed box must extend it (``check_receipt``: an RFC 9162
-consistency proof from (s, r) to the sealed (size, root)). A notary that left the entry out
-has signed a box the chain's sealed box does not extend.
+An omission is provable: after the seal the notary publishes the box's entries; they must
+hash to the root sealed on chain, and the bidder's entry must be among them
+(``check_receipt``). A notary that left the entry out holds its own signature on an entry the
+sealed box does not contain.
 """
 from __future__ import annotations
 
@@ -26,11 +27,9 @@ from eth_utils import to_checksum_address
 from lianzheng.rules.errors import RuleError
 from lianzheng.rules.tender.sealing import BoxEntry
 from lianzheng.sdk.errors import VerificationError
-from lianzheng.sdk.merkle import SHA256, MerkleTree, verify_consistency, verify_inclusion
+from lianzheng.sdk.merkle import SHA256, MerkleTree
 
-RECEIPT_TYPES = {"BoxReceipt": [{"name": "sectionId", "type": "bytes32"}, {"name": "index", "type": "uint32"},
-                                {"name": "leafHash", "type": "bytes32"}, {"name": "boxSize", "type": "uint32"},
-                                {"name": "boxRoot", "type": "bytes32"}]}
+RECEIPT_TYPES = {"BoxReceipt": [{"name": "sectionId", "type": "bytes32"}, {"name": "leafHash", "type": "bytes32"}]}
 
 
 class BoxError(RuleError):
@@ -39,32 +38,24 @@ class BoxError(RuleError):
 
 @dataclass(frozen=True)
 class BoxReceipt:
-    """The notary's signed word that an entry is in the box at ``index`` (box of ``box_size``, ``box_root``)."""
+    """The notary's signed word that the entry of ``leaf_hash`` is in the section's box."""
 
     section_id: bytes
-    index: int
     leaf_hash: bytes
-    box_size: int
-    box_root: bytes
-    inclusion: tuple[bytes, ...]
     signer: str
     signature: bytes
 
     def message(self) -> dict[str, Any]:
-        return {"sectionId": self.section_id, "index": self.index, "leafHash": self.leaf_hash,
-                "boxSize": self.box_size, "boxRoot": self.box_root}
+        return {"sectionId": self.section_id, "leafHash": self.leaf_hash}
 
     def to_json(self) -> dict[str, Any]:
-        return {"section_id": self.section_id.hex(), "index": self.index, "leaf_hash": self.leaf_hash.hex(),
-                "box_size": self.box_size, "box_root": self.box_root.hex(),
-                "inclusion": [h.hex() for h in self.inclusion], "signer": self.signer,
+        return {"section_id": self.section_id.hex(), "leaf_hash": self.leaf_hash.hex(), "signer": self.signer,
                 "signature": self.signature.hex()}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> "BoxReceipt":
         b = bytes.fromhex
-        return cls(b(d["section_id"]), int(d["index"]), b(d["leaf_hash"]), int(d["box_size"]), b(d["box_root"]),
-                   tuple(b(h) for h in d["inclusion"]), to_checksum_address(d["signer"]), b(d["signature"]))
+        return cls(b(d["section_id"]), b(d["leaf_hash"]), to_checksum_address(d["signer"]), b(d["signature"]))
 
 
 def leaf_hash(entry: BoxEntry) -> bytes:
@@ -79,52 +70,53 @@ class SealedBox:
         self.entries: list[BoxEntry] = []
         self.tree = MerkleTree(SHA256)
         for entry in entries or ():
-            self._append(entry)
+            self.append(entry)
 
     def __len__(self) -> int:
         return len(self.entries)
 
-    def _append(self, entry: BoxEntry) -> int:
+    def append(self, entry: BoxEntry) -> int:
         if entry.section_id != self.section_id:
             raise BoxError("the entry is for another section")
         self.entries.append(entry)
         return self.tree.append_leaf_hash(leaf_hash(entry))
 
     def add(self, entry: BoxEntry, signer: LocalAccount) -> BoxReceipt:
-        index = self._append(entry)
-        return self.receipt(index, signer)
+        return self.receipt(self.append(entry), signer)
 
     def root(self, size: int | None = None) -> bytes:
         return self.tree.root(size)
 
-    def receipt(self, index: int, signer: LocalAccount, size: int | None = None) -> BoxReceipt:
-        size = len(self) if size is None else size
-        unsigned = BoxReceipt(self.section_id, index, self.tree.leaf_hash(index), size, self.tree.root(size),
-                              tuple(self.tree.inclusion_proof(index, size)), signer.address, b"")
+    def receipt(self, index: int, signer: LocalAccount) -> BoxReceipt:
+        unsigned = BoxReceipt(self.section_id, self.tree.leaf_hash(index), signer.address, b"")
         signed = signer.sign_typed_data(self.domain, RECEIPT_TYPES, unsigned.message())
-        return BoxReceipt(**{**unsigned.__dict__, "signature": bytes(signed.signature)})
+        return BoxReceipt(self.section_id, unsigned.leaf_hash, signer.address, bytes(signed.signature))
 
     def inclusion(self, index: int) -> list[bytes]:
         return self.tree.inclusion_proof(index, len(self))
 
-    def consistency(self, size: int) -> list[bytes]:
-        return self.tree.consistency_proof(size, len(self))
+
 
 
 def check_receipt(receipt: BoxReceipt, notary: str, domain: dict[str, Any], sealed_size: int, sealed_root: bytes,
-                  consistency: list[bytes]) -> None:
-    """Raise ``VerificationError`` unless the receipt is the notary's and the sealed box extends it
-    (so the entry is in the sealed box at its index): the bidder's check that it was not left out."""
+                  entries: list[BoxEntry]) -> int:
+    """The bidder's check that it was not left out: the receipt is the notary's, the published
+    ``entries`` are the box sealed on chain (``sealed_size``, ``sealed_root``), and the receipt's
+    entry is among them. Returns its index; raises ``VerificationError`` otherwise."""
     signable = encode_typed_data(domain, RECEIPT_TYPES, receipt.message())
     if Account.recover_message(signable, signature=receipt.signature) != to_checksum_address(notary):
         raise VerificationError("the box receipt is not signed by the section's notary")
-    verify_inclusion(SHA256, receipt.index, receipt.box_size, receipt.leaf_hash, list(receipt.inclusion),
-                     receipt.box_root)
-    if sealed_size < receipt.box_size:
-        raise VerificationError(f"omitted: the notary signed a box of {receipt.box_size} entries, the sealed box "
-                                f"has {sealed_size}", signed_size=receipt.box_size, sealed_size=sealed_size)
+    box = SealedBox(receipt.section_id, domain)
     try:
-        verify_consistency(SHA256, receipt.box_size, sealed_size, consistency, receipt.box_root, sealed_root)
-    except VerificationError as exc:
-        raise VerificationError(f"omitted or rewritten: the sealed box does not extend the box the notary signed "
-                                f"({receipt.box_size} entries): {exc}") from exc
+        for entry in entries:
+            box.append(entry)
+    except BoxError as exc:
+        raise VerificationError(f"the published box holds an entry of another section: {exc}") from exc
+    if len(box) != sealed_size or box.root() != sealed_root:
+        raise VerificationError(f"the published box ({len(box)} entries) is not the box sealed on chain "
+                                f"({sealed_size} entries, root {sealed_root.hex()[:16]}…)")
+    leaves = [box.tree.leaf_hash(i) for i in range(len(box))]
+    if receipt.leaf_hash not in leaves:
+        raise VerificationError(f"omitted: the notary signed the receipt of an entry that is not among the "
+                                f"{sealed_size} entries of the sealed box", sealed_size=sealed_size)
+    return leaves.index(receipt.leaf_hash)

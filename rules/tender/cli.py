@@ -164,7 +164,7 @@ def bid(file: Annotated[Path, typer.Argument(help="the clear bid file: it never 
     _write_secret(kept, {"receipt": answer["receipt"], "entry": answer["entry"], "signals": answer["signals"],
                          "file_key": sealed.file_key.hex(), "cipher": sealed.cipher, **sealed.opening(),
                          "signature": sealed.signature.hex()})
-    typer.echo(f"sealed in box entry {answer['receipt']['index']} (pseudonym {answer['entry']['pseudonym'][:16]}…);"
+    typer.echo(f"sealed in the box (pseudonym {answer['entry']['pseudonym'][:16]}…);"
                f" receipt and keys kept in {kept}")
 
 
@@ -212,9 +212,13 @@ def status(section: SectionOpt, url: Url = URL_DEFAULT) -> None:
 
 
 @app.command("check")
-def check(sealed: Annotated[Path, typer.Argument(help="the bidder's FILE.sealed.json")], url: Url = URL_DEFAULT) -> None:
+def check(sealed: Annotated[Path, typer.Argument(help="the bidder's FILE.sealed.json")], url: Url = URL_DEFAULT,
+          rpc: Annotated[str | None, typer.Option("--rpc", help="read the sealed root from this chain node "
+                                                  "(default: as the notary reports it)")] = None) -> None:
     """The bidder's omission check: its signed receipt against the box sealed on chain."""
+    from lianzheng.rules.tender.audit import sealed_box
     from lianzheng.rules.tender.box import BoxReceipt, check_receipt
+    from lianzheng.rules.tender.sealing import BoxEntry
     from lianzheng.sdk.errors import VerificationError
 
     try:
@@ -225,13 +229,17 @@ def check(sealed: Annotated[Path, typer.Argument(help="the bidder's FILE.sealed.
     view = _call("GET", url, f"/v1/tender/sections/{section}")
     if "box_size" not in view:
         fail(f"not yet: section {section} is {view['state']}; the box is sealed at the deadline")
-    proof = _call("GET", url, f"/v1/tender/sections/{section}/box/consistency", params={"from": receipt.box_size})
+    size, root = view["box_size"], bytes.fromhex(view["box_root"])
+    if rpc:
+        size, root = sealed_box(rpc, view["domain"]["verifyingContract"], receipt.section_id)
+    published = _call("GET", url, f"/v1/tender/sections/{section}/box")
     try:
-        check_receipt(receipt, view["owner"], view["domain"], view["box_size"], bytes.fromhex(view["box_root"]),
-                      [bytes.fromhex(h) for h in proof["hashes"]])
-    except VerificationError as exc:
-        fail(f"FAILED ({exc.code}): {exc}")
-    typer.echo(f"in the sealed box: entry {receipt.index} of {view['box_size']} (sealed root {view['box_root'][:16]}…)")
+        index = check_receipt(receipt, view["owner"], view["domain"], size, root,
+                              [BoxEntry.from_json(e) for e in published["entries"]])
+    except (VerificationError, KeyError, ValueError) as exc:
+        fail(f"FAILED ({getattr(exc, 'code', 'malformed')}): {exc}")
+    typer.echo(f"in the sealed box: entry {index} of {size} (sealed root {root.hex()[:16]}…"
+               f"{', read from the chain' if rpc else ''})")
 
 
 @app.command("audit")

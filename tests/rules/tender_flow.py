@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from eth_account import Account
 
 from lianzheng.rules.tender import sealing
-from lianzheng.rules.tender.box import SealedBox
+from lianzheng.rules.tender.box import BoxReceipt, SealedBox
 from lianzheng.rules.tender.crypto import HolderKey, new_holder_key, public_bytes
 from lianzheng.rules.tender.opening import decrypt_entry, open_my_shares, release_digest
 from lianzheng.rules.tender.sealing import BoxEntry
@@ -48,6 +48,7 @@ class Tender:
     box: SealedBox | None = None
     sealed: dict[int, sealing.SealedBid] = field(default_factory=dict)
     raw: dict[int, list[bytes]] = field(default_factory=dict)
+    receipts: dict[int, BoxReceipt] = field(default_factory=dict)
 
     @property
     def chain(self):
@@ -68,10 +69,11 @@ class Tender:
         signals = sealing.keyed_signals(sealing.raw_signals(bidder.file, bidder.observed), self.signal_key)
         entry = BoxEntry(self.section_id, bid.pseudonym, bid.cipher_hash, bid.clear_commitment,
                          sealing.signals_hash_of(signals), self.chain.block_time())
-        receipt = self.box.add(entry, self.centre)
-        self.sealed[receipt.index] = bid
-        self.raw[receipt.index] = signals
-        return receipt.index
+        index = len(self.box)
+        self.receipts[index] = self.box.add(entry, self.centre)
+        self.sealed[index] = bid
+        self.raw[index] = signals
+        return index
 
     def at_deadline(self) -> None:
         self.chain.set_next_block_time(self.rules.section(self.section_id).deadline)

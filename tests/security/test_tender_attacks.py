@@ -190,17 +190,23 @@ def test_a_late_entry_cannot_be_opened(tender, chain):
 def test_an_omitted_entry_is_proven_by_the_bidders_receipt(tender):
     t = tender
     t.open()
-    receipts = []
     for b in t.bidders:
-        index = t.submit(b)
-        receipts.append(t.box.receipt(index, t.centre))
-    honest_root, size = t.box.root(), len(t.box)
-    check_receipt(receipts[2], t.centre.address, t.rules.domain(), size, honest_root, t.box.consistency(3))
-    # the notary seals a box without the third entry
-    pruned = SealedBox(t.section_id, t.rules.domain(), [e for i, e in enumerate(t.box.entries) if i != 2])
+        t.submit(b)
+    receipt, domain = t.receipts[2], t.rules.domain()
+    assert not {"index", "box_size", "box_root"} & set(receipt.to_json())  # a bidder learns no count from it
+    assert check_receipt(receipt, t.centre.address, domain, len(t.box), t.box.root(), t.box.entries) == 2
+    # the notary seals a box without the third entry, and publishes it
+    pruned = SealedBox(t.section_id, domain, [e for i, e in enumerate(t.box.entries) if i != 2])
     with pytest.raises(VerificationError, match="omitted"):
-        check_receipt(receipts[2], t.centre.address, t.rules.domain(), len(pruned), pruned.root(),
-                      pruned.consistency(min(3, len(pruned))))
+        check_receipt(receipt, t.centre.address, domain, len(pruned), pruned.root(), pruned.entries)
+    # ... or seals the pruned box but publishes the honest entries: they are not the sealed box
+    with pytest.raises(VerificationError, match="not the box sealed on chain"):
+        check_receipt(receipt, t.centre.address, domain, len(pruned), pruned.root(), t.box.entries)
+    # a receipt the notary did not sign proves nothing
+    forged = type(receipt)(receipt.section_id, receipt.leaf_hash, receipt.signer, t.rules.sign_release(
+        t.holders[0].account, t.section_id, receipt.leaf_hash))
+    with pytest.raises(VerificationError, match="not signed by the section's notary"):
+        check_receipt(forged, t.centre.address, domain, len(pruned), pruned.root(), pruned.entries)
 
 
 def test_rejecting_all_bids_is_the_committees_signed_decision(tender):

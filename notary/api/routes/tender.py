@@ -145,10 +145,10 @@ def shares(section_id: SectionId, desk: DeskDep, holder: Annotated[str, Query(pa
     return desk.holder_shares(_b(section_id), holder)
 
 
-@router.get("/sections/{section_id}/box/consistency", dependencies=[Depends(limit_reads)],
-            summary="RFC 9162 consistency from a bidder's receipt (box size) to the sealed box: omissions show")
-def box_consistency(section_id: SectionId, desk: DeskDep, from_: Annotated[int, Query(alias="from", ge=1)]) -> dict:
-    return desk.box_consistency(_b(section_id), from_)
+@router.get("/sections/{section_id}/box", dependencies=[Depends(limit_reads)],
+            summary="The sealed box's entries (once sealed): each bidder finds its receipt's entry, omissions show")
+def box(section_id: SectionId, desk: DeskDep) -> dict:
+    return desk.box(_b(section_id))
 
 
 @router.post("/sections/{section_id}/releases", summary="A holder's released shares; its signature goes on chain")
