@@ -41,7 +41,7 @@ class BidRefused(NotaryError):
     code = "bid_refused"
 
 
-class NotYet(NotaryError):
+class NotYet(WrongState):
     """The step's time has not come (the deadline, the seal)."""
 
     code = "not_yet"

@@ -139,4 +139,4 @@ def test_shares_are_not_handed_out_before_the_seal(api):
     section_id, _ = _open(api, "S5")
     _bid(api, section_id, 0, b"offer")
     r = api.get(f"/v1/tender/sections/{section_id}/shares", params={"holder": api.supervisor[0].address})
-    assert (r.status_code, r.json()["code"]) == (400, "not_yet")
+    assert (r.status_code, r.json()["code"]) == (409, "not_yet")
