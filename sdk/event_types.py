@@ -27,6 +27,7 @@ BID_SEALED = "bid.sealed"
 SHARES_RELEASED = "tender.shares_released"
 BID_UNDECRYPTABLE = "bid.undecryptable"
 BID_SETTLED = "bid.settled"
+BID_REPLACED = "bid.replaced"
 FLAG_SHARED_SIGNAL = "tender.flag.shared_signal"
 HOLDER_WITHHELD = "tender.holder_withheld"
 COMMITTEE_SET = "tender.committee_set"
@@ -60,6 +61,7 @@ LABELS: dict[str, tuple[str, str]] = {
     SHARES_RELEASED: ("解密密钥份额释放", "key shares released"),
     BID_UNDECRYPTABLE: ("投标文件未能解密", "bid could not be decrypted"),
     BID_SETTLED: ("未解密投标处理", "undecrypted bid settled"),
+    BID_REPLACED: ("投标文件被同一投标人修改替换", "bid replaced by the same bidder's later bid"),
     FLAG_SHARED_SIGNAL: ("相同投标特征", "shared collusion signal"),
     HOLDER_WITHHELD: ("密钥持有方未释放份额", "key holder withheld its shares"),
     COMMITTEE_SET: ("评标委员会确定", "evaluation committee set"),
@@ -84,6 +86,7 @@ CONTRACT_EVENTS: dict[str, str] = {
     "SharedSignal": FLAG_SHARED_SIGNAL,
     "HolderWithheld": HOLDER_WITHHELD,
     "BidUndecryptable": BID_UNDECRYPTABLE,
+    "BidReplaced": BID_REPLACED,
     "ExpertsDrawn": EXPERTS_DRAWN,
 }
 

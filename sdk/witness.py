@@ -77,6 +77,10 @@ def outcome(event: dict[str, Any]) -> Outcome:
                            "bid not decrypted through the bidder's fault: revoked (E-bidding Measures Art. 31)")
         return Outcome("warning", "withdrawn", "投标文件因他人原因未能解密：视为撤回，投标人可索赔（电子招标投标办法第三十一条）",
                        "bid not decrypted through others' fault: withdrawn, the bidder may claim (Art. 31)")
+    if kind == et.BID_REPLACED:
+        return Outcome("info", "replaced", f"第 {data.get('replaced')} 号投标被同一投标人截止前的第 {data.get('by')} 号投标替换"
+                       "（招标投标法第二十九条）",
+                       f"entry {data.get('replaced')} replaced by the same bidder's entry {data.get('by')} (Art. 29)")
     if kind == et.HOLDER_WITHHELD:
         who = _short(data.get("holder", ""))
         return Outcome("warning", "holder_withheld", f"密钥持有方 {who} 未释放解密份额", f"key holder {who} withheld its shares")

@@ -54,7 +54,8 @@ contract TenderRules is AccessControl, EIP712 {
         Valid,
         Inconsistent,
         Revoked, // 撤销: not decrypted because of the bidder
-        Withdrawn // 撤回: not decrypted because of others
+        Withdrawn, // 撤回: not decrypted because of others
+        Replaced // the same bidder's later entry replaces it (招标投标法 Art. 29: changed before the deadline)
     }
 
     struct Profile {
@@ -125,7 +126,9 @@ contract TenderRules is AccessControl, EIP712 {
     mapping(bytes32 sectionId => address[]) private _holders;
     mapping(bytes32 sectionId => mapping(address holder => bytes32 digest)) private _releases;
     mapping(bytes32 sectionId => mapping(uint32 index => Bid)) private _bids;
-    mapping(bytes32 sectionId => mapping(uint256 kind => mapping(bytes32 value => bytes32 pseudonym))) private _signal;
+    mapping(bytes32 sectionId => mapping(uint256 kind => mapping(bytes32 value => uint32 indexPlusOne))) private _signal;
+    mapping(bytes32 sectionId => mapping(bytes32 bidderId => uint32 indexPlusOne)) private _liveEntry;
+    mapping(bytes32 sectionId => uint32) private _bidderCount; // distinct bidders opened, plus undecrypted entries
     mapping(bytes32 sectionId => address[]) private _committee;
     mapping(uint32 region => mapping(bytes32 bidderId => Bidder)) private _bidders;
 
@@ -183,6 +186,7 @@ contract TenderRules is AccessControl, EIP712 {
     /// @notice An entry could not be decrypted: ``byBidder`` (撤销) or because of others (撤回).
     event BidUndecryptable(bytes32 indexed sectionId, uint32 indexed index, bytes32 pseudonym, bool byBidder);
     /// @notice Two entries share a collusion signal (围标串标预警): kind 0 is the clear file.
+    event BidReplaced(bytes32 indexed sectionId, uint32 replaced, uint32 by, bytes32 bidderId);
     event SharedSignal(bytes32 indexed sectionId, uint256 kind, bytes32 value, bytes32 firstPseudonym,
         bytes32 secondPseudonym);
     event HolderWithheld(bytes32 indexed sectionId, address holder);
@@ -409,17 +413,45 @@ contract TenderRules is AccessControl, EIP712 {
             bid.state = BidState.Inconsistent;
             emit BidFileInconsistent(sectionId, index, o.bidderId, entry.pseudonym, o.fileKey, o.clearFileHash);
         }
+        _keepLatest(sectionId, s, index, o.bidderId);
+        _flagSignals(sectionId, index, o.bidderId, entry.pseudonym, o.signals);
+        return _bids[sectionId][index].state;
+    }
+
+    /// @dev A keyed signal value met before under another bidder's entry is a collusion flag.
+    function _flagSignals(bytes32 sectionId, uint32 index, bytes32 bidderId, bytes32 pseudonym,
+        bytes32[6] calldata signals) private
+    {
         for (uint256 kind = 0; kind < SIGNAL_KINDS; ++kind) {
-            bytes32 value = o.signals[kind];
+            bytes32 value = signals[kind];
             if (value == bytes32(0)) continue;
-            bytes32 first = _signal[sectionId][kind][value];
-            if (first == bytes32(0)) {
-                _signal[sectionId][kind][value] = entry.pseudonym;
-            } else if (first != entry.pseudonym) {
-                emit SharedSignal(sectionId, kind, value, first, entry.pseudonym);
+            uint32 first = _signal[sectionId][kind][value];
+            if (first == 0) {
+                _signal[sectionId][kind][value] = index + 1;
+                continue;
+            }
+            Bid storage earlier = _bids[sectionId][first - 1];
+            if (earlier.bidderId != bidderId) { // a bidder shares nothing with itself
+                emit SharedSignal(sectionId, kind, value, earlier.pseudonym, pseudonym);
             }
         }
-        return bid.state;
+    }
+
+    /// @dev One bidder, one bid: of two entries of the same bidder the later received one counts
+    /// and the other is replaced (Art. 29), whichever is opened first.
+    function _keepLatest(bytes32 sectionId, Section storage s, uint32 index, bytes32 bidderId) private {
+        uint32 live = _liveEntry[sectionId][bidderId];
+        if (live == 0) {
+            _liveEntry[sectionId][bidderId] = index + 1;
+            _bidderCount[sectionId] += 1;
+            return;
+        }
+        (uint32 older, uint32 newer) = live - 1 < index ? (live - 1, index) : (index, live - 1);
+        Bid storage replaced = _bids[sectionId][older];
+        if (replaced.state == BidState.Valid) s.valid -= 1;
+        replaced.state = BidState.Replaced;
+        _liveEntry[sectionId][bidderId] = newer + 1;
+        emit BidReplaced(sectionId, older, newer, bidderId);
     }
 
     /// @notice Settle an entry whose file could not be decrypted (the owner, in the second half of
@@ -440,6 +472,7 @@ contract TenderRules is AccessControl, EIP712 {
         bid.state = state;
         bid.pseudonym = entry.pseudonym;
         s.settled += 1;
+        _bidderCount[sectionId] += 1; // whose it was is unknown: counted as a bidder of its own
         emit BidUndecryptable(sectionId, index, entry.pseudonym, byBidder);
     }
 
@@ -464,6 +497,7 @@ contract TenderRules is AccessControl, EIP712 {
             Bid storage bid = _bids[sectionId][i];
             if (bid.state == BidState.None) {
                 bid.state = BidState.Withdrawn;
+                _bidderCount[sectionId] += 1;
                 emit BidUndecryptable(sectionId, i, bytes32(0), false);
             }
         }
@@ -476,8 +510,15 @@ contract TenderRules is AccessControl, EIP712 {
         for (uint256 i = 0; i < holders.length; ++i) {
             if (_releases[sectionId][holders[i]] == bytes32(0)) emit HolderWithheld(sectionId, holders[i]);
         }
-        s.state = SectionState.Evaluation;
         emit OpeningClosed(sectionId, s.valid, s.boxSize);
+        uint32 bidders = _bidderCount[sectionId];
+        if (bidders < _profiles[s.profileId].minBidders) { // entries were one bidder's replacements
+            s.state = SectionState.Failed;
+            s.failReason = FailReason.FewerThanMinBidders;
+            emit SectionFailed(sectionId, FailReason.FewerThanMinBidders, bidders);
+        } else {
+            s.state = SectionState.Evaluation;
+        }
     }
 
     /// @notice The evaluation committee's members (owner, once the opening is closed).

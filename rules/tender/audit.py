@@ -11,7 +11,7 @@ from lianzheng.sdk.jsonrpc import HttpRpc
 from lianzheng.sdk.times import utc_iso
 
 TIMELINE_EVENTS = ("SectionOpened", "KeyHoldersSet", "DeadlineExtended", "BoxSealed", "SectionFailed",
-                   "SharesReleased", "BidOpened", "BidFileInconsistent", "BidUndecryptable", "SharedSignal",
+                   "SharesReleased", "BidOpened", "BidFileInconsistent", "BidUndecryptable", "BidReplaced", "SharedSignal",
                    "HolderWithheld", "OpeningClosed", "CommitteeSet", "AllBidsRejected")
 SIGNAL_NAMES = ("same clear file", "same author", "same software", "same machine code", "same device", "same lock")
 
@@ -53,6 +53,8 @@ def _detail(name: str, a: dict) -> str:
     if name == "SharedSignal":
         return (f"WARNING {SIGNAL_NAMES[a['kind']] if a['kind'] < len(SIGNAL_NAMES) else a['kind']}: "
                 f"{_short(a['firstPseudonym'])} and {_short(a['secondPseudonym'])}")
+    if name == "BidReplaced":
+        return f"entry {a['replaced']} replaced by the same bidder's entry {a['by']}"
     if name == "HolderWithheld":
         return f"WARNING holder {a['holder']} never released its shares"
     if name == "OpeningClosed":

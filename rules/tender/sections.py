@@ -27,7 +27,7 @@ from lianzheng.sdk import event_types as et
 
 SECTION_STATES = ("none", "bidding", "sealed", "evaluation", "failed", "rejected")
 FAIL_REASONS = ("none", "fewer_than_min_bidders", "not_sealed")
-BID_STATES = ("none", "valid", "inconsistent", "revoked", "withdrawn")
+BID_STATES = ("none", "valid", "inconsistent", "revoked", "withdrawn", "replaced")
 DAY = 86_400
 
 
@@ -239,12 +239,13 @@ class TenderSections(RuleContract):
 
     def open_bid(self, opener: LocalAccount, section_id: bytes, index: int, entry: BoxEntry, proof: list[bytes],
                  opening: Opening) -> str:
-        """Open entry ``index``; returns ``valid`` or ``inconsistent`` (collusion signals notarized as flags)."""
+        """Open entry ``index``; returns ``valid``, ``inconsistent`` or ``replaced`` (the same bidder's later
+        entry counts: Art. 29); collusion signals and replacements are notarized as events of their own."""
         call = self.contract.tx("openBid", section_id, index, entry.as_tuple(), proof, opening.as_tuple())
         self._send(opener, call, et.BID_OPENED, section_id, {
             "index": index, "pseudonym": entry.pseudonym, "bidder_id": opening.bidder_id,
             "file_key": opening.file_key, "clear_file_hash": opening.clear_file_hash},
-            events=("BidFileInconsistent", "SharedSignal"), gas=800_000)
+            events=("BidFileInconsistent", "SharedSignal", "BidReplaced"), gas=800_000)
         return self.bid(section_id, index)["state"]
 
     def mark_undecryptable(self, centre: LocalAccount, section_id: bytes, index: int, entry: BoxEntry,
@@ -258,7 +259,7 @@ class TenderSections(RuleContract):
     def close_opening(self, centre: LocalAccount, section_id: bytes) -> SectionInfo:
         info = self.section(section_id)
         self._send(centre, self.contract.tx("closeOpening", section_id), et.OPENING_CLOSED, section_id,
-                   {"valid_bids": info.valid, "bids": info.box_size}, events=("HolderWithheld",))
+                   {"valid_bids": info.valid, "bids": info.box_size}, events=("HolderWithheld", "SectionFailed"))
         return self.section(section_id)
 
     def expire_opening(self, account: LocalAccount, section_id: bytes) -> SectionInfo:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from lianzheng.rules.errors import RuleRejected
+from lianzheng.rules.tender import sealing
 from tests.rules.tender_flow import deploy_tender
 
 
@@ -60,3 +61,46 @@ def test_an_identical_clear_file_is_flagged_though_ciphertexts_differ(tender):
     [flag] = t.rules.contract.logs("SharedSignal", sectionId=t.section_id)
     assert (flag.args["kind"], flag.args["firstPseudonym"], flag.args["secondPseudonym"]) == (
         0, t.box.entries[0].pseudonym, t.box.entries[1].pseudonym)
+
+
+def test_a_bidders_later_bid_replaces_its_earlier_one_whichever_opens_first(tender):
+    """Art. 29: a bidder may change its bid before the deadline; its later entry counts, and a
+    bidder shares no collusion signal with itself (same device, same file)."""
+    t = tender
+    t.open()
+    first = t.bidders[0]
+    first.observed = sealing.Observed(device="pc-1")
+    t.submit(first)
+    for b in t.bidders[1:3]:
+        t.submit(b)
+    t.submit(first)  # the same file again, from the same device: a change, not collusion
+    t.at_deadline()
+    t.seal()
+    released = _released(t, t.holders[:2])
+    assert t.open_bid(3, released) == "valid"  # the later entry opens first
+    assert t.open_bid(0, released) == "replaced"
+    assert [t.open_bid(i, released) for i in (1, 2)] == ["valid", "valid"]
+    [replaced] = t.rules.contract.logs("BidReplaced", sectionId=t.section_id)
+    assert (replaced.args["replaced"], replaced.args["by"]) == (0, 3)
+    assert t.rules.contract.logs("SharedSignal", sectionId=t.section_id) == []
+    info = t.rules.close_opening(t.centre, t.section_id)
+    assert (info.state, info.valid, info.box_size) == ("evaluation", 3, 4)
+
+
+def test_three_entries_of_one_bidder_are_one_bidder(tender):
+    """Padding the box with one bidder's entries passes the seal's count, never the opening's."""
+    t = tender
+    t.open()
+    for _ in range(2):
+        t.submit(t.bidders[0])
+    t.submit(t.bidders[1])
+    t.at_deadline()
+    assert t.seal() == "sealed"
+    released = _released(t, t.holders[:2])
+    for i in range(3):
+        t.open_bid(i, released)
+    assert [t.rules.bid(t.section_id, i)["state"] for i in range(3)] == ["replaced", "valid", "valid"]
+    info = t.rules.close_opening(t.centre, t.section_id)
+    assert (info.state, info.fail_reason, info.valid) == ("failed", "fewer_than_min_bidders", 2)
+    [failed] = t.rules.contract.logs("SectionFailed", sectionId=t.section_id)
+    assert failed.args["bids"] == 2
