@@ -10,8 +10,9 @@ credit code or its pseudonym.
 
 What an observer does learn (by design, and written in the README): that the section exists, its
 deadline and profile, its key holders and threshold; and the region's bidder registry (who may bid
-in the region, under hashed credit codes), which is not who bid in this section. What the writer key of the owning trading
-system learns is not this test's subject: it relays the sealed bids (not their content).
+in the region, under hashed credit codes), which is not who bid in this section. What the writer
+key of the owning trading system learns is not this test's subject: it relays the sealed bids
+(not their content).
 """
 from __future__ import annotations
 
