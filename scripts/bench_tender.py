@@ -82,6 +82,10 @@ def run() -> None:
     rules.set_profile(admin, "bench", Profile(min_bidding_period=0, opening_grace=86_400, seal_window=300,
                                               min_bidders=3))
     rules.grant_centre(admin, REGION, centre.address)
+    for account, x25519 in holders:  # named by the rules admin, each registering its own key
+        rules.grant_holder(admin, account.address)
+        rules.set_holder_key(admin, account.address, public_bytes(x25519),
+                             rules.sign_holder_key(account, public_bytes(x25519)))
     print(f"lianzheng bench tender — a whole section on the embedded EVM ({FILE_SIZE // 1024} KiB bid files, "
           "2 of 3 key holders)")
     print(f"  {'bidders':>7}  {'open gas (mean)':>15}  {'(max)':>8}  {'vs 3':>5}  {'seal box':>9}  "

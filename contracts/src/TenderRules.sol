@@ -33,6 +33,10 @@ contract TenderRules is AccessControl, EIP712 {
     /// @notice Kinds of collusion signals, in the order a box entry commits to them.
     uint256 public constant SIGNAL_KINDS = 6; // clear file, author, software, machine, device, lock
     uint256 public constant MAX_HOLDERS = 16;
+    /// @notice Key holders (supervisors, alliance peers, the notary …) are named by the rules
+    /// admin, never by a centre; each registers its own X25519 key.
+    bytes32 public constant KEY_HOLDER_ROLE = keccak256("KEY_HOLDER");
+    bytes32 public constant HOLDER_KEY_TYPEHASH = keccak256("HolderKey(bytes32 key)");
 
     enum SectionState {
         None,
@@ -124,6 +128,7 @@ contract TenderRules is AccessControl, EIP712 {
     mapping(bytes32 profileId => Profile) private _profiles;
     mapping(bytes32 sectionId => Section) private _sections;
     mapping(bytes32 sectionId => address[]) private _holders;
+    mapping(address holder => bytes32 x25519) private _holderKeys;
     mapping(bytes32 sectionId => mapping(address holder => bytes32 digest)) private _releases;
     mapping(bytes32 sectionId => mapping(uint32 index => Bid)) private _bids;
     mapping(bytes32 sectionId => mapping(uint256 kind => mapping(bytes32 value => uint32 indexPlusOne))) private _signal;
@@ -141,6 +146,8 @@ contract TenderRules is AccessControl, EIP712 {
     /// @notice The deadline leaves less than the profile's minimum bidding period (招标投标法 Art. 24).
     error TenderRulesBiddingPeriodTooShort(uint64 deadline, uint64 earliest);
     error TenderRulesInvalidHolders();
+    /// @notice A section's holder must hold KEY_HOLDER_ROLE and have registered its X25519 key.
+    error TenderRulesHolderWithoutKey(address holder);
     error TenderRulesWrongState(bytes32 sectionId, SectionState state);
     /// @notice A deadline may only move later, and only before it has passed.
     error BidDeadlinePassed(bytes32 sectionId, uint64 deadline, uint64 blockTime);
@@ -175,6 +182,7 @@ contract TenderRules is AccessControl, EIP712 {
     );
     /// @notice The independent holders of the section's bid-file keys, ``threshold`` of whom decrypt.
     event KeyHoldersSet(bytes32 indexed sectionId, address[] holders, uint8 threshold);
+    event HolderKeySet(address indexed holder, bytes32 key);
     event DeadlineExtended(bytes32 indexed sectionId, uint64 previous, uint64 deadline, bytes32 reasonHash);
     event BoxSealed(bytes32 indexed sectionId, uint32 size, bytes32 root);
     event SectionFailed(bytes32 indexed sectionId, FailReason reason, uint32 bids);
@@ -304,12 +312,15 @@ contract TenderRules is AccessControl, EIP712 {
         if (deadline < earliest) revert TenderRulesBiddingPeriodTooShort(deadline, earliest);
     }
 
-    function _checkHolders(address[] calldata holders, uint8 threshold) private pure {
+    function _checkHolders(address[] calldata holders, uint8 threshold) private view {
         if (holders.length < 2 || holders.length > MAX_HOLDERS || threshold < 2 || threshold > holders.length) {
             revert TenderRulesInvalidHolders();
         }
         for (uint256 i = 0; i < holders.length; ++i) {
             if (holders[i] == address(0)) revert TenderRulesInvalidHolders();
+            if (!hasRole(KEY_HOLDER_ROLE, holders[i]) || _holderKeys[holders[i]] == bytes32(0)) {
+                revert TenderRulesHolderWithoutKey(holders[i]);
+            }
             for (uint256 j = 0; j < i; ++j) {
                 if (holders[j] == holders[i]) revert TenderRulesInvalidHolders();
             }
@@ -367,6 +378,31 @@ contract TenderRules is AccessControl, EIP712 {
     /// opening window.
     function releaseShares(bytes32 sectionId, bytes32 digest) external {
         _release(sectionId, msg.sender, digest);
+    }
+
+    /// @notice A key holder registers the X25519 key its shares are sealed to (its own act: a
+    /// centre cannot hand bidders a key it controls).
+    function setHolderKey(bytes32 key) external {
+        _setHolderKey(msg.sender, key);
+    }
+
+    /// @notice The same, relayed: ``signature`` is the holder's EIP-712 ``HolderKey``.
+    function setHolderKeyFor(address holder, bytes32 key, bytes calldata signature) external {
+        bytes32 typed = _hashTypedDataV4(keccak256(abi.encode(HOLDER_KEY_TYPEHASH, key)));
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(typed, signature);
+        if (err != ECDSA.RecoverError.NoError || signer != holder) revert TenderRulesHolderWithoutKey(holder);
+        _setHolderKey(holder, key);
+    }
+
+    function _setHolderKey(address holder, bytes32 key) private {
+        if (!hasRole(KEY_HOLDER_ROLE, holder) || key == bytes32(0)) revert TenderRulesHolderWithoutKey(holder);
+        _holderKeys[holder] = key;
+        emit HolderKeySet(holder, key);
+    }
+
+    /// @notice The X25519 key a holder registered (zero when none).
+    function holderKeyOf(address holder) external view returns (bytes32) {
+        return _holderKeys[holder];
     }
 
     /// @notice The same, relayed: ``signature`` is the holder's EIP-712 ``ShareRelease``.

@@ -88,7 +88,15 @@ def get_viewer(request: Request) -> Viewer:
     return Viewer(name, role)
 
 
+def get_operator(request: Request) -> Viewer:
+    notary = _notary(request)
+    operator = notary.keys.operator(_secret(request))
+    notary.rate.take(operator.name)
+    return operator
+
+
 WriterDep = Annotated[Viewer, Depends(get_writer)]
+OperatorDep = Annotated[Viewer, Depends(get_operator)]
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 
 

@@ -26,7 +26,8 @@ def _store(data_dir: Path, database_url: str | None) -> SqlStore:
 def add(
     name: Annotated[str, typer.Option("--name", help="who this key is for (a trading system, a supervisor ...)")],
     role: Annotated[str, typer.Option("--role", help="writer: logs events; reader: reads payloads, writes nothing; "
-                                                     "rules: a rules engine (may write rule outcomes)")]
+                                                     "rules: a rules engine (may write rule outcomes); "
+                                                     "operator: keeps the bidder registry and names key holders")]
     = "writer",
     data_dir: DataDir = Path("data"),
     database_url: DatabaseUrl = None,

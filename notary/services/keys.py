@@ -21,7 +21,7 @@ from lianzheng.notary.store import SqlStore
 from lianzheng.sdk.event_types import RULES_ENGINE
 
 KEY_PREFIX = "lzk_"
-ROLES = ("writer", "reader", "rules")
+ROLES = ("writer", "reader", "rules", "operator")
 WRITING_ROLES = ("writer", "rules")
 
 
@@ -92,6 +92,16 @@ class KeyCache:
         name, role = self.identify(secret)
         if role not in WRITING_ROLES:
             raise Forbidden(f"a {role} key cannot write; this endpoint needs a writer key")
+        return Viewer(name, role)
+
+    def operator(self, secret: str | None) -> Viewer:
+        """The operator key for ``secret`` (registries, key holders); 401 when absent, 403 otherwise."""
+        if not secret:
+            raise Unauthenticated("this endpoint needs an operator API key (Authorization: Bearer <key>)")
+        name, role = self.identify(secret)
+        if role != "operator":
+            raise Forbidden(f"a {role} key cannot do this; it needs a key of role operator "
+                            "(lianzheng keys add --role operator)")
         return Viewer(name, role)
 
     def identify(self, secret: str) -> tuple[str, str]:

@@ -64,6 +64,7 @@ class Notary:
         self.desk = TenderDesk(self.tender, self.account, int(self.settings.region), TenderStore(self.store),
                                load_or_create_holder_key(self.settings.data_dir / "keys" / "holder.x25519.pem"),
                                "sm4-gcm" if self.settings.hash == "sm3" else "aes-128-gcm")
+        self.desk.enrol()
 
     @property
     def checkpoint_key(self) -> Ed25519PrivateKey:

@@ -27,6 +27,7 @@ from eth_utils import to_checksum_address
 
 from lianzheng.notary.errors import Forbidden, InvalidEvent, NotaryError, NotFound, WrongState
 from lianzheng.notary.tender_store import TenderStore
+from lianzheng.rules.errors import RuleRejected
 from lianzheng.rules.tender import sealing
 from lianzheng.rules.tender.box import SealedBox
 from lianzheng.rules.tender.crypto import CIPHERS, HolderKey, SealError, public_bytes
@@ -105,18 +106,34 @@ class TenderDesk:
         if row.owner != writer:
             raise Forbidden(f"section 0x{section_id.hex()} belongs to the key that opened it")
 
+    def enrol(self) -> None:
+        """The notary as a key holder: named (when it is the rules admin) and its key on chain."""
+        mine = public_bytes(self.holder_key)
+        if bytes(self.rules.contract.read("holderKeyOf", self.centre.address)) == mine:
+            return
+        try:
+            self.register_holder(self.centre.address, mine, self.rules.sign_holder_key(self.centre, mine))
+        except RuleRejected:
+            pass  # not the rules admin: the notary holds no shares until the admin names it
+
+    def register_holder(self, account: str, key: bytes, signature: bytes) -> None:
+        """Name ``account`` a key holder and register the X25519 key it signed for."""
+        self.rules.grant_holder(self.centre, account)
+        self.rules.set_holder_key(self.centre, account, key, signature)
+
     def open_section(self, writer: str, project: str, section: str, profile: str, deadline: int,
-                     holders: list[HolderKey], threshold: int) -> bytes:
-        """Open a section owned by ``writer``; the notary is always one of its key holders."""
-        if self.holder.account not in {h.account for h in holders}:
-            holders = [*holders, self.holder]
+                     holders: list[str], threshold: int) -> bytes:
+        """Open a section owned by ``writer``; its holders' keys are the ones they registered on
+        chain, and the notary is always one of them."""
+        accounts = list(dict.fromkeys(to_checksum_address(a) for a in [*holders, self.centre.address]))
+        keys = [self.rules.holder_key(a) for a in accounts]
         section_id = self.rules.section_id(self.region, project, section)
         if self.store.section(section_id.hex()) is None:  # recorded first: a retry finds the owner
-            keys = [{"account": to_checksum_address(h.account), "x25519": h.public_key.hex()} for h in holders]
-            self.store.add_section(section_id.hex(), writer, os.urandom(32), json.dumps(keys))
+            published = [{"account": h.account, "x25519": h.public_key.hex()} for h in keys]
+            self.store.add_section(section_id.hex(), writer, os.urandom(32), json.dumps(published))
         else:
             self._owned(writer, section_id)
-        self.rules.open_section(self.centre, self.region, project, section, profile, deadline, holders, threshold)
+        self.rules.open_section(self.centre, self.region, project, section, profile, deadline, keys, threshold)
         return section_id
 
     def extend_deadline(self, writer: str, section_id: bytes, deadline: int, reason: str) -> dict[str, Any]:
@@ -177,8 +194,8 @@ class TenderDesk:
         clear_salt = _hex32(s.get("clear_salt"), "clear_salt")
         ciphertext = _unb64(s.get("ciphertext", ""), "ciphertext")
         cipher = s.get("cipher", self.cipher)
-        if cipher not in CIPHERS:
-            raise InvalidEvent(f"cipher must be one of {CIPHERS}", field="cipher")
+        if cipher != self.cipher:  # one cipher per notary: shares are opened and released box-wide
+            raise InvalidEvent(f"this notary's sections take {self.cipher} (one of {CIPHERS})", field="cipher")
         holders = self.rules.holders(section_id)
         shares = s.get("shares") or {}
         if not isinstance(shares, dict) or {to_checksum_address(h) for h in shares} != set(holders):
@@ -234,8 +251,7 @@ class TenderDesk:
                               self._sealed_shares(section_id, self.centre.address), self._cipher(section_id))
 
     def _cipher(self, section_id: bytes) -> str:
-        items = self.store.entries(section_id.hex())
-        return json.loads(items[0].private_json)["cipher"] if items else self.cipher
+        return self.cipher
 
     def holder_shares(self, section_id: bytes, holder: str) -> dict[str, Any]:
         """The shares sealed to ``holder``, in box order: only once the box is sealed."""
@@ -325,7 +341,7 @@ class TenderDesk:
             "section_id": "0x" + section_id.hex(), "region": info.region, "project": opened["project"],
             "section": opened["section"], "owner": info.owner, "state": info.state, "deadline": info.deadline,
             "profile": self._profile_name(info.profile_id), "threshold": info.threshold,
-            "holders": self._holder_keys(section_id), "contract": self.rules.address,
+            "holders": self._holder_keys(section_id), "cipher": self.cipher, "contract": self.rules.address,
             "domain": self.rules.domain()}
         if info.state == "bidding":
             return view
@@ -346,9 +362,8 @@ class TenderDesk:
         return {"size": len(box), "root": box.root().hex(), "entries": [e.to_json() for e in box.entries]}
 
     def _holder_keys(self, section_id: bytes) -> list[dict[str, str]]:
-        row = self.store.section(section_id.hex())
-        published = {h["account"]: h["x25519"] for h in json.loads(row.holders_json)} if row else {}
-        return [{"account": a, "x25519": published.get(a, "")} for a in self.rules.holders(section_id)]
+        return [{"account": a, "x25519": bytes(self.rules.contract.read("holderKeyOf", a)).hex()}
+                for a in self.rules.holders(section_id)]
 
     def _profile_name(self, pid: bytes) -> str:
         from lianzheng.rules.tender.sections import load_profiles, profile_id

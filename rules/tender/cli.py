@@ -26,6 +26,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 Url = Annotated[str, typer.Option("--url", envvar="LIANZHENG_URL", help="notary base URL")]
 Key = Annotated[str, typer.Option("--key", envvar="LIANZHENG_KEY", help="the trading system's writer API key")]
+OperatorKey = Annotated[str, typer.Option("--key", envvar="LIANZHENG_OPERATOR_KEY",
+                                          help="the operator's API key (keys add --role operator)")]
 SectionOpt = Annotated[str, typer.Option("--section", help="section id (0x…)")]
 URL_DEFAULT = "http://127.0.0.1:8000"
 
@@ -83,6 +85,19 @@ def holder_key(out: Annotated[Path, typer.Option("--out", help="the holder file 
     typer.echo(f"{account.address}:{public_bytes(x).hex()}")
 
 
+@app.command("holder")
+def holder(holder_file: Annotated[Path, typer.Option("--holder", help="the holder file (from holder-key)")],
+           url: Url = URL_DEFAULT, key: OperatorKey = "") -> None:
+    """Name a key holder (the operator's act) and register the X25519 key the holder signs for."""
+    from lianzheng.rules.tender.client import holder_registration
+    from lianzheng.rules.tender.sections import tender_domain
+
+    account, x = _holder_file(holder_file)
+    health = _call("GET", url, "/healthz")
+    domain = tender_domain(health["chain"]["chain_id"], health["chain"]["tender_rules"])
+    _print(_call("POST", url, "/v1/tender/holders", key, json=holder_registration(domain, account, x)))
+
+
 @app.command("bidder-key")
 def bidder_key(out: Annotated[Path, typer.Option("--out", help="the key file to write (0600)")]) -> None:
     """Make a bidder's signing key (in practice bound to its CA certificate); prints its account."""
@@ -96,8 +111,9 @@ def bidder_key(out: Annotated[Path, typer.Option("--out", help="the key file to 
 @app.command("open")
 def open_section(project: Annotated[str, typer.Option("--project")],
                  section: Annotated[str, typer.Option("--section-code", help="the section's code (标段)")],
-                 holder: Annotated[list[str], typer.Option("--holder", help="ACCOUNT:X25519 of a key holder "
-                                                           "(supervisor, alliance peer …); the notary is one already")],
+                 holder: Annotated[list[str], typer.Option("--holder", help="account of a key holder named by the "
+                                                           "operator (ACCOUNT or ACCOUNT:X25519 as holder-key prints "
+                                                           "it); the notary is one already")],
                  threshold: Annotated[int, typer.Option("--threshold", help="holders' shares needed to decrypt")] = 2,
                  profile: Annotated[str, typer.Option("--profile", help="trading-type profile")] = "engineering",
                  deadline: Annotated[Optional[int], typer.Option("--deadline", help="Unix seconds")] = None,
@@ -106,10 +122,7 @@ def open_section(project: Annotated[str, typer.Option("--project")],
     """Open a section the calling trading system owns; prints the section's public view."""
     if (deadline is None) == (deadline_in is None):
         fail("error: give exactly one of --deadline or --deadline-in", 2)
-    holders = []
-    for h in holder:
-        account, _, x = h.partition(":")
-        holders.append({"account": account, "x25519": x})
+    holders = [h.partition(":")[0] for h in holder]
     _print(_call("POST", url, "/v1/tender/sections", key, json={
         "project": project, "section": section, "profile": profile, "threshold": threshold, "holders": holders,
         "deadline": deadline if deadline is not None else int(time.time()) + deadline_in}))
@@ -119,7 +132,7 @@ def open_section(project: Annotated[str, typer.Option("--project")],
 def bidder(credit_code: Annotated[str, typer.Option("--credit-code", help="统一社会信用代码 (18 chars)")],
            ca_cert: Annotated[Path, typer.Option("--ca-cert", help="the bidder's CA certificate file")],
            bidder_key: Annotated[Path, typer.Option("--bidder-key", help="the bidder's hex private key file")],
-           url: Url = URL_DEFAULT, key: Key = "") -> None:
+           url: Url = URL_DEFAULT, key: OperatorKey = "") -> None:
     """Register a bidder of the notary's region, bound to the hash of its CA certificate."""
     import hashlib
 

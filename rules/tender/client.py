@@ -16,15 +16,16 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from eth_account.signers.local import LocalAccount
 
 from lianzheng.rules.tender import sealing
-from lianzheng.rules.tender.crypto import HolderKey
+from lianzheng.rules.tender.crypto import HolderKey, public_bytes
 from lianzheng.rules.tender.opening import open_my_shares, release_digest
 
 SHARE_RELEASE_TYPES = {"ShareRelease": [{"name": "sectionId", "type": "bytes32"}, {"name": "digest", "type": "bytes32"}]}
 
 
 def bid_submission(view: dict[str, Any], clear: bytes, bidder_id: bytes, bidder_key: LocalAccount,
-                   observed: sealing.Observed, cipher: str = "aes-128-gcm") -> tuple[sealing.SealedBid, dict[str, Any]]:
+                   observed: sealing.Observed, cipher: str | None = None) -> tuple[sealing.SealedBid, dict[str, Any]]:
     section_id = bytes.fromhex(view["section_id"].removeprefix("0x"))
+    cipher = cipher or view.get("cipher", "aes-128-gcm")
     holders = [HolderKey(h["account"], bytes.fromhex(h["x25519"])) for h in view["holders"]]
     bid = sealing.seal(clear, section_id, bidder_id, holders, view["threshold"], cipher)
     sealing.sign(bid, bidder_key, view["domain"])
@@ -44,3 +45,10 @@ def holder_release(section_id: bytes, handed: dict[str, Any], account: LocalAcco
     signature = account.sign_typed_data(domain, SHARE_RELEASE_TYPES, {"sectionId": section_id, "digest": digest})
     return {"holder": account.address, "shares": [s.hex() for s in shares],
             "signature": bytes(signature.signature).hex()}
+
+
+def holder_registration(domain: dict[str, Any], account: LocalAccount, x25519: X25519PrivateKey) -> dict[str, Any]:
+    """What the operator sends to name a key holder: the holder's X25519 key under its own signature."""
+    key = public_bytes(x25519)
+    signed = account.sign_typed_data(domain, {"HolderKey": [{"name": "key", "type": "bytes32"}]}, {"key": key})
+    return {"account": account.address, "x25519": key.hex(), "signature": bytes(signed.signature).hex()}

@@ -60,12 +60,15 @@ class Decrypted:
 def decrypt_entry(ciphertext: bytes, section_id: bytes, cipher: str, shares: list[bytes], threshold: int) -> Decrypted:
     """Combine ``threshold`` of the released shares (``index ‖ share``) and decrypt; ``SealError`` if
     there are too few, or the file does not open with the key they give."""
-    usable = sorted({s[0]: s[1:] for s in shares if len(s) == 1 + crypto.KEY_BYTES}.items())
-    if len(usable) < threshold:
+    usable = sorted({(s[0], s[1:]) for s in shares if len(s) == 1 + crypto.KEY_BYTES})
+    if len({i for i, _ in usable}) < threshold:
         raise SealError(f"{len(usable)} shares released for this entry, {threshold} needed")
-    # A bad share (from the bidder, or a holder) must not hide a good set: try the sets of
-    # ``threshold`` shares (at most 16 holders: bounded) until one opens the file.
+    # A bad share (from the bidder, or a holder, even one claiming another holder's index) must
+    # not hide a good set: try the sets of ``threshold`` shares of distinct indices (bounded)
+    # until one opens the file.
     for chosen in itertools.islice(itertools.combinations(usable, threshold), MAX_TRIES):
+        if len({i for i, _ in chosen}) < threshold:
+            continue
         key = crypto.combine_shares(list(chosen))
         try:
             return Decrypted(key, crypto.decrypt(ciphertext, key, cipher, aad=section_id))

@@ -104,6 +104,12 @@ class _Subject:
         return {"section_id": self.key.hex()} if self.section else {}
 
 
+def tender_domain(chain_id: int, address: str) -> dict[str, Any]:
+    """The EIP-712 domain of a TenderRules contract (bidders, holders and the committee sign under it)."""
+    return {"name": "LianzhengTenderRules", "version": "2", "chainId": chain_id,
+            "verifyingContract": to_checksum_address(address)}
+
+
 class TenderSections(RuleContract):
     CONTRACT = "TenderRules"
 
@@ -140,8 +146,7 @@ class TenderSections(RuleContract):
         return key
 
     def domain(self) -> dict[str, Any]:
-        return {"name": "LianzhengTenderRules", "version": "2", "chainId": self.chain.chain_id,
-                "verifyingContract": self.address}
+        return tender_domain(self.chain.chain_id, self.address)
 
     # --- admin and registry -----------------------------------------------------------------
 
@@ -151,6 +156,37 @@ class TenderSections(RuleContract):
             self.chain.transact(admin, call)
         except TransactionReverted as exc:
             raise RuleRejected(exc.reason, exc.tx_hash) from exc
+
+    def grant_holder(self, admin: LocalAccount, account: str) -> None:
+        """Name ``account`` a key holder (the rules admin's act, never a centre's)."""
+        account = to_checksum_address(account)
+        role = self.contract.read("KEY_HOLDER_ROLE")
+        if self.contract.read("hasRole", role, account):
+            return
+        try:
+            self.chain.transact(admin, self.contract.tx("grantRole", role, account))
+        except TransactionReverted as exc:
+            raise RuleRejected(exc.reason, exc.tx_hash) from exc
+
+    def sign_holder_key(self, holder: LocalAccount, key: bytes) -> bytes:
+        """A holder's EIP-712 signature registering its X25519 ``key``."""
+        types = {"HolderKey": [{"name": "key", "type": "bytes32"}]}
+        return bytes(holder.sign_typed_data(self.domain(), types, {"key": key}).signature)
+
+    def set_holder_key(self, relayer: LocalAccount, holder: str, key: bytes, signature: bytes) -> None:
+        """Register a holder's X25519 key, relayed with the holder's own signature."""
+        call = self.contract.tx("setHolderKeyFor", to_checksum_address(holder), key, signature)
+        try:
+            self.chain.transact(relayer, call)
+        except TransactionReverted as exc:
+            raise RuleRejected(exc.reason, exc.tx_hash) from exc
+
+    def holder_key(self, account: str) -> HolderKey:
+        """A holder as the chain knows it: its account and the X25519 key it registered."""
+        key = bytes(self.contract.read("holderKeyOf", to_checksum_address(account)))
+        if not any(key):
+            raise RuleRejected(f"TenderRulesHolderWithoutKey({to_checksum_address(account)})")
+        return HolderKey(to_checksum_address(account), key)
 
     def set_profile(self, admin: LocalAccount, name: str, p: Profile) -> None:
         call = self.contract.tx("setProfile", profile_id(name), p.min_bidding_period, p.opening_grace, p.seal_window,

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from lianzheng.notary.api.app import create_app
 from lianzheng.notary.services.keys import create_key
 from lianzheng.notary.settings import Settings
-from lianzheng.rules.tender.client import bid_submission, holder_release
+from lianzheng.rules.tender.client import bid_submission, holder_registration, holder_release
 from lianzheng.rules.tender.crypto import new_holder_key, public_bytes
 from lianzheng.rules.tender.sealing import Observed
 
@@ -27,11 +27,15 @@ def api(tmp_path_factory):
         client.owner = {"Authorization": f"Bearer {create_key(store, 'centre-system')}"}
         client.other = {"Authorization": f"Bearer {create_key(store, 'other-system')}"}
         client.notary = client.app.state.notary
+        client.operator = {"Authorization": f"Bearer {create_key(store, 'registry-office', 'operator')}"}
         client.supervisor = (Account.create(), new_holder_key())
+        r = client.post("/v1/tender/holders", headers=client.operator,
+                        json=holder_registration(client.notary.tender.domain(), *client.supervisor))
+        assert r.status_code == 201, r.text
         client.bidders = []
         for i in range(4):
             key, bidder_id = Account.create(), hashlib.sha256(f"91370000MA{i:08d}".encode()).digest()
-            r = client.post("/v1/tender/bidders", headers=client.owner, json={
+            r = client.post("/v1/tender/bidders", headers=client.operator, json={
                 "bidder_id": bidder_id.hex(), "ca_cert_hash": hashlib.sha256(b"cert" + bytes([i])).hexdigest(),
                 "key": key.address})
             assert r.status_code == 201, r.text
@@ -44,7 +48,7 @@ def _open(api, name: str, lead: int = 120) -> tuple[str, int]:
     sup, x = api.supervisor
     r = api.post("/v1/tender/sections", headers=api.owner, json={
         "project": "SDGP-2026-0042", "section": name, "profile": "demo", "deadline": deadline,
-        "holders": [{"account": sup.address, "x25519": public_bytes(x).hex()}], "threshold": 2})
+        "holders": [sup.address], "threshold": 2})
     assert r.status_code == 201, r.text
     return r.json()["section_id"], deadline
 
@@ -140,3 +144,38 @@ def test_shares_are_not_handed_out_before_the_seal(api):
     _bid(api, section_id, 0, b"offer")
     r = api.get(f"/v1/tender/sections/{section_id}/shares", params={"holder": api.supervisor[0].address})
     assert (r.status_code, r.json()["code"]) == (409, "not_yet")
+
+
+def test_only_the_operator_keeps_the_registry_and_names_holders(api):
+    """A trading system's writer key can neither touch a bidder's registration (rotate its key to
+    bid in its name, or revoke it) nor name a key holder whose key it controls."""
+    bidder_id, _ = api.bidders[0]
+    mine, x = Account.create(), new_holder_key()
+    for method, path, payload in (
+            ("POST", f"/v1/tender/bidders/{bidder_id.hex()}/key", {"key": mine.address}),
+            ("DELETE", f"/v1/tender/bidders/{bidder_id.hex()}", None),
+            ("POST", "/v1/tender/bidders", {"bidder_id": "ab" * 32, "ca_cert_hash": "cd" * 32, "key": mine.address}),
+            ("POST", "/v1/tender/holders", holder_registration(api.notary.tender.domain(), mine, x))):
+        r = api.request(method, path, headers=api.owner, json=payload)
+        assert (r.status_code, r.json()["code"]) == (403, "forbidden"), path
+    # a holder nobody named, or named with a key it did not sign for, cannot hold shares
+    deadline = max(api.notary.chain.block_time(), int(time.time())) + 120
+    r = api.post("/v1/tender/sections", headers=api.owner, json={
+        "project": "SDGP-2026-0042", "section": "S9", "profile": "demo", "deadline": deadline,
+        "holders": [mine.address], "threshold": 2})
+    assert (r.status_code, r.json()["code"]) == (422, "rule_rejected") and "HolderWithoutKey" in r.text
+    forged = {**holder_registration(api.notary.tender.domain(), mine, x), "x25519": public_bytes(new_holder_key()).hex()}
+    r = api.post("/v1/tender/holders", headers=api.operator, json=forged)
+    assert (r.status_code, r.json()["code"]) == (422, "rule_rejected"), r.text
+
+
+def test_a_bid_in_another_cipher_is_refused(api):
+    """One cipher per notary: shares are opened box-wide with it (an SM4 bid first in an AES box
+    used to make every other bid's shares unreadable)."""
+    section_id, _ = _open(api, "S10")
+    view = api.get(f"/v1/tender/sections/{section_id}").json()
+    assert view["cipher"] == "aes-128-gcm"
+    bidder_id, key = api.bidders[0]
+    _, body = bid_submission(view, b"offer", bidder_id, key, Observed(), "sm4-gcm")
+    r = api.post(f"/v1/tender/sections/{section_id}/bids", headers=api.owner, json=body)
+    assert (r.status_code, r.json()["code"], r.json()["details"]["field"]) == (422, "invalid_event", "cipher")

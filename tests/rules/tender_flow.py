@@ -104,6 +104,12 @@ class Tender:
                                    self.box.inclusion(index), opening)
 
 
+def register_holder(rules: TenderSections, admin, holder: Holder) -> None:
+    rules.grant_holder(admin, holder.account.address)
+    key = public_bytes(holder.x25519)
+    rules.set_holder_key(admin, holder.account.address, key, rules.sign_holder_key(holder.account, key))
+
+
 def deploy_tender(chain, funded, n_bidders: int = 4, n_holders: int = 3, notary=None, journal=None) -> Tender:
     admin, centre = funded(), funded()
     rules = TenderSections.deploy(chain, admin, notary, journal, profiles={})
@@ -111,6 +117,8 @@ def deploy_tender(chain, funded, n_bidders: int = 4, n_holders: int = 3, notary=
     rules.set_profile(admin, "engineering", Profile(20 * DAY, 1800, 300, 3))
     rules.grant_centre(admin, REGION, centre.address)
     holders = [Holder(funded(), new_holder_key()) for _ in range(n_holders)]
+    for h in holders:  # named by the rules admin, each registering its own key
+        register_holder(rules, admin, h)
     bidders = []
     for i in range(n_bidders):
         key = Account.create()

@@ -42,7 +42,12 @@ def world(chain, funded, tmp_path):
     rules = TenderSections.deploy(chain, admin, profiles={})
     rules.set_profile(admin, "test", Profile(0, 1800, 300, 3))
     rules.grant_centre(admin, REGION, centre.address)
-    holders = [HolderKey(funded().address, public_bytes(new_holder_key())) for _ in range(3)]
+    holders = []
+    for _ in range(3):
+        account, key = funded(), public_bytes(new_holder_key())
+        rules.grant_holder(admin, account.address)
+        rules.set_holder_key(admin, account.address, key, rules.sign_holder_key(account, key))
+        holders.append(HolderKey(account.address, key))
     return rules, centre, holders, tmp_path / "rule-steps.db"
 
 

@@ -68,3 +68,14 @@ def test_a_share_opens_only_for_its_holder_and_its_bid(cipher):
         crypto.open_share(sealed, other, b"section|pseudonym A|holder", cipher)
     with pytest.raises(SealError):
         crypto.open_share(sealed, holder, b"section|pseudonym B|holder", cipher)  # moved to another bid
+
+
+def test_a_holder_claiming_another_holders_index_cannot_hide_the_good_shares():
+    from lianzheng.rules.tender.opening import decrypt_entry
+
+    key, clear = os.urandom(16), b"%PDF-1.7 offer"
+    sealed = crypto.encrypt(clear, key, "aes-128-gcm", aad=b"S")
+    (i1, s1), (i2, s2), _ = crypto.split_key(key, 2, 3)
+    shadow = bytes([i1]) + os.urandom(16)  # a third holder releases garbage under holder 1's index
+    for order in ([bytes([i1]) + s1, bytes([i2]) + s2, shadow], [shadow, bytes([i2]) + s2, bytes([i1]) + s1]):
+        assert decrypt_entry(sealed, b"S", "aes-128-gcm", order, 2).clear == clear

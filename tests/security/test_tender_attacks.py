@@ -11,7 +11,9 @@ Who could cheat, and how it is refused:
 - a centre registers another region's company, or rotates a bidder's key to void its bid;
 - the notary leaves an entry out of the box: the bidder's signed receipt proves it;
 - a late entry (received after the deadline) is put in the box: it cannot be opened;
-- rejecting all bids without the committee: refused.
+- rejecting all bids without the committee: refused;
+- a centre names key holders it controls, or registers a key for an honest holder: holders are
+  named by the rules admin and register their own keys under their signature.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from eth_account import Account
 
 from lianzheng.rules.errors import RuleRejected
 from lianzheng.rules.tender.box import SealedBox, check_receipt
+from lianzheng.rules.tender.crypto import HolderKey, new_holder_key, public_bytes
 from lianzheng.rules.tender.sealing import BoxEntry
 from lianzheng.sdk.errors import VerificationError
 from tests.rules.tender_flow import REGION, deploy_tender
@@ -52,6 +55,25 @@ def test_only_the_owning_centre_acts_on_its_section(tender, funded):
     t.at_deadline()
     with pytest.raises(RuleRejected, match="NotOwner"):
         t.rules.seal_box(other_centre, t.section_id, len(t.box), t.box.root())
+
+
+def test_a_centre_cannot_choose_who_holds_the_keys_nor_their_keys(tender, funded):
+    """Holders are named by the rules admin and register their own X25519 keys: a centre that puts
+    accounts of its own (or a key it controls) among the holders is refused on chain."""
+    t = tender
+    mine = funded()
+    key = public_bytes(new_holder_key())
+    with pytest.raises(RuleRejected, match="HolderWithoutKey"):  # nobody named it a holder
+        t.rules.set_holder_key(t.centre, mine.address, key, t.rules.sign_holder_key(mine, key))
+    with pytest.raises(RuleRejected, match="AccessControlUnauthorizedAccount"):  # naming is the admin's
+        t.rules.grant_holder(t.centre, mine.address)
+    honest = t.holders[0]
+    with pytest.raises(RuleRejected, match="HolderWithoutKey"):  # its key, not under its signature
+        t.rules.set_holder_key(t.centre, honest.account.address, key, t.rules.sign_holder_key(mine, key))
+    deadline = t.chain.block_time() + 3600
+    holders = [h.key for h in t.holders[:1]] + [HolderKey(mine.address, key)]
+    with pytest.raises(RuleRejected, match="HolderWithoutKey"):
+        t.rules.open_section(t.centre, REGION, "P-2026-7", "S-mine", "test", deadline, holders, 2)
 
 
 def test_the_profile_bidding_period_binds_every_centre(tender):

@@ -23,9 +23,10 @@ import time
 import httpx
 from eth_account import Account
 
-from lianzheng.rules.tender.client import bid_submission
-from lianzheng.rules.tender.crypto import new_holder_key, public_bytes
+from lianzheng.rules.tender.client import bid_submission, holder_registration
+from lianzheng.rules.tender.crypto import new_holder_key
 from lianzheng.rules.tender.sealing import Observed, bidder_id_of
+from lianzheng.rules.tender.sections import tender_domain
 from tests.helpers import NotaryServer, cli
 
 PROJECT, SECTION = "SDGP-2026-0099", "S7"
@@ -76,17 +77,25 @@ def test_six_bids_before_the_deadline_change_nothing_an_observer_can_read(tmp_pa
     try:
         key = cli("keys", "add", "--name", "centre-system", "--data-dir", str(data), check=True).stdout.strip()
         writer = {"Authorization": f"Bearer {key}"}
-        supervisor = Account.create()
+        operator_key = cli("keys", "add", "--name", "registry-office", "--role", "operator", "--data-dir", str(data),
+                           check=True).stdout.strip()
+        operator = {"Authorization": f"Bearer {operator_key}"}
+        supervisor, supervisor_x = Account.create(), new_holder_key()
+        health = httpx.get(f"{server.url}/healthz").json()
+        domain = tender_domain(health["chain"]["chain_id"], health["chain"]["tender_rules"])
+        r = httpx.post(f"{server.url}/v1/tender/holders", headers=operator,
+                       json=holder_registration(domain, supervisor, supervisor_x), timeout=30)
+        assert r.status_code == 201, r.text
         codes = [f"91370000MA3C5H8X{i:02d}" for i in range(6)]
         bidders = [(bidder_id_of(code), Account.create()) for code in codes]
         for i, (bidder_id, bidder_key) in enumerate(bidders):
-            r = httpx.post(f"{server.url}/v1/tender/bidders", headers=writer, json={
+            r = httpx.post(f"{server.url}/v1/tender/bidders", headers=operator, json={
                 "bidder_id": bidder_id.hex(), "ca_cert_hash": hashlib.sha256(b"CA %d" % i).hexdigest(),
                 "key": bidder_key.address})
             assert r.status_code == 201, r.text
         r = httpx.post(f"{server.url}/v1/tender/sections", headers=writer, json={
             "project": PROJECT, "section": SECTION, "profile": "demo", "deadline": int(time.time()) + 3600,
-            "holders": [{"account": supervisor.address, "x25519": public_bytes(new_holder_key()).hex()}],
+            "holders": [supervisor.address],
             "threshold": 2}, timeout=30)
         assert r.status_code == 201, r.text
         section_id = r.json()["section_id"]

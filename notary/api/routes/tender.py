@@ -1,5 +1,5 @@
 """The tender procedure over HTTP (TenderRules): trading systems open and drive sections they own,
-bidders' sealed bids go into the section's box, holders release their key shares, anyone reads a
+the operator keeps the bidder registry and names key holders, bidders' sealed bids go into the section's box, holders release their key shares, anyone reads a
 section's public view (nothing about its bids before the deadline)."""
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from lianzheng.notary.api.deps import DeskDep, WriterDep, read_json
+from lianzheng.notary.api.deps import DeskDep, OperatorDep, WriterDep, read_json
 from lianzheng.notary.api.limits import limit_reads
 from lianzheng.notary.errors import InvalidEvent
-from lianzheng.rules.tender.crypto import HolderKey
 from lianzheng.rules.tender.sections import load_profiles
 from lianzheng.sdk.event import IDENT_PATTERN
 
@@ -35,6 +34,8 @@ class _Body(BaseModel):
 class Holder(_Body):
     account: Address
     x25519: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$", description="the holder's X25519 public key")]
+    signature: Annotated[str, Field(pattern=r"^(0x)?[0-9a-fA-F]{130}$")] = Field(
+        description="the holder's EIP-712 HolderKey(key): the holder registers its own key")
 
 
 class NewSection(_Body):
@@ -42,8 +43,8 @@ class NewSection(_Body):
     section: Annotated[str, Field(pattern=IDENT_PATTERN)]
     profile: str = Field("engineering", description="trading-type profile (GET /v1/tender/profiles)")
     deadline: int = Field(gt=0, lt=2**63, description="Unix seconds; bids received at or after it are refused")
-    holders: list[Holder] = Field(min_length=1, max_length=15, description="independent key holders besides the "
-                                                                              "notary (supervisor, alliance peer ...)")
+    holders: list[Address] = Field(min_length=1, max_length=15, description="key holders besides the notary "
+                                   "(supervisor, alliance peer ...): accounts named by the operator, keys on chain")
     threshold: int = Field(ge=2, le=16, description="how many holders' shares decrypt a bid file")
 
 
@@ -87,9 +88,8 @@ def profiles() -> dict:
 
 @router.post("/sections", status_code=201, summary="Open a section; the writer key that opens it owns it")
 def open_section(body: NewSection, desk: DeskDep, writer: WriterDep) -> dict:
-    holders = [HolderKey(h.account, bytes.fromhex(h.x25519)) for h in body.holders]
-    section_id = desk.open_section(writer.name, body.project, body.section, body.profile, body.deadline, holders,
-                                   body.threshold)
+    section_id = desk.open_section(writer.name, body.project, body.section, body.profile, body.deadline,
+                                   body.holders, body.threshold)
     return desk.view(section_id)
 
 
@@ -104,20 +104,27 @@ def extend(section_id: SectionId, body: Extension, desk: DeskDep, writer: Writer
     return desk.extend_deadline(writer.name, _b(section_id), body.deadline, body.reason)
 
 
+@router.post("/holders", status_code=201,
+             summary="Name a key holder (operator) and register the X25519 key it signed for")
+def register_holder(body: Holder, desk: DeskDep, _: OperatorDep) -> dict:
+    desk.register_holder(body.account, _b(body.x25519), _b(body.signature))
+    return {"account": body.account, "x25519": body.x25519}
+
+
 @router.post("/bidders", status_code=201, summary="Register a bidder of this region, bound to its CA certificate")
-def register_bidder(body: NewBidder, desk: DeskDep, _: WriterDep) -> dict:
+def register_bidder(body: NewBidder, desk: DeskDep, _: OperatorDep) -> dict:
     desk.register_bidder(_b(body.bidder_id), _b(body.ca_cert_hash), body.key)
     return {"bidder_id": body.bidder_id.removeprefix("0x"), "key": body.key}
 
 
 @router.post("/bidders/{bidder_id}/key", summary="Rotate a bidder's key (entries received before stay valid)")
-def rotate_key(bidder_id: BidderId, body: NewKey, desk: DeskDep, _: WriterDep) -> dict:
+def rotate_key(bidder_id: BidderId, body: NewKey, desk: DeskDep, _: OperatorDep) -> dict:
     desk.rotate_bidder_key(_b(bidder_id), body.key)
     return {"bidder_id": bidder_id.removeprefix("0x"), "key": body.key}
 
 
 @router.delete("/bidders/{bidder_id}", summary="Revoke a bidder (entries received before stay valid)")
-def revoke(bidder_id: BidderId, desk: DeskDep, _: WriterDep) -> dict:
+def revoke(bidder_id: BidderId, desk: DeskDep, _: OperatorDep) -> dict:
     desk.revoke_bidder(_b(bidder_id))
     return {"bidder_id": bidder_id.removeprefix("0x"), "revoked": True}
 

@@ -25,8 +25,8 @@ from lianzheng.notary.api.app import create_app
 from lianzheng.notary.services.keys import create_key
 from lianzheng.notary.services.setup import open_notary
 from lianzheng.notary.settings import Settings
-from lianzheng.rules.tender.client import bid_submission, holder_release
-from lianzheng.rules.tender.crypto import new_holder_key, public_bytes
+from lianzheng.rules.tender.client import bid_submission, holder_registration, holder_release
+from lianzheng.rules.tender.crypto import new_holder_key
 from lianzheng.rules.tender.sealing import Observed
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -62,15 +62,18 @@ class Site:
 def _tender_with_collusion(api: httpx.Client, notary) -> None:
     """Three bids, two with the same clear file: the contract flags the shared signal at opening."""
     supervisor, x25519 = Account.create(), new_holder_key()
+    operator = {"Authorization": f"Bearer {create_key(notary.store, 'registry-office', 'operator')}"}
+    api.post("/v1/tender/holders", headers=operator,
+             json=holder_registration(notary.tender.domain(), supervisor, x25519)).raise_for_status()
     deadline = max(notary.chain.block_time(), int(time.time())) + 300
     view = api.post("/v1/tender/sections", json={
         "project": PROJECT, "section": SECTION, "profile": "demo", "deadline": deadline, "threshold": 2,
-        "holders": [{"account": supervisor.address, "x25519": public_bytes(x25519).hex()}]}).json()
+        "holders": [supervisor.address]}).json()
     section = view["section_id"]
     files = [b"%PDF-1.4 offer " + b"\x0a" * 32, b"%PDF-1.4 offer " + b"\x0a" * 32, b"%PDF-1.4 " + os.urandom(32)]
     for i in range(3):
         key, bidder_id = Account.create(), os.urandom(32)
-        api.post("/v1/tender/bidders", json={"bidder_id": bidder_id.hex(), "ca_cert_hash": os.urandom(32).hex(),
+        api.post("/v1/tender/bidders", headers=operator, json={"bidder_id": bidder_id.hex(), "ca_cert_hash": os.urandom(32).hex(),
                                              "key": key.address}).raise_for_status()
         _, body = bid_submission(view, files[i], bidder_id, key, Observed(device=f"device-{i}"))
         api.post(f"/v1/tender/sections/{section}/bids", json=body).raise_for_status()
