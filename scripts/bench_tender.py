@@ -23,7 +23,7 @@ from lianzheng.rules.tender.box import SealedBox
 from lianzheng.rules.tender.crypto import HolderKey, new_holder_key, public_bytes
 from lianzheng.rules.tender.opening import decrypt_entry, open_my_shares, release_digest
 from lianzheng.rules.tender.sealing import BoxEntry
-from lianzheng.rules.tender.sections import Opening, Profile, TenderSections
+from lianzheng.rules.tender.sections import Identity, Opening, Profile, TenderSections
 
 REGION = 370000
 FILE_SIZE = 256 * 1024
@@ -44,7 +44,7 @@ def _section(rules: TenderSections, chain: EmbeddedChain, centre, holders, n: in
         clear = b"%PDF-1.7\n" + os.urandom(FILE_SIZE)
         bid = sealing.sign(sealing.seal(clear, section_id, bidder_id, holder_keys, 2), key, domain)
         raw = sealing.keyed_signals(sealing.raw_signals(clear, sealing.Observed()), signal_key)
-        box.add(BoxEntry(section_id, bid.pseudonym, bid.cipher_hash, bid.clear_commitment,
+        box.add(BoxEntry(section_id, bid.pseudonym, bid.cipher_hash, bid.clear_commitment, bid.seal_hash,
                          sealing.signals_hash_of(raw), chain.block_time()), centre)
         sealed.append(bid)
         signals.append(raw)
@@ -60,8 +60,9 @@ def _section(rules: TenderSections, chain: EmbeddedChain, centre, holders, n: in
     started, gas = time.perf_counter(), []
     for index, bid in enumerate(sealed):
         decrypted = decrypt_entry(bid.ciphertext, section_id, bid.cipher, [r[index] for r in released], 2)
-        opening = Opening(bid.bidder_id, bid.pseudonym_salt, bid.signature, decrypted.file_key,
-                          hashlib.sha256(decrypted.clear).digest(), bid.clear_salt, tuple(signals[index]))
+        identity = Identity(bid.bidder_id, bid.pseudonym_salt, bid.signature, bid.shares_hash, bid.version)
+        opening = Opening(identity, decrypted.file_key, hashlib.sha256(decrypted.clear).digest(), bid.clear_salt,
+                          tuple(signals[index]))
         call = rules.contract.tx("openBid", section_id, index, box.entries[index].as_tuple(), box.inclusion(index),
                                  opening.as_tuple())
         gas.append(chain.transact(centre, call, gas=800_000).gas_used)

@@ -25,7 +25,7 @@ import {RFC9162} from "./RFC9162.sol";
 contract TenderRules is AccessControl, EIP712 {
     /// @notice EIP-712 type a bidder signs over its sealed entry.
     bytes32 public constant SEALED_BID_TYPEHASH =
-        keccak256("SealedBid(bytes32 sectionId,bytes32 pseudonym,bytes32 cipherHash,bytes32 clearCommitment)");
+        keccak256("SealedBid(bytes32 sectionId,bytes32 pseudonym,bytes32 cipherHash,bytes32 clearCommitment,bytes32 sealHash)");
     /// @notice EIP-712 type a key holder signs to record its release (relayed: holders need no gas).
     bytes32 public constant SHARE_RELEASE_TYPEHASH = keccak256("ShareRelease(bytes32 sectionId,bytes32 digest)");
     /// @notice EIP-712 type a committee member signs to reject all bids.
@@ -92,15 +92,25 @@ contract TenderRules is AccessControl, EIP712 {
         bytes32 pseudonym;
         bytes32 cipherHash;
         bytes32 clearCommitment;
+        bytes32 sealHash;
         bytes32 signalsHash;
         uint64 receivedAt;
     }
 
-    /// @notice What opening reveals of an entry.
-    struct Opening {
+    /// @notice Who an entry is from, and what the bidder signed besides the entry's hashes:
+    /// ``sealHash`` = keccak256(abi.encode(keccak256(fileKey), sharesHash, version)) binds the file
+    /// key, the sealed shares as the bidder made them and its version (a later one changes the bid).
+    struct Identity {
         bytes32 bidderId;
         bytes32 pseudonymSalt;
         bytes signature;
+        bytes32 sharesHash;
+        uint64 version;
+    }
+
+    /// @notice What opening reveals of an entry.
+    struct Opening {
+        Identity id;
         bytes16 fileKey;
         bytes32 clearFileHash;
         bytes32 clearSalt;
@@ -123,6 +133,7 @@ contract TenderRules is AccessControl, EIP712 {
         BidState state;
         bytes32 bidderId;
         bytes32 pseudonym;
+        uint64 version;
     }
 
     mapping(bytes32 profileId => Profile) private _profiles;
@@ -166,7 +177,12 @@ contract TenderRules is AccessControl, EIP712 {
     error TenderRulesAlreadySettled(bytes32 sectionId, uint32 index);
     /// @notice The pseudonym is not this bidder's for this section, or the bidder is unknown.
     error TenderRulesWrongIdentity(bytes32 sectionId, bytes32 bidderId);
-    /// @notice The entry is not signed by a key the bidder held when the box was sealed.
+    /// @notice The file key, shares or version given are not the ones the bidder signed.
+    error TenderRulesSealMismatch(bytes32 sectionId, uint32 index);
+    /// @notice In the first half of the opening window an entry opens only consistently: the
+    /// bidder's own time to open its bid; "inconsistent" is recorded by the owner afterwards.
+    error TenderRulesInconsistentTooEarly(bytes32 sectionId, uint32 index, uint64 from);
+    /// @notice The entry is not signed by a key the bidder held when the entry was received.
     error TenderRulesInvalidSignature(bytes32 bidderId, address signer);
     error TenderRulesSignalsMismatch(bytes32 sectionId, uint32 index);
     /// @notice Closing is refused while a box entry is neither opened nor given a cause.
@@ -193,8 +209,9 @@ contract TenderRules is AccessControl, EIP712 {
         bytes16 fileKey, bytes32 clearFileHash);
     /// @notice An entry could not be decrypted: ``byBidder`` (撤销) or because of others (撤回).
     event BidUndecryptable(bytes32 indexed sectionId, uint32 indexed index, bytes32 pseudonym, bool byBidder);
-    /// @notice Two entries share a collusion signal (围标串标预警): kind 0 is the clear file.
+    /// @notice The same bidder's entry ``by`` (higher signed version) replaces entry ``replaced``.
     event BidReplaced(bytes32 indexed sectionId, uint32 replaced, uint32 by, bytes32 bidderId);
+    /// @notice Two entries share a collusion signal (围标串标预警): kind 0 is the clear file.
     event SharedSignal(bytes32 indexed sectionId, uint256 kind, bytes32 value, bytes32 firstPseudonym,
         bytes32 secondPseudonym);
     event HolderWithheld(bytes32 indexed sectionId, address holder);
@@ -435,22 +452,29 @@ contract TenderRules is AccessControl, EIP712 {
         Opening calldata o) external returns (BidState state)
     {
         Section storage s = _openable(sectionId, index, entry, proof);
-        _checkIdentity(sectionId, s.region, entry, o);
+        _checkIdentity(sectionId, index, s.region, entry, o.id, keccak256(abi.encodePacked(o.fileKey)));
         if (keccak256(abi.encode(o.signals)) != entry.signalsHash) revert TenderRulesSignalsMismatch(sectionId, index);
+        bool consistent = keccak256(abi.encode(o.clearFileHash, o.clearSalt)) == entry.clearCommitment;
+        if (!consistent) {
+            uint64 from = s.deadline + _profiles[s.profileId].openingGrace / 2;
+            if (block.timestamp < from) revert TenderRulesInconsistentTooEarly(sectionId, index, from);
+            if (s.owner != msg.sender) revert TenderRulesNotOwner(sectionId, msg.sender);
+        }
         Bid storage bid = _bids[sectionId][index];
-        bid.bidderId = o.bidderId;
+        bid.bidderId = o.id.bidderId;
         bid.pseudonym = entry.pseudonym;
+        bid.version = o.id.version;
         s.settled += 1;
-        if (keccak256(abi.encode(o.clearFileHash, o.clearSalt)) == entry.clearCommitment) {
+        if (consistent) {
             bid.state = BidState.Valid;
             s.valid += 1;
-            emit BidOpened(sectionId, index, o.bidderId, entry.pseudonym, o.fileKey, o.clearFileHash);
+            emit BidOpened(sectionId, index, o.id.bidderId, entry.pseudonym, o.fileKey, o.clearFileHash);
         } else {
             bid.state = BidState.Inconsistent;
-            emit BidFileInconsistent(sectionId, index, o.bidderId, entry.pseudonym, o.fileKey, o.clearFileHash);
+            emit BidFileInconsistent(sectionId, index, o.id.bidderId, entry.pseudonym, o.fileKey, o.clearFileHash);
         }
-        _keepLatest(sectionId, s, index, o.bidderId);
-        _flagSignals(sectionId, index, o.bidderId, entry.pseudonym, o.signals);
+        _keepLatest(sectionId, s, index, o.id.bidderId, o.id.version);
+        _flagSignals(sectionId, index, o.id.bidderId, entry.pseudonym, o.signals);
         return _bids[sectionId][index].state;
     }
 
@@ -473,43 +497,52 @@ contract TenderRules is AccessControl, EIP712 {
         }
     }
 
-    /// @dev One bidder, one bid: of two entries of the same bidder the later received one counts
-    /// and the other is replaced (Art. 29), whichever is opened first.
-    function _keepLatest(bytes32 sectionId, Section storage s, uint32 index, bytes32 bidderId) private {
+    /// @dev One bidder, one bid: of two entries of the same bidder the one of the higher signed
+    /// version counts (Art. 29: a change before the deadline; a replayed older entry loses
+    /// wherever it sits in the box) and the other is replaced, whichever is settled first.
+    function _keepLatest(bytes32 sectionId, Section storage s, uint32 index, bytes32 bidderId, uint64 version)
+        private
+    {
         uint32 live = _liveEntry[sectionId][bidderId];
         if (live == 0) {
             _liveEntry[sectionId][bidderId] = index + 1;
             _bidderCount[sectionId] += 1;
             return;
         }
-        (uint32 older, uint32 newer) = live - 1 < index ? (live - 1, index) : (index, live - 1);
-        Bid storage replaced = _bids[sectionId][older];
+        uint32 other = live - 1;
+        uint64 otherVersion = _bids[sectionId][other].version;
+        bool wins = version > otherVersion || (version == otherVersion && index > other);
+        (uint32 loser, uint32 winner) = wins ? (other, index) : (index, other);
+        Bid storage replaced = _bids[sectionId][loser];
         if (replaced.state == BidState.Valid) s.valid -= 1;
         replaced.state = BidState.Replaced;
-        _liveEntry[sectionId][bidderId] = newer + 1;
-        emit BidReplaced(sectionId, older, newer, bidderId);
+        _liveEntry[sectionId][bidderId] = winner + 1;
+        emit BidReplaced(sectionId, loser, winner, bidderId);
     }
 
     /// @notice Settle an entry whose file could not be decrypted (the owner, in the second half of
     /// the opening window: the first half is the bidders' to decrypt their own). The cause is not
     /// the owner's to choose: with ``threshold`` holders released, the key was there and the
     /// failure is the bidder's (撤销); with fewer, it is others' (撤回) (电子招标投标办法 Art. 31).
-    function markUndecryptable(bytes32 sectionId, uint32 index, BoxEntry calldata entry, bytes32[] calldata proof)
-        external
-        returns (BidState state)
+    function markUndecryptable(bytes32 sectionId, uint32 index, BoxEntry calldata entry, bytes32[] calldata proof,
+        Identity calldata id, bytes32 fileKeyHash) external returns (BidState state)
     {
         Section storage s = _openable(sectionId, index, entry, proof);
         if (s.owner != msg.sender) revert TenderRulesNotOwner(sectionId, msg.sender);
         uint64 from = s.deadline + _profiles[s.profileId].openingGrace / 2;
         if (block.timestamp < from) revert TenderRulesTooEarlyToSettle(sectionId, from, uint64(block.timestamp));
+        _checkIdentity(sectionId, index, s.region, entry, id, fileKeyHash);
         bool byBidder = s.released >= s.threshold;
         state = byBidder ? BidState.Revoked : BidState.Withdrawn;
         Bid storage bid = _bids[sectionId][index];
         bid.state = state;
+        bid.bidderId = id.bidderId;
         bid.pseudonym = entry.pseudonym;
+        bid.version = id.version;
         s.settled += 1;
-        _bidderCount[sectionId] += 1; // whose it was is unknown: counted as a bidder of its own
+        _keepLatest(sectionId, s, index, id.bidderId, id.version); // one bidder counts once
         emit BidUndecryptable(sectionId, index, entry.pseudonym, byBidder);
+        state = _bids[sectionId][index].state;
     }
 
     /// @notice Close the opening once every box entry is opened or settled (the owner); records
@@ -668,21 +701,23 @@ contract TenderRules is AccessControl, EIP712 {
         if (entry.receivedAt >= s.deadline) revert BidDeadlinePassed(sectionId, s.deadline, entry.receivedAt);
     }
 
-    function _checkIdentity(bytes32 sectionId, uint32 region, BoxEntry calldata entry, Opening calldata o)
-        private
-        view
+    function _checkIdentity(bytes32 sectionId, uint32 index, uint32 region, BoxEntry calldata entry,
+        Identity calldata id, bytes32 fileKeyHash) private view
     {
-        if (pseudonymOf(sectionId, o.bidderId, o.pseudonymSalt) != entry.pseudonym) {
-            revert TenderRulesWrongIdentity(sectionId, o.bidderId);
+        if (pseudonymOf(sectionId, id.bidderId, id.pseudonymSalt) != entry.pseudonym) {
+            revert TenderRulesWrongIdentity(sectionId, id.bidderId);
         }
-        Bidder storage b = _bidders[region][o.bidderId];
-        if (b.keys.length == 0) revert TenderRulesWrongIdentity(sectionId, o.bidderId);
-        bytes32 digest = _hashTypedDataV4(
-            keccak256(abi.encode(SEALED_BID_TYPEHASH, sectionId, entry.pseudonym, entry.cipherHash, entry.clearCommitment))
-        );
-        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, o.signature);
+        if (keccak256(abi.encode(fileKeyHash, id.sharesHash, id.version)) != entry.sealHash) {
+            revert TenderRulesSealMismatch(sectionId, index);
+        }
+        Bidder storage b = _bidders[region][id.bidderId];
+        if (b.keys.length == 0) revert TenderRulesWrongIdentity(sectionId, id.bidderId);
+        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(
+            SEALED_BID_TYPEHASH, sectionId, entry.pseudonym, entry.cipherHash, entry.clearCommitment, entry.sealHash
+        )));
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, id.signature);
         if (err != ECDSA.RecoverError.NoError || !_keyHeldAt(b, signer, entry.receivedAt)) {
-            revert TenderRulesInvalidSignature(o.bidderId, signer);
+            revert TenderRulesInvalidSignature(id.bidderId, signer);
         }
     }
 

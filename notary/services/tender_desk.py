@@ -11,6 +11,7 @@ holders: it releases its shares itself when the box is sealed.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import time
@@ -31,9 +32,10 @@ from lianzheng.rules.errors import RuleRejected
 from lianzheng.rules.tender import sealing
 from lianzheng.rules.tender.box import SealedBox
 from lianzheng.rules.tender.crypto import CIPHERS, HolderKey, SealError, public_bytes
+from lianzheng.rules.tender.crypto import decrypt as crypto_decrypt
 from lianzheng.rules.tender.opening import decrypt_entry, open_my_shares, release_digest
 from lianzheng.rules.tender.sealing import BoxEntry
-from lianzheng.rules.tender.sections import Opening, TenderSections
+from lianzheng.rules.tender.sections import Identity, Opening, TenderSections
 
 
 class BidRefused(NotaryError):
@@ -196,17 +198,27 @@ class TenderDesk:
         cipher = s.get("cipher", self.cipher)
         if cipher != self.cipher:  # one cipher per notary: shares are opened and released box-wide
             raise InvalidEvent(f"this notary's sections take {self.cipher} (one of {CIPHERS})", field="cipher")
+        file_key_hash = _hex32(s.get("file_key_hash"), "file_key_hash")
+        version = s.get("version")
+        if not isinstance(version, int) or isinstance(version, bool) or not 0 <= version < 2**64:
+            raise InvalidEvent("version is the bid's version number (0 .. 2^64-1)", field="version")
         holders = self.rules.holders(section_id)
         shares = s.get("shares") or {}
         if not isinstance(shares, dict) or {to_checksum_address(h) for h in shares} != set(holders):
             raise BidRefused("a bid carries one sealed share for each key holder of the section")
+        blobs = {to_checksum_address(h): _unb64(v, "shares") for h, v in shares.items()}
+        shares_hash = sealing.shares_hash_of(blobs, holders)
         bid = sealing.SealedBid(section_id, bidder_id, salt, b"", cipher, ciphertext, clear_hash, clear_salt)
+        if any(json.loads(i.entry_json)["cipher_hash"] == bid.cipher_hash.hex()
+               for i in self.store.entries(section_id.hex())):
+            raise BidRefused("this sealed bid is in the box already (a replay is not a change of bid)")
+        seal_hash = sealing.seal_hash_of(file_key_hash, shares_hash, version)
         signature = bytes.fromhex(str(s.get("signature", "")).removeprefix("0x"))
         bidder = self.rules.bidder(self.region, bidder_id)
         if not bidder["keys"] or bidder["revoked"]:
             raise BidRefused("the bidder is not registered in this region, or revoked")
         message = {"sectionId": section_id, "pseudonym": bid.pseudonym, "cipherHash": bid.cipher_hash,
-                   "clearCommitment": bid.clear_commitment}
+                   "clearCommitment": bid.clear_commitment, "sealHash": seal_hash}
         signer = Account.recover_message(encode_typed_data(self.rules.domain(), sealing.SEALED_BID_TYPES, message),
                                          signature=signature) if len(signature) == 65 else None
         if signer != bidder["keys"][-1]["key"]:
@@ -216,11 +228,14 @@ class TenderDesk:
             raise InvalidEvent("signals are named strings", field="signals")
         row = self.store.section(section_id.hex())
         keyed = sealing.keyed_signals({k: v for k, v in raw.items() if k in sealing.SIGNAL_KINDS}, row.signal_key)
-        entry = BoxEntry(section_id, bid.pseudonym, bid.cipher_hash, bid.clear_commitment,
+        entry = BoxEntry(section_id, bid.pseudonym, bid.cipher_hash, bid.clear_commitment, seal_hash,
                          sealing.signals_hash_of(keyed), received)
+        opening = {"bidder_id": bidder_id.hex(), "pseudonym_salt": salt.hex(), "clear_file_hash": clear_hash.hex(),
+                   "clear_salt": clear_salt.hex(), "file_key_hash": file_key_hash.hex(), "version": version,
+                   "shares_hash": shares_hash.hex()}
         private = {"ciphertext": _b64(ciphertext), "cipher": cipher, "signature": signature.hex(),
                    "shares": {to_checksum_address(h): v for h, v in shares.items()},
-                   "opening": bid.opening(), "signals": [k.hex() for k in keyed]}
+                   "opening": opening, "signals": [k.hex() for k in keyed]}
         return entry, private
 
     # --- at and after the deadline -----------------------------------------------------------------
@@ -275,11 +290,14 @@ class TenderDesk:
 
     def open_bids(self, writer: str, section_id: bytes) -> list[dict[str, Any]]:
         """Open every entry the released shares decrypt; the others wait (a bidder may open its own,
-        and in the second half of the window they are settled with their cause)."""
+        and in the second half of the window they are settled with their cause). An entry whose file
+        does not match its commitment waits for the second half too: until then it is the bidder's
+        to open (the contract refuses "inconsistent" earlier)."""
         self._owned(writer, section_id)
         info = self._in_state(section_id, "sealed")
         released = [[bytes.fromhex(x) for x in json.loads(r.shares_json)] for r in self.store.releases(section_id.hex())]
-        box, results = self._box(section_id), []
+        second_half = self.rules.chain.block_time() >= self._half_grace(info)
+        results = []
         for item in self.store.entries(section_id.hex()):
             if item.settled or self.rules.bid(section_id, item.idx)["state"] != "none":
                 continue
@@ -291,14 +309,60 @@ class TenderDesk:
                 results.append({"index": item.idx, "state": "waiting", "reason": str(exc)})
                 continue
             o = private["opening"]
-            opening = Opening(bytes.fromhex(o["bidder_id"]), bytes.fromhex(o["pseudonym_salt"]),
-                              bytes.fromhex(private["signature"]), decrypted.file_key, decrypted.clear_hash,
-                              bytes.fromhex(o["clear_salt"]), tuple(bytes.fromhex(x) for x in private["signals"]))
-            state = self.rules.open_bid(self.centre, section_id, item.idx, box.entries[item.idx],
-                                        box.inclusion(item.idx), opening)
-            self.store.settle(section_id.hex(), item.idx, state)
-            results.append({"index": item.idx, "state": state})
+            if (sealing.clear_commitment_of(decrypted.clear_hash, bytes.fromhex(o["clear_salt"]))
+                    != self._box(section_id).entries[item.idx].clear_commitment and not second_half):
+                results.append({"index": item.idx, "state": "waiting",
+                                "reason": "the file does not match its commitment; the bidder may open its own "
+                                          "until the second half of the opening window"})
+                continue
+            results.append({"index": item.idx, "state": self._open(section_id, item.idx, private, decrypted.file_key,
+                                                                    decrypted.clear_hash)})
         return results
+
+    def _half_grace(self, info) -> int:
+        grace = self.rules.contract.read("profileOf", info.profile_id)[1]
+        return info.deadline + grace // 2
+
+    def _open(self, section_id: bytes, index: int, private: dict[str, Any], file_key: bytes, clear_hash: bytes) -> str:
+        o, box = private["opening"], self._box(section_id)
+        opening = Opening(self._identity(private), file_key, clear_hash, bytes.fromhex(o["clear_salt"]),
+                          tuple(bytes.fromhex(x) for x in private["signals"]))
+        state = self.rules.open_bid(self.centre, section_id, index, box.entries[index], box.inclusion(index), opening)
+        self.store.settle(section_id.hex(), index, state)
+        return state
+
+    @staticmethod
+    def _identity(private: dict[str, Any]) -> Identity:
+        o = private["opening"]
+        return Identity(bytes.fromhex(o["bidder_id"]), bytes.fromhex(o["pseudonym_salt"]),
+                        bytes.fromhex(private["signature"]), bytes.fromhex(o["shares_hash"]), int(o["version"]))
+
+    def open_own(self, section_id: bytes, index: int, file_key: bytes) -> dict[str, Any]:
+        """A bidder opens its own entry with its file key (不见面开标: no holder needed); the contract
+        checks the key against what the bidder signed."""
+        self._in_state(section_id, "sealed")
+        items = {i.idx: i for i in self.store.entries(section_id.hex())}
+        if index not in items:
+            raise NotFound(f"no entry {index} in the box of section 0x{section_id.hex()}")
+        private = json.loads(items[index].private_json)
+        try:
+            clear = crypto_decrypt(base64.b64decode(private["ciphertext"]), file_key, private["cipher"],
+                                   aad=section_id)
+        except SealError as exc:
+            raise InvalidEvent(f"the file key does not open entry {index}: {exc}", field="file_key") from exc
+        return {"index": index, "state": self._open(section_id, index, private, file_key,
+                                                    hashlib.sha256(clear).digest())}
+
+    def ciphertext(self, section_id: bytes, index: int) -> bytes:
+        """An entry's encrypted file, public once the box is sealed (with the file key published at
+        opening, anyone re-checks the outcome)."""
+        row = self.store.section(section_id.hex())
+        if row is None or not row.sealed:
+            raise NotYet("the box is shown only once it is sealed at the deadline")
+        items = {i.idx: i for i in self.store.entries(section_id.hex())}
+        if index not in items:
+            raise NotFound(f"no entry {index} in the box of section 0x{section_id.hex()}")
+        return base64.b64decode(json.loads(items[index].private_json)["ciphertext"])
 
     def settle(self, writer: str, section_id: bytes) -> list[dict[str, Any]]:
         """Settle every entry still unopened as undecryptable; the contract names the cause."""
@@ -308,8 +372,10 @@ class TenderDesk:
         for item in self.store.entries(section_id.hex()):
             if self.rules.bid(section_id, item.idx)["state"] != "none":
                 continue
+            private = json.loads(item.private_json)
             state = self.rules.mark_undecryptable(self.centre, section_id, item.idx, box.entries[item.idx],
-                                                  box.inclusion(item.idx))
+                                                  box.inclusion(item.idx), self._identity(private),
+                                                  bytes.fromhex(private["opening"]["file_key_hash"]))
             self.store.settle(section_id.hex(), item.idx, state)
             results.append({"index": item.idx, "state": state})
         return results

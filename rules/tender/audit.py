@@ -83,7 +83,7 @@ def audit(rpc: str, contract_address: str, section_id: bytes) -> tuple[list[Time
     summary = [f"section {section_id.hex()}: {SECTION_STATES[s[2]]}, region {s[1]}, owner {s[0]}, "
                f"deadline {utc_iso(s[5]) if s[5] else '-'}, {s[7]} bids sealed, {s[12]} valid"]
     for index in range(s[7]):
-        state, bidder_id, pseudonym = contract.read("bidOf", section_id, index)
+        state, bidder_id, pseudonym, _ = contract.read("bidOf", section_id, index)
         summary.append(f"  entry {index} pseudonym {_short(pseudonym)}: {BID_STATES[state]}"
                        + (f", bidder {bytes(bidder_id).hex()}" if any(bidder_id) else ""))
     return timeline, summary

@@ -255,6 +255,22 @@ def check(sealed: Annotated[Path, typer.Argument(help="the bidder's FILE.sealed.
                f"{', read from the chain' if rpc else ''})")
 
 
+@app.command("open-own")
+def open_own(sealed: Annotated[Path, typer.Argument(help="the bidder's FILE.sealed.json")],
+             url: Url = URL_DEFAULT) -> None:
+    """A bidder opens its own bid with its file key, after the seal (no key holder needed)."""
+    try:
+        kept = json.loads(sealed.read_text())
+        section, pseudonym, file_key = "0x" + kept["receipt"]["section_id"], kept["entry"]["pseudonym"], kept["file_key"]
+    except (OSError, ValueError, KeyError) as exc:
+        fail(f"error: {sealed} is not a sealed bid file ({exc})", 2)
+    entries = _call("GET", url, f"/v1/tender/sections/{section}/box")["entries"]
+    index = next((i for i, e in enumerate(entries) if e["pseudonym"] == pseudonym), None)
+    if index is None:
+        fail(f"FAILED: the sealed box of {section} holds no entry of this bid (lianzheng tender check {sealed})")
+    _print(_call("POST", url, f"/v1/tender/sections/{section}/bids/{index}/opening", json={"file_key": file_key}))
+
+
 @app.command("audit")
 def audit(section: SectionOpt, rpc: Annotated[str, typer.Option("--rpc", help="JSON-RPC URL of the chain")],
           contract: Annotated[str, typer.Option("--contract", help="TenderRules address")]) -> None:

@@ -26,6 +26,7 @@ import io
 import logging
 import os
 import re
+import time
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +63,16 @@ def signals_hash_of(signals: list[bytes]) -> bytes:
     return keccak(encode(["bytes32[6]"], [list(signals)]))
 
 
+def shares_hash_of(shares: dict[str, bytes], holders: list[str]) -> bytes:
+    """What the bidder signs of its sealed shares: each holder's sealed share, in the section's holder order."""
+    return keccak(encode(["address[]", "bytes[]"], [list(holders), [shares.get(h, b"") for h in holders]]))
+
+
+def seal_hash_of(file_key_hash: bytes, shares_hash: bytes, version: int) -> bytes:
+    """``TenderRules``' sealHash: binds the file key, the sealed shares and the bid's version."""
+    return keccak(encode(["bytes32", "bytes32", "uint64"], [file_key_hash, shares_hash, version]))
+
+
 @dataclass(frozen=True)
 class BoxEntry:
     """A box entry as the contract commits to it (``TenderRules.BoxEntry``)."""
@@ -70,26 +81,28 @@ class BoxEntry:
     pseudonym: bytes
     cipher_hash: bytes
     clear_commitment: bytes
+    seal_hash: bytes
     signals_hash: bytes
     received_at: int
 
     def as_tuple(self) -> tuple:
-        return (self.section_id, self.pseudonym, self.cipher_hash, self.clear_commitment, self.signals_hash,
-                self.received_at)
+        return (self.section_id, self.pseudonym, self.cipher_hash, self.clear_commitment, self.seal_hash,
+                self.signals_hash, self.received_at)
 
     def leaf_data(self) -> bytes:
-        return encode(["(bytes32,bytes32,bytes32,bytes32,bytes32,uint64)"], [self.as_tuple()])
+        return encode(["(bytes32,bytes32,bytes32,bytes32,bytes32,bytes32,uint64)"], [self.as_tuple()])
 
     def to_json(self) -> dict[str, Any]:
         return {"section_id": self.section_id.hex(), "pseudonym": self.pseudonym.hex(),
                 "cipher_hash": self.cipher_hash.hex(), "clear_commitment": self.clear_commitment.hex(),
-                "signals_hash": self.signals_hash.hex(), "received_at": self.received_at}
+                "seal_hash": self.seal_hash.hex(), "signals_hash": self.signals_hash.hex(),
+                "received_at": self.received_at}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "BoxEntry":
         b = bytes.fromhex
         return cls(b(data["section_id"]), b(data["pseudonym"]), b(data["cipher_hash"]), b(data["clear_commitment"]),
-                   b(data["signals_hash"]), int(data["received_at"]))
+                   b(data["seal_hash"]), b(data["signals_hash"]), int(data["received_at"]))
 
 
 @dataclass(frozen=True)
@@ -164,6 +177,7 @@ class SealedBid:
     clear_salt: bytes
     shares: dict[str, bytes] = field(default_factory=dict)  # holder account → sealed share
     signature: bytes = b""
+    version: int = 0  # a later version of the same bidder's bid replaces this one (Art. 29)
 
     @property
     def pseudonym(self) -> bytes:
@@ -177,10 +191,23 @@ class SealedBid:
     def clear_commitment(self) -> bytes:
         return clear_commitment_of(self.clear_hash, self.clear_salt)
 
+    @property
+    def file_key_hash(self) -> bytes:
+        return keccak(self.file_key)
+
+    @property
+    def shares_hash(self) -> bytes:
+        return shares_hash_of(self.shares, list(self.shares))
+
+    @property
+    def seal_hash(self) -> bytes:
+        return seal_hash_of(self.file_key_hash, self.shares_hash, self.version)
+
     def opening(self) -> dict[str, str]:
         """What opening reveals besides the key: who the bidder is and what the clear file was."""
         return {"bidder_id": self.bidder_id.hex(), "pseudonym_salt": self.pseudonym_salt.hex(),
-                "clear_file_hash": self.clear_hash.hex(), "clear_salt": self.clear_salt.hex()}
+                "clear_file_hash": self.clear_hash.hex(), "clear_salt": self.clear_salt.hex(),
+                "file_key_hash": self.file_key_hash.hex(), "version": self.version}
 
 
 def share_context(section_id: bytes, pseudonym: bytes, holder: str) -> bytes:
@@ -188,12 +215,14 @@ def share_context(section_id: bytes, pseudonym: bytes, holder: str) -> bytes:
 
 
 def seal(clear: bytes, section_id: bytes, bidder_id: bytes, holders: list[HolderKey], threshold: int,
-         cipher: str = "aes-128-gcm") -> SealedBid:
-    """Encrypt ``clear``, split its key among ``holders`` and seal each share to its holder."""
+         cipher: str = "aes-128-gcm", version: int | None = None) -> SealedBid:
+    """Encrypt ``clear``, split its key among ``holders`` (in the section's order) and seal each
+    share to its holder. ``version`` (default: now, in microseconds) orders a bidder's changes."""
     key = os.urandom(crypto.KEY_BYTES)
     salt = os.urandom(32)
     bid = SealedBid(section_id, bidder_id, salt, key, cipher, crypto.encrypt(clear, key, cipher, aad=section_id),
-                    hashlib.sha256(clear).digest(), os.urandom(32))
+                    hashlib.sha256(clear).digest(), os.urandom(32),
+                    version=time.time_ns() // 1000 if version is None else version)
     pseudonym = bid.pseudonym
     for (index, share), holder in zip(crypto.split_key(key, threshold, len(holders)), holders):
         bid.shares[holder.account] = index.to_bytes(1, "big") + crypto.seal_share(
@@ -203,12 +232,12 @@ def seal(clear: bytes, section_id: bytes, bidder_id: bytes, holders: list[Holder
 
 SEALED_BID_TYPES = {"SealedBid": [{"name": "sectionId", "type": "bytes32"}, {"name": "pseudonym", "type": "bytes32"},
                                   {"name": "cipherHash", "type": "bytes32"},
-                                  {"name": "clearCommitment", "type": "bytes32"}]}
+                                  {"name": "clearCommitment", "type": "bytes32"}, {"name": "sealHash", "type": "bytes32"}]}
 
 
 def sign(bid: SealedBid, bidder_key: LocalAccount, domain: dict[str, Any]) -> SealedBid:
     """The bidder's EIP-712 signature over its entry (under the TenderRules contract's domain)."""
     message = {"sectionId": bid.section_id, "pseudonym": bid.pseudonym, "cipherHash": bid.cipher_hash,
-               "clearCommitment": bid.clear_commitment}
+               "clearCommitment": bid.clear_commitment, "sealHash": bid.seal_hash}
     bid.signature = bytes(bidder_key.sign_typed_data(domain, SEALED_BID_TYPES, message).signature)
     return bid

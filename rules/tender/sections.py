@@ -77,20 +77,35 @@ class SectionInfo:
 
 
 @dataclass(frozen=True)
-class Opening:
-    """What opening an entry reveals (``TenderRules.Opening``)."""
+class Identity:
+    """Who an entry is from and what the bidder signed besides the entry (``TenderRules.Identity``)."""
 
     bidder_id: bytes
     pseudonym_salt: bytes
     signature: bytes
+    shares_hash: bytes
+    version: int
+
+    def as_tuple(self) -> tuple:
+        return (self.bidder_id, self.pseudonym_salt, self.signature, self.shares_hash, self.version)
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What opening an entry reveals (``TenderRules.Opening``)."""
+
+    identity: Identity
     file_key: bytes
     clear_file_hash: bytes
     clear_salt: bytes
     signals: tuple[bytes, ...]
 
+    @property
+    def bidder_id(self) -> bytes:
+        return self.identity.bidder_id
+
     def as_tuple(self) -> tuple:
-        return (self.bidder_id, self.pseudonym_salt, self.signature, self.file_key, self.clear_file_hash,
-                self.clear_salt, list(self.signals))
+        return (self.identity.as_tuple(), self.file_key, self.clear_file_hash, self.clear_salt, list(self.signals))
 
 
 @dataclass(frozen=True)
@@ -285,9 +300,11 @@ class TenderSections(RuleContract):
         return self.bid(section_id, index)["state"]
 
     def mark_undecryptable(self, centre: LocalAccount, section_id: bytes, index: int, entry: BoxEntry,
-                           proof: list[bytes]) -> str:
-        """Settle an entry that could not be decrypted; the contract says whose cause it was."""
-        call = self.contract.tx("markUndecryptable", section_id, index, entry.as_tuple(), proof)
+                           proof: list[bytes], identity: Identity, file_key_hash: bytes) -> str:
+        """Settle an entry that could not be decrypted (its bidder's identity shown, so one bidder
+        counts once); the contract says whose cause it was."""
+        call = self.contract.tx("markUndecryptable", section_id, index, entry.as_tuple(), proof, identity.as_tuple(),
+                                file_key_hash)
         self._send(centre, call, et.BID_SETTLED, section_id, {"index": index, "pseudonym": entry.pseudonym},
                    events=("BidUndecryptable",))
         return self.bid(section_id, index)["state"]
@@ -328,8 +345,9 @@ class TenderSections(RuleContract):
                            r[7], bytes(r[8]), r[9], r[10], r[11], r[12])
 
     def bid(self, section_id: bytes, index: int) -> dict[str, Any]:
-        state, bidder_id, pseudonym = self.contract.read("bidOf", section_id, index)
-        return {"state": BID_STATES[state], "bidder_id": bytes(bidder_id), "pseudonym": bytes(pseudonym)}
+        state, bidder_id, pseudonym, version = self.contract.read("bidOf", section_id, index)
+        return {"state": BID_STATES[state], "bidder_id": bytes(bidder_id), "pseudonym": bytes(pseudonym),
+                "version": version}
 
     def holders(self, section_id: bytes) -> list[str]:
         return list(self.contract.read("holdersOf", section_id))

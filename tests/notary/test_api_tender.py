@@ -179,3 +179,32 @@ def test_a_bid_in_another_cipher_is_refused(api):
     _, body = bid_submission(view, b"offer", bidder_id, key, Observed(), "sm4-gcm")
     r = api.post(f"/v1/tender/sections/{section_id}/bids", headers=api.owner, json=body)
     assert (r.status_code, r.json()["code"], r.json()["details"]["field"]) == (422, "invalid_event", "cipher")
+
+
+def test_a_bidder_opens_its_own_bid_and_anyone_fetches_the_ciphertext_after_the_seal(api):
+    """不见面开标: with no holder released, a bidder opens its own bid with its file key (checked on
+    chain against what it signed); a replayed bid is refused; ciphertexts are public after the seal."""
+    section_id, deadline = _open(api, "S11")
+    view = api.get(f"/v1/tender/sections/{section_id}").json()
+    sealed = []
+    for i in range(3):
+        bidder_id, key = api.bidders[i]
+        bid, body = bid_submission(view, b"%PDF-1.4 own offer " + os.urandom(20), bidder_id, key, Observed())
+        assert api.post(f"/v1/tender/sections/{section_id}/bids", headers=api.owner, json=body).status_code == 201
+        sealed.append((bid, body))
+    again = api.post(f"/v1/tender/sections/{section_id}/bids", headers=api.owner, json=sealed[0][1])
+    assert (again.status_code, again.json()["code"]) == (400, "bid_refused")  # a replay is not a change
+    r = api.get(f"/v1/tender/sections/{section_id}/box/0/ciphertext")
+    assert (r.status_code, r.json()["code"]) == (409, "not_yet")
+    api.notary.chain.set_next_block_time(deadline)
+    assert api.post(f"/v1/tender/sections/{section_id}/seal", headers=api.owner).json()["state"] == "sealed"
+    entries = api.get(f"/v1/tender/sections/{section_id}/box").json()["entries"]
+    for index, entry in enumerate(entries):
+        blob = api.get(f"/v1/tender/sections/{section_id}/box/{index}/ciphertext").content
+        assert hashlib.sha256(blob).hexdigest() == entry["cipher_hash"]
+    mine = next(i for i, e in enumerate(entries) if e["pseudonym"] == sealed[1][0].pseudonym.hex())
+    wrong = api.post(f"/v1/tender/sections/{section_id}/bids/{mine}/opening", json={"file_key": "00" * 16})
+    assert (wrong.status_code, wrong.json()["code"]) == (422, "invalid_event")
+    r = api.post(f"/v1/tender/sections/{section_id}/bids/{mine}/opening",
+                 json={"file_key": sealed[1][0].file_key.hex()})
+    assert r.status_code == 200 and r.json()["state"] == "valid", r.text

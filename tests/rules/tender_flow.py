@@ -12,7 +12,7 @@ from lianzheng.rules.tender.box import BoxReceipt, SealedBox
 from lianzheng.rules.tender.crypto import HolderKey, new_holder_key, public_bytes
 from lianzheng.rules.tender.opening import decrypt_entry, open_my_shares, release_digest
 from lianzheng.rules.tender.sealing import BoxEntry
-from lianzheng.rules.tender.sections import DAY, Opening, Profile, TenderSections
+from lianzheng.rules.tender.sections import DAY, Identity, Opening, Profile, TenderSections
 
 REGION = 370000
 TEST_PROFILE = Profile(min_bidding_period=0, opening_grace=1800, seal_window=300, min_bidders=3)
@@ -67,7 +67,7 @@ class Tender:
                            info.threshold, cipher)
         sealing.sign(bid, bidder.key, self.rules.domain())
         signals = sealing.keyed_signals(sealing.raw_signals(bidder.file, bidder.observed), self.signal_key)
-        entry = BoxEntry(self.section_id, bid.pseudonym, bid.cipher_hash, bid.clear_commitment,
+        entry = BoxEntry(self.section_id, bid.pseudonym, bid.cipher_hash, bid.clear_commitment, bid.seal_hash,
                          sealing.signals_hash_of(signals), self.chain.block_time())
         index = len(self.box)
         self.receipts[index] = self.box.add(entry, self.centre)
@@ -89,11 +89,19 @@ class Tender:
         self.rules.release_shares(holder.account, self.section_id, release_digest(shares))
         return shares
 
+    def identity_of(self, index: int) -> Identity:
+        bid = self.sealed[index]
+        return Identity(bid.bidder_id, bid.pseudonym_salt, bid.signature, bid.shares_hash, bid.version)
+
     def opening_of(self, index: int, file_key: bytes, clear_hash: bytes | None = None) -> Opening:
         bid = self.sealed[index]
-        return Opening(bid.bidder_id, bid.pseudonym_salt, bid.signature, file_key,
-                       clear_hash if clear_hash is not None else bid.clear_hash, bid.clear_salt,
-                       tuple(self.raw[index]))
+        return Opening(self.identity_of(index), file_key, clear_hash if clear_hash is not None else bid.clear_hash,
+                       bid.clear_salt, tuple(self.raw[index]))
+
+    def mark_undecryptable(self, index: int) -> str:
+        return self.rules.mark_undecryptable(self.centre, self.section_id, index, self.box.entries[index],
+                                             self.box.inclusion(index), self.identity_of(index),
+                                             self.sealed[index].file_key_hash)
 
     def open_bid(self, index: int, released: list[list[bytes]], opener=None) -> str:
         bid, info = self.sealed[index], self.rules.section(self.section_id)

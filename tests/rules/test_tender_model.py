@@ -109,7 +109,7 @@ def machine(tender: Tender):
                                             [h.key for h in self.t.holders], THRESHOLD), b.key, self.t.rules.domain())
             signals = sealing.keyed_signals(sealing.raw_signals(b.file, b.observed), self.t.signal_key)
             index = len(self.t.box)
-            self.t.box.add(BoxEntry(self.t.section_id, bid.pseudonym, bid.cipher_hash, bid.clear_commitment,
+            self.t.box.add(BoxEntry(self.t.section_id, bid.pseudonym, bid.cipher_hash, bid.clear_commitment, bid.seal_hash,
                                     sealing.signals_hash_of(signals), self.now), self.t.centre)
             self.t.sealed[index], self.t.raw[index] = bid, signals
             self.m.owners.append(bidder)
@@ -180,8 +180,7 @@ def machine(tender: Tender):
             index = pick % len(self.m.owners)
             t, m = self._tick(), self.m
             allowed = m.in_opening(t) and t >= m.deadline + GRACE // 2 and m.states[index] == "none"
-            call = lambda: self.t.rules.mark_undecryptable(self.t.centre, self.t.section_id, index,  # noqa: E731
-                                                           self.t.box.entries[index], self.t.box.inclusion(index))
+            call = lambda: self.t.mark_undecryptable(index)  # noqa: E731
             if self._expect(allowed, call) is not None:
                 m.states[index] = "revoked" if len(m.released) >= THRESHOLD else "withdrawn"
                 m.distinct += 1

@@ -104,3 +104,42 @@ def test_three_entries_of_one_bidder_are_one_bidder(tender):
     assert (info.state, info.fail_reason, info.valid) == ("failed", "fewer_than_min_bidders", 2)
     [failed] = t.rules.contract.logs("SectionFailed", sectionId=t.section_id)
     assert failed.args["bids"] == 2
+
+
+def test_a_replayed_older_entry_loses_wherever_it_sits_in_the_box(tender):
+    """Art. 29 cannot be undone by replaying the bidder's old entry after its change: the signed
+    version decides, not the position in the box."""
+    t = tender
+    t.open()
+    first = t.submit(t.bidders[0])
+    t.submit(t.bidders[0])  # the change (a higher version)
+    for b in t.bidders[1:3]:
+        t.submit(b)
+    replay = len(t.box)  # the relay puts the old entry in again, last
+    t.box.add(t.box.entries[first], t.centre)
+    t.sealed[replay], t.raw[replay] = t.sealed[first], t.raw[first]
+    t.at_deadline()
+    t.seal()
+    released = _released(t, t.holders[:2])
+    for i in range(len(t.box)):
+        t.open_bid(i, released)
+    states = [t.rules.bid(t.section_id, i)["state"] for i in range(len(t.box))]
+    assert states == ["replaced", "valid", "valid", "valid", "replaced"]
+
+
+def test_undecryptable_entries_of_one_bidder_count_once(tender, chain):
+    """Padding the box with a bidder's entries that never decrypt does not make bidders either."""
+    t = tender
+    t.open()
+    for _ in range(3):
+        t.submit(t.bidders[0])
+    t.submit(t.bidders[1])
+    t.at_deadline()
+    t.seal()
+    released = _released(t, t.holders[:2])
+    t.open_bid(2, released)  # bidder 0's latest
+    t.open_bid(3, released)
+    chain.set_next_block_time(t.rules.section(t.section_id).deadline + 901)
+    assert [t.mark_undecryptable(i) for i in (0, 1)] == ["replaced", "replaced"]
+    info = t.rules.close_opening(t.centre, t.section_id)
+    assert (info.state, info.fail_reason, info.valid) == ("failed", "fewer_than_min_bidders", 2)

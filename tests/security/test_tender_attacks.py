@@ -140,12 +140,12 @@ def test_the_cause_of_an_undecryptable_bid_is_not_the_centres_choice(tender, cha
     t = _sealed_tender(tender)
     deadline = t.rules.section(t.section_id).deadline
     with pytest.raises(RuleRejected, match="TooEarlyToSettle"):  # the first half is the bidders'
-        t.rules.mark_undecryptable(t.centre, t.section_id, 0, t.box.entries[0], t.box.inclusion(0))
+        t.mark_undecryptable(0)
     t.release(t.holders[0])  # 1 of 3 released, threshold 2: the key was not there
     chain.set_next_block_time(deadline + 901)
-    assert t.rules.mark_undecryptable(t.centre, t.section_id, 0, t.box.entries[0], t.box.inclusion(0)) == "withdrawn"
+    assert t.mark_undecryptable(0) == "withdrawn"
     t.release(t.holders[1])  # now 2: a file that still does not open is the bidder's doing
-    assert t.rules.mark_undecryptable(t.centre, t.section_id, 1, t.box.entries[1], t.box.inclusion(1)) == "revoked"
+    assert t.mark_undecryptable(1) == "revoked"
 
 
 def test_a_bidder_opens_its_own_bid_itself(tender):
@@ -155,11 +155,22 @@ def test_a_bidder_opens_its_own_bid_itself(tender):
     assert t.open_bid(2, released, opener=stranger) == "valid"
 
 
-def test_inconsistent_means_the_bidders_own_file_against_its_own_commitment(tender):
+def test_inconsistent_means_the_bidders_own_file_against_its_own_commitment(tender, chain):
+    """Nobody records "inconsistent" by claim: the file key must be the one the bidder signed, the
+    first half of the window only consistent openings pass (the bidder's time to open its own),
+    and afterwards only the owner records it, with the key public so anyone re-checks."""
     t = _sealed_tender(tender)
     t.release(t.holders[0]), t.release(t.holders[1])
     bid = t.sealed[0]
     wrong = t.opening_of(0, bid.file_key, clear_hash=bytes(32))
+    with pytest.raises(RuleRejected, match="InconsistentTooEarly"):
+        t.rules.open_bid(t.centre, t.section_id, 0, t.box.entries[0], t.box.inclusion(0), wrong)
+    with pytest.raises(RuleRejected, match="SealMismatch"):  # not the key the bidder signed
+        t.rules.open_bid(t.centre, t.section_id, 0, t.box.entries[0], t.box.inclusion(0),
+                         t.opening_of(0, bytes(16), clear_hash=bytes(32)))
+    chain.set_next_block_time(t.rules.section(t.section_id).deadline + 901)
+    with pytest.raises(RuleRejected, match="NotOwner"):
+        t.rules.open_bid(t.holders[2].account, t.section_id, 0, t.box.entries[0], t.box.inclusion(0), wrong)
     state = t.rules.open_bid(t.centre, t.section_id, 0, t.box.entries[0], t.box.inclusion(0), wrong)
     assert state == "inconsistent"  # re-checkable by anyone holding the ciphertext: fileKey is published
     [event] = t.rules.contract.logs("BidFileInconsistent", sectionId=t.section_id)
@@ -170,8 +181,10 @@ def test_an_entry_is_opened_only_with_its_bidders_identity_and_signature(tender)
     t = _sealed_tender(tender)
     released = [t.release(h) for h in t.holders[:2]]
     good = t.opening_of(0, t.sealed[0].file_key)
-    for forged in (good.__class__(**{**good.__dict__, "bidder_id": t.bidders[1].bidder_id}),
-                   good.__class__(**{**good.__dict__, "signature": t.sealed[1].signature})):
+    ident = good.identity
+    for forged_id in (ident.__class__(**{**ident.__dict__, "bidder_id": t.bidders[1].bidder_id}),
+                      ident.__class__(**{**ident.__dict__, "signature": t.sealed[1].signature})):
+        forged = good.__class__(**{**good.__dict__, "identity": forged_id})
         with pytest.raises(RuleRejected, match="WrongIdentity|InvalidSignature"):
             t.rules.open_bid(t.centre, t.section_id, 0, t.box.entries[0], t.box.inclusion(0), forged)
     assert t.open_bid(0, released) == "valid"
@@ -251,6 +264,6 @@ def test_rejecting_all_bids_is_the_committees_signed_decision(tender):
 def test_box_entries_of_another_section_are_refused(tender):
     t = tender
     t.open()
-    stray = BoxEntry(b"\x01" * 32, b"\x02" * 32, b"\x03" * 32, b"\x04" * 32, b"\x05" * 32, 1)
+    stray = BoxEntry(b"\x01" * 32, b"\x02" * 32, b"\x03" * 32, b"\x04" * 32, b"\x05" * 32, b"\x06" * 32, 1)
     with pytest.raises(Exception, match="another section"):
         t.box.add(stray, t.centre)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from lianzheng.notary.api.deps import DeskDep, OperatorDep, WriterDep, read_json
@@ -156,6 +156,24 @@ def shares(section_id: SectionId, desk: DeskDep, holder: Annotated[str, Query(pa
             summary="The sealed box's entries (once sealed): each bidder finds its receipt's entry, omissions show")
 def box(section_id: SectionId, desk: DeskDep) -> dict:
     return desk.box(_b(section_id))
+
+
+class OwnOpening(_Body):
+    file_key: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{32}$", description="the bidder's own file key (hex)")]
+
+
+@router.post("/sections/{section_id}/bids/{index}/opening", dependencies=[Depends(limit_reads)],
+             summary="A bidder opens its own bid with its file key (no holder needed; checked on chain)")
+def open_own(section_id: SectionId, index: Annotated[int, Path(ge=0, lt=2**32)], body: OwnOpening,
+             desk: DeskDep) -> dict:
+    return desk.open_own(_b(section_id), index, bytes.fromhex(body.file_key))
+
+
+@router.get("/sections/{section_id}/box/{index}/ciphertext", dependencies=[Depends(limit_reads)],
+            response_class=Response, responses={200: {"content": {"application/octet-stream": {}}}},
+            summary="An entry's encrypted file, once the box is sealed")
+def ciphertext(section_id: SectionId, index: Annotated[int, Path(ge=0, lt=2**32)], desk: DeskDep) -> Response:
+    return Response(desk.ciphertext(_b(section_id), index), media_type="application/octet-stream")
 
 
 @router.post("/sections/{section_id}/releases", summary="A holder's released shares; its signature goes on chain")
