@@ -31,7 +31,7 @@ from lianzheng.notary.tender_store import TenderStore
 from lianzheng.rules.errors import RuleRejected
 from lianzheng.rules.tender import sealing
 from lianzheng.rules.tender.box import SealedBox
-from lianzheng.rules.tender.crypto import CIPHERS, HolderKey, SealError, public_bytes
+from lianzheng.rules.tender.crypto import CIPHERS, HolderKey, SealError, open_share, public_bytes
 from lianzheng.rules.tender.crypto import decrypt as crypto_decrypt
 from lianzheng.rules.tender.opening import decrypt_entry, open_my_shares, release_digest
 from lianzheng.rules.tender.sealing import BoxEntry
@@ -167,9 +167,12 @@ class TenderDesk:
 
     # --- bids, before the deadline ---------------------------------------------------------------
 
-    def submit(self, writer: str, section_id: bytes, s: dict[str, Any]) -> dict[str, Any]:
-        """A sealed bid into the box: checked, recorded, answered with the notary-signed receipt."""
-        self._owned(writer, section_id)
+    def submit(self, section_id: bytes, s: dict[str, Any]) -> dict[str, Any]:
+        """A sealed bid into the box: checked, recorded, answered with the notary-signed receipt.
+        The bidder's signature authenticates it: a bidder submits directly or through a trading
+        system, which relays what it cannot read (who bids travels sealed to the notary)."""
+        if self.store.section(section_id.hex()) is None:
+            raise NotFound(f"no section 0x{section_id.hex()} at this desk")
         info = self.rules.section(section_id)
         if info.state != "bidding":
             raise BidRefused(f"section 0x{section_id.hex()} takes no bids ({info.state})")
@@ -187,9 +190,20 @@ class TenderDesk:
         index = len(box)
         self.store.add_entry(section_id.hex(), index, json.dumps(entry.to_json()), json.dumps(private))
         receipt = box.add(entry, self.centre)
-        return {"receipt": receipt.to_json(), "entry": entry.to_json(), "signals": private["signals"]}
+        return {"receipt": receipt.to_json(), "entry": entry.to_json()}
 
-    def _checked(self, section_id: bytes, s: dict[str, Any], received: int) -> tuple[BoxEntry, dict[str, Any]]:
+    def _checked(self, section_id: bytes, body: dict[str, Any], received: int) -> tuple[BoxEntry, dict[str, Any]]:
+        if body.get("cipher", self.cipher) != self.cipher:  # one cipher per notary: shares are opened box-wide
+            raise InvalidEvent(f"this notary's sections take {self.cipher} (one of {CIPHERS})", field="cipher")
+        try:
+            opened = open_share(_unb64(body.get("sealed_identity", ""), "sealed_identity"), self.holder_key,
+                                sealing.identity_context(section_id), self.cipher)
+            s = {**body, **json.loads(opened)}
+        except (SealError, ValueError) as exc:
+            raise InvalidEvent("the bid's sealed identity does not open with this notary's key",
+                               field="sealed_identity") from exc
+        if not isinstance(s, dict):
+            raise InvalidEvent("the sealed identity is a JSON object", field="sealed_identity")
         bidder_id = _hex32(s.get("bidder_id"), "bidder_id")
         salt = _hex32(s.get("pseudonym_salt"), "pseudonym_salt")
         clear_hash = _hex32(s.get("clear_file_hash"), "clear_file_hash")

@@ -156,10 +156,10 @@ def bid(file: Annotated[Path, typer.Argument(help="the clear bid file: it never 
         bidder_key: Annotated[Path, typer.Option("--bidder-key", help="the bidder's hex private key file")],
         device: Annotated[str, typer.Option("--device", help="device id the platform sees")] = "",
         lock: Annotated[str, typer.Option("--lock", help="CA lock serial the platform sees")] = "",
-        sm4: Annotated[bool, typer.Option("--sm4", help="national-crypto mode: SM4-GCM")] = False,
+        sm4: Annotated[bool, typer.Option("--sm4", help="national-crypto mode: SM4-GCM (default: the notary's cipher)")] = False,
         out: Annotated[Optional[Path], typer.Option("--out", help="what the bidder keeps (default FILE.sealed.json)")]
         = None,
-        url: Url = URL_DEFAULT, key: Key = "") -> None:
+        url: Url = URL_DEFAULT) -> None:
     """Seal FILE for SECTION (encrypted here, key split among the holders), submit it, keep the receipt."""
     from lianzheng.rules.cli_support import account
     from lianzheng.rules.tender.client import bid_submission
@@ -171,10 +171,10 @@ def bid(file: Annotated[Path, typer.Argument(help="the clear bid file: it never 
         fail(f"error: {exc}", 2)
     view = _call("GET", url, f"/v1/tender/sections/{section}")
     sealed, body = bid_submission(view, clear, bid_id, account(bidder_key), Observed(device, lock),
-                                  "sm4-gcm" if sm4 else "aes-128-gcm")
-    answer = _call("POST", url, f"/v1/tender/sections/{section}/bids", key, json=body)
+                                  "sm4-gcm" if sm4 else None)
+    answer = _call("POST", url, f"/v1/tender/sections/{section}/bids", json=body)  # the bidder's own signature
     kept = out or file.with_name(file.name + ".sealed.json")
-    _write_secret(kept, {"receipt": answer["receipt"], "entry": answer["entry"], "signals": answer["signals"],
+    _write_secret(kept, {"receipt": answer["receipt"], "entry": answer["entry"],
                          "file_key": sealed.file_key.hex(), "cipher": sealed.cipher, **sealed.opening(),
                          "signature": sealed.signature.hex()})
     typer.echo(f"sealed in the box (pseudonym {answer['entry']['pseudonym'][:16]}…);"

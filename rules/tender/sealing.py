@@ -210,6 +210,11 @@ class SealedBid:
                 "file_key_hash": self.file_key_hash.hex(), "version": self.version}
 
 
+def identity_context(section_id: bytes) -> bytes:
+    """What a bid's sealed identity is bound to: it opens only for this section."""
+    return b"lianzheng bid identity" + section_id
+
+
 def share_context(section_id: bytes, pseudonym: bytes, holder: str) -> bytes:
     return section_id + pseudonym + bytes.fromhex(holder.removeprefix("0x").lower())
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 
@@ -102,8 +103,7 @@ def test_only_the_key_that_opened_a_section_acts_on_it(api):
     view = api.get(f"/v1/tender/sections/{section_id}").json()
     bidder_id, key = api.bidders[0]
     _, body = bid_submission(view, b"offer", bidder_id, key, Observed())
-    for path, payload in ((f"/v1/tender/sections/{section_id}/bids", body),
-                          (f"/v1/tender/sections/{section_id}/seal", None),
+    for path, payload in ((f"/v1/tender/sections/{section_id}/seal", None),
                           (f"/v1/tender/sections/{section_id}/extension", {"deadline": 2**40, "reason": "x"})):
         r = api.post(path, headers=api.other, json=payload)
         assert (r.status_code, r.json()["code"]) == (403, "forbidden"), path
@@ -208,3 +208,21 @@ def test_a_bidder_opens_its_own_bid_and_anyone_fetches_the_ciphertext_after_the_
     r = api.post(f"/v1/tender/sections/{section_id}/bids/{mine}/opening",
                  json={"file_key": sealed[1][0].file_key.hex()})
     assert r.status_code == 200 and r.json()["state"] == "valid", r.text
+
+
+def test_a_relayed_bid_tells_the_relay_nothing_of_the_bidder(api):
+    """Who bids and the collusion signals travel sealed to the notary's key: the request a trading
+    system relays (or a bidder sends itself, with no key) names no bidder (招标投标法 Art. 22)."""
+    section_id, _ = _open(api, "S12")
+    view = api.get(f"/v1/tender/sections/{section_id}").json()
+    bidder_id, key = api.bidders[2]
+    bid, body = bid_submission(view, b"%PDF-1.4 offer by author Zhang", bidder_id, key, Observed(device="pc-77"))
+    text = json.dumps(body).lower()
+    for secret in (bidder_id.hex(), bid.pseudonym_salt.hex(), bid.signature.hex(), "pc-77", key.address.lower()[2:]):
+        assert secret not in text
+    r = api.post(f"/v1/tender/sections/{section_id}/bids", json=body)  # the bidder itself, no key
+    assert r.status_code == 201, r.text
+    assert set(r.json()) == {"receipt", "entry"}  # no keyed signals back: they would link entries
+    garbled = {**body, "sealed_identity": body["sealed_identity"][:-8] + "AAAAAAA="}
+    r = api.post(f"/v1/tender/sections/{section_id}/bids", json=garbled)
+    assert (r.status_code, r.json()["details"]["field"]) == (422, "sealed_identity")

@@ -129,15 +129,16 @@ def revoke(bidder_id: BidderId, desk: DeskDep, _: OperatorDep) -> dict:
     return {"bidder_id": bidder_id.removeprefix("0x"), "revoked": True}
 
 
-@router.post("/sections/{section_id}/bids", status_code=201,
-             summary="A sealed bid into the section's box; answers with the notary-signed box receipt")
-async def submit(section_id: SectionId, request: Request, desk: DeskDep, writer: WriterDep) -> dict:
+@router.post("/sections/{section_id}/bids", status_code=201, dependencies=[Depends(limit_reads)],
+             summary="A sealed bid into the section's box (the bidder's signature authenticates it; a trading "
+                     "system may relay it, reading nothing); answers with the notary-signed box receipt")
+async def submit(section_id: SectionId, request: Request, desk: DeskDep) -> dict:
     from starlette.concurrency import run_in_threadpool
 
     body = await read_json(request, MAX_BID_BODY)
     if not isinstance(body, dict):
         raise InvalidEvent("a sealed bid is a JSON object")
-    return await run_in_threadpool(desk.submit, writer.name, _b(section_id), body)
+    return await run_in_threadpool(desk.submit, _b(section_id), body)
 
 
 @router.post("/sections/{section_id}/seal", summary="Seal the box at the deadline (within the profile's seal window)")
