@@ -32,5 +32,6 @@ def test_the_readme_tender_walkthrough_runs_as_written(tmp_path):
         assert '"bids"' not in status.split("}\n")[0] and '"box_size"' not in status.split("}\n")[0]
         assert '"box_size": 3' in out and '"valid_bids": 3' in out
         assert "in the sealed box: entry 0 of 3" in out
+        assert "3 valid of 3 bids" in out and "3 bids sealed" in out  # the audit, read from the chain alone
     finally:
         server.stop()
