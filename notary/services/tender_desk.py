@@ -31,7 +31,7 @@ from lianzheng.notary.tender_store import TenderStore
 from lianzheng.rules.errors import RuleRejected
 from lianzheng.rules.tender import sealing
 from lianzheng.rules.tender.box import SealedBox
-from lianzheng.rules.tender.crypto import CIPHERS, HolderKey, SealError, open_share, public_bytes
+from lianzheng.rules.tender.crypto import CIPHERS, SealError, open_share, public_bytes
 from lianzheng.rules.tender.crypto import decrypt as crypto_decrypt
 from lianzheng.rules.tender.opening import decrypt_entry, open_my_shares, release_digest
 from lianzheng.rules.tender.sealing import BoxEntry
@@ -93,11 +93,6 @@ class TenderDesk:
     holder_key: X25519PrivateKey
     cipher: str = "aes-128-gcm"
     _boxes: dict[bytes, SealedBox] = field(default_factory=dict)
-
-    @property
-    def holder(self) -> HolderKey:
-        """The notary as a key holder: its chain account and X25519 key."""
-        return HolderKey(self.centre.address, public_bytes(self.holder_key))
 
     # --- sections ----------------------------------------------------------------------------
 
@@ -277,17 +272,14 @@ class TenderDesk:
 
     def _open_my_shares(self, section_id: bytes) -> list[bytes]:
         return open_my_shares(self.holder_key, self.centre.address, section_id,
-                              self._sealed_shares(section_id, self.centre.address), self._cipher(section_id))
-
-    def _cipher(self, section_id: bytes) -> str:
-        return self.cipher
+                              self._sealed_shares(section_id, self.centre.address), self.cipher)
 
     def holder_shares(self, section_id: bytes, holder: str) -> dict[str, Any]:
         """The shares sealed to ``holder``, in box order: only once the box is sealed."""
         row = self.store.section(section_id.hex())
         if row is None or not row.sealed:
             raise NotYet("shares are handed out only once the box is sealed at the deadline")
-        return {"cipher": self._cipher(section_id), "threshold": self.rules.section(section_id).threshold,
+        return {"cipher": self.cipher, "threshold": self.rules.section(section_id).threshold,
                 "shares": [{"index": i, "pseudonym": p.hex(), "sealed": _b64(b) if b else None}
                            for i, (p, b) in enumerate(self._sealed_shares(section_id, holder))]}
 
