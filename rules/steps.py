@@ -169,10 +169,13 @@ class RuleContract:
 
 
 def jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    """Bytes as hex, lists of bytes as lists of hex; everything else as it is."""
+    """Bytes as hex, lists of bytes as lists of hex, integers JSON cannot carry exactly (uint256
+    values of contract events) as decimal strings; everything else as it is."""
     def one(v: Any) -> Any:
         if isinstance(v, (bytes, bytearray)):
             return v.hex()
+        if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**53 - 1:
+            return str(v)
         if isinstance(v, (list, tuple)):
             return [one(x) for x in v]
         return v

@@ -33,9 +33,15 @@ HOLDER_WITHHELD = "tender.holder_withheld"
 COMMITTEE_SET = "tender.committee_set"
 BIDS_REJECTED = "tender.bids_rejected"
 # --- written by the rules engine (expert draw) --------------------------------------------
+REGISTRY_ANCHORED = "experts.registry_anchored"
+DRAW_PLANNED = "experts.draw_planned"
 POOL_COMMITTED = "experts.pool_committed"
 SEED_COMMITTED = "experts.seed_committed"
+SHARES_ACKNOWLEDGED = "experts.shares_acknowledged"
+SHARES_DISPUTED = "experts.shares_disputed"
 SEED_REVEALED = "experts.seed_revealed"
+SHARE_PUBLISHED = "experts.share_published"
+SECRET_RECOVERED = "experts.secret_recovered"
 EXPERTS_DRAWN = "experts.drawn"
 DRAW_VOIDED = "experts.draw_voided"
 EXPERT_REPLACED = "experts.expert_replaced"
@@ -66,9 +72,15 @@ LABELS: dict[str, tuple[str, str]] = {
     HOLDER_WITHHELD: ("密钥持有方未释放份额", "key holder withheld its shares"),
     COMMITTEE_SET: ("评标委员会确定", "evaluation committee set"),
     BIDS_REJECTED: ("评标委员会否决所有投标", "committee rejected all bids"),
-    POOL_COMMITTED: ("专家抽取发起", "expert draw created"),
+    REGISTRY_ANCHORED: ("专家库快照锚定", "expert registry snapshot anchored"),
+    DRAW_PLANNED: ("专家抽取发起", "expert draw planned"),
+    POOL_COMMITTED: ("专家抽取池承诺", "expert pool committed"),
     SEED_COMMITTED: ("随机种子承诺", "seed committed"),
+    SHARES_ACKNOWLEDGED: ("种子份额确认", "seed shares acknowledged"),
+    SHARES_DISPUTED: ("种子份额异议", "seed share disputed"),
     SEED_REVEALED: ("随机种子揭示", "seed revealed"),
+    SHARE_PUBLISHED: ("种子份额公开", "seed share published"),
+    SECRET_RECOVERED: ("扣留的种子被恢复", "withheld seed recovered"),
     EXPERTS_DRAWN: ("专家抽取完成", "experts drawn"),
     DRAW_VOIDED: ("专家抽取作废", "expert draw voided"),
     EXPERT_REPLACED: ("专家替补", "expert replaced"),
@@ -87,7 +99,8 @@ CONTRACT_EVENTS: dict[str, str] = {
     "HolderWithheld": HOLDER_WITHHELD,
     "BidUndecryptable": BID_UNDECRYPTABLE,
     "BidReplaced": BID_REPLACED,
-    "ExpertsDrawn": EXPERTS_DRAWN,
+    "StratumDrawn": EXPERTS_DRAWN,
+    "SecretRecovered": SECRET_RECOVERED,
 }
 
 

@@ -105,6 +105,10 @@ def outcome(event: dict[str, Any]) -> Outcome:
     if kind == et.EXPERT_REPLACED:
         return Outcome("notice", "expert_replaced", f"第 {data.get('ordinal')} 位专家替补：{data.get('reason', '')}",
                        f"expert #{data.get('ordinal')} replaced: {data.get('reason', '')}")
+    if kind == et.SECRET_RECOVERED:
+        who = _short(str(data.get("party", "")))
+        return Outcome("warning", "seed_withheld", f"{who} 扣留随机种子，已由其他各方的份额恢复，抽取结果不变",
+                       f"{who} withheld its seed; recovered from the other parties' shares, the draw is unchanged")
     if kind == et.SECTION_OPENED and isinstance(data.get("deadline"), int):
         when = utc_iso(data["deadline"])
         return Outcome("info", "section_opened", f"投标截止时间 {when}", f"bid deadline {when}")

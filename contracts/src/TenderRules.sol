@@ -637,6 +637,11 @@ contract TenderRules is AccessControl, EIP712 {
         return _sections[sectionId];
     }
 
+    /// @notice A section's state alone (what ExpertDraw asks: are its bids opened?).
+    function sectionStateOf(bytes32 sectionId) external view returns (SectionState) {
+        return _sections[sectionId].state;
+    }
+
     function holdersOf(bytes32 sectionId) external view returns (address[] memory) {
         return _holders[sectionId];
     }

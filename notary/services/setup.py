@@ -199,7 +199,7 @@ def open_notary(settings: Settings) -> Notary:
         tender = _rules(settings, store, chain, account, sink, TenderSections, settings.tender_contract,
                         "tender_contract_v2", journal, profiles={n: profiles[n] for n in settings.tender_profiles})
         experts = _rules(settings, store, chain, account, sink, ExpertDraw, settings.expert_draw_contract,
-                         "expert_draw_contract", journal)
+                         "expert_draw_contract_v2", journal, tender=tender.address)
     except Exception:
         store.close()
         raise

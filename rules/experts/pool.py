@@ -1,70 +1,158 @@
-"""The eligible pool of a draw and its commitment: a pure function of the published inputs.
+"""One province's eligible pools for a draw and their commitments: pure functions of the inputs.
 
-Eligibility: the expert has the requested speciality and is in the draw's scope (``local``:
-same province as the draw region; ``remote``/异地: another province, one of
-``remote_provinces`` when given). In scope but avoided (回避), with every reason recorded:
-``unavailable``, ``employer_is_tenderer``, ``employer_is_bidder``, ``related_to_tenderer``,
-``related_to_bidder``, ``recently_drawn_for_tenderer`` (within ``cooldown_days`` before
-``as_of``). The pool is the remaining experts sorted by id; position i is the i-th.
+A plan (``DrawPlan``) asks experts by strata; a province's registry (``Registry``) gives one pool
+per stratum of that province (main strata and remote-city strata: the centre's province; a
+remote-province stratum: that province). The inputs are the plan, the registry and the bidders
+(bidder ids, SHA-256 of their credit codes, read from the tender contract after the deadline:
+never from the centre).
 
-Commitment (only this leaves the centre's domain, 数据可用不可见):
+Assignment: an expert serves in at most one stratum of the plan. Take the expert's specialities
+in registered order; for each, the stratum of that speciality whose scope covers the expert; the
+first hit is the expert's stratum (none: not in this draw). Scopes:
 
-    salt_i     = HMAC-SHA256(pool secret, "expert:" + id)
-    leaf_i     = SHA-256(salt_i || JCS({"id": id, "name": name}))          (32 bytes)
-    pool root  = RFC 9162 SHA-256 Merkle root over leaf_0 .. leaf_{n-1}
+- main stratum: the expert's region is in the plan's province and its city (4 digits) is not
+  the scope of any remote-city stratum of the plan (whatever that stratum's speciality);
+- remote city (4 digits): the expert's region starts with the scope;
+- remote province (2 digits): the expert's region starts with the scope.
+
+Strata of one speciality never overlap (the plan has no duplicate stratum), so the first hit is
+the only one for that speciality.
+
+Avoidance (回避) of an assigned expert, every reason recorded, in this order:
+
+- ``unavailable``: the registry marks the expert unavailable (leave, illness, suspension);
+- ``employer_is_tenderer``, ``employer_is_bidder``, ``employer_is_agency``: the expert works for
+  the tenderer, a bidder (its bidder id is among the bidders), the procurement agency;
+- ``department_staff``: the expert works for a supervising or competent department of the
+  project (评标委员会和评标方法暂行规定 第十二条: 项目主管部门或者行政监督部门的人员);
+- ``related_to_tenderer``, ``related_to_bidder``, ``related_to_agency``: a relation of any kind
+  with that party in force within the window: ``since`` on or before ``as_of`` (or none) and
+  ``until`` on or after ``as_of`` minus ``TIE_YEARS`` years (or none: ongoing);
+- ``penalised``: a penalty decided on or before ``as_of`` that has not lapsed (``until`` none or
+  on or after ``as_of``);
+- ``recently_drawn_for_tenderer``: drawn for the same tenderer within ``cooldown_days`` before
+  ``as_of`` (both ends included).
+
+Rows dated after ``as_of`` (a relation that begins, a penalty decided, a draw) do not count.
+Each stratum's pool is its remaining experts sorted by id; position i is the i-th.
+
+Commitment per stratum (index i = position of the stratum in the plan; only this leaves the
+centre's domain, 数据可用不可见):
+
+    salt       = HMAC-SHA256(pool secret, "expert:" + i + ":" + id)
+    leaf       = SHA-256(salt || JCS({"id": id, "name": name}))                 (32 bytes)
+    pool root  = RFC 9162 SHA-256 Merkle root over the leaves of the stratum's pool
     exclusion  = HMAC-SHA256(pool secret, JCS([{"id", "reasons"}, ...] sorted by id))
+                 (the experts assigned to the stratum and avoided)
 
-The pool file (JSON, confidential: it holds the roster and the secret) lets a supervisor
-recompute all of it: ``{"format", "request", "roster", "secret"}``.
+The pool file (JSON, confidential: it holds the registry, both secrets), written 0600, lets a
+supervisor recompute all of it::
+
+    {"format": "lianzheng-expert-pool/3", "plan": {...}, "registry": {registry file JSON},
+     "bidders": ["<64 hex>", ...], "secret": "<64 hex>"}
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from lianzheng.rules.experts.roster import DrawRequest, Expert, Roster, RosterError, _validated
+from lianzheng.rules.errors import RosterError
+from lianzheng.rules.experts.registry import Registry, _hex_bytes, _read_json, _write_private
+from lianzheng.rules.experts.roster import DrawPlan, Expert, Roster, Stratum, _validated
+from lianzheng.rules.tender.sealing import bidder_id_of
 from lianzheng.sdk.canonical import canonical_json
 from lianzheng.sdk.merkle import SHA256, MerkleTree
 
-POOL_FORMAT = "lianzheng-expert-pool/2"  # 2: the key "roster" became "roster"
+POOL_FORMAT = "lianzheng-expert-pool/3"  # 3: strata, a province's registry, bidder ids
+
+# 财库〔2016〕198号《政府采购评审专家管理办法》: an expert who, within the last three years, was
+# employed by a supplier or had such ties with it, must withdraw (回避). Applied to every party.
+TIE_YEARS = 3
+
+REASONS = ("unavailable", "employer_is_tenderer", "employer_is_bidder", "employer_is_agency", "department_staff",
+           "related_to_tenderer", "related_to_bidder", "related_to_agency", "penalised",
+           "recently_drawn_for_tenderer")
 
 
-def in_scope(expert: Expert, request: DrawRequest) -> bool:
-    if request.speciality not in expert.specialities:
-        return False
-    province, home = expert.region[:2], request.region[:2]
-    if request.mode == "local":
-        return province == home
-    return province != home and (not request.remote_provinces or province in request.remote_provinces)
+def years_before(day: date, years: int) -> date:
+    """``day`` ``years`` years earlier; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
 
 
-def avoidance(roster: Roster, request: DrawRequest) -> dict[str, list[str]]:
-    """Reasons (回避) for each expert in scope that must not be drawn; empty lists omitted."""
-    bidders = set(request.bidders)
+def _remote_cities(plan: DrawPlan) -> frozenset[str]:
+    return frozenset(s.scope for s in plan.strata if s.venue == "remote" and len(s.scope) == 4)
+
+
+def covers(plan: DrawPlan, stratum: Stratum, expert: Expert, _cities: frozenset[str] | None = None) -> bool:
+    """Whether ``stratum``'s scope covers ``expert``'s region (its speciality aside)."""
+    if stratum.venue == "main":
+        cities = _remote_cities(plan) if _cities is None else _cities
+        return expert.region[:2] == plan.province and expert.region[:4] not in cities
+    return expert.region.startswith(stratum.scope)
+
+
+def assignment(roster: Roster, plan: DrawPlan) -> dict[str, int]:
+    """Expert id -> index of the plan's stratum the expert serves in (experts of no stratum left out)."""
+    by_speciality: dict[str, list[int]] = {}
+    for i, s in enumerate(plan.strata):
+        by_speciality.setdefault(s.speciality, []).append(i)
+    cities = _remote_cities(plan)
+    assigned: dict[str, int] = {}
+    for e in roster.experts:
+        hit = next((i for sp in e.specialities for i in by_speciality.get(sp, ())
+                    if covers(plan, plan.strata[i], e, cities)), None)
+        if hit is not None:
+            assigned[e.id] = hit
+    return assigned
+
+
+def avoidance(roster: Roster, plan: DrawPlan, bidders: tuple[bytes, ...] | list[bytes],
+              ids: set[str] | None = None) -> dict[str, list[str]]:
+    """Reasons (回避) for each expert (of ``ids``, default all) that must not be drawn; experts
+    without a reason left out. ``bidders`` are bidder ids (SHA-256 of the credit codes)."""
+    as_of = plan.as_of
+    tie_from = years_before(as_of, TIE_YEARS)
+    cooldown_from = as_of - timedelta(days=plan.cooldown_days)
+    bidder_set = set(bidders)
+    parties = {"tenderer": {plan.tenderer}, "agency": {plan.agency} if plan.agency else set()}
+
     ties: dict[str, set[str]] = {}
     for r in roster.relations:
-        ties.setdefault(r.expert_id, set()).add(r.party)
-    since = request.as_of - timedelta(days=request.cooldown_days)
+        if (r.since is None or r.since <= as_of) and (r.until is None or r.until >= tie_from):
+            ties.setdefault(r.expert_id, set()).add(r.party)
+    penalised = {p.expert_id for p in roster.penalties
+                 if p.decided_on <= as_of and (p.until is None or p.until >= as_of)}
     recent = {h.expert_id for h in roster.history
-              if h.tenderer == request.tenderer and since <= h.drawn_on <= request.as_of}
+              if h.tenderer == plan.tenderer and cooldown_from <= h.drawn_on <= as_of}
+    departments = set(plan.departments)
+
+    def is_bidder(code: str | None) -> bool:
+        return code is not None and bidder_id_of(code) in bidder_set
+
     reasons: dict[str, list[str]] = {}
     for e in roster.experts:
-        if not in_scope(e, request):
+        if ids is not None and e.id not in ids:
             continue
         tied = ties.get(e.id, set())
         why = [name for name, hit in (
             ("unavailable", not e.available),
-            ("employer_is_tenderer", e.employer == request.tenderer),
-            ("employer_is_bidder", e.employer in bidders),
-            ("related_to_tenderer", request.tenderer in tied),
-            ("related_to_bidder", bool(tied & bidders)),
+            ("employer_is_tenderer", e.employer in parties["tenderer"]),
+            ("employer_is_bidder", bool(bidder_set) and is_bidder(e.employer)),
+            ("employer_is_agency", e.employer in parties["agency"]),
+            ("department_staff", e.employer in departments),
+            ("related_to_tenderer", bool(tied & parties["tenderer"])),
+            ("related_to_bidder", bool(bidder_set) and any(is_bidder(p) for p in tied)),
+            ("related_to_agency", bool(tied & parties["agency"])),
+            ("penalised", e.id in penalised),
             ("recently_drawn_for_tenderer", e.id in recent),
         ) if hit]
         if why:
@@ -77,30 +165,17 @@ def leaf_of(salt: bytes, expert: Expert) -> bytes:
 
 
 @dataclass(frozen=True)
-class Pool:
-    request: DrawRequest
-    roster: Roster
+class StratumPool:
+    """The eligible pool of one stratum of the plan and its commitment."""
+
+    index: int
+    stratum: Stratum
+    experts: list[Expert]  # eligible, sorted by id: position i is the i-th
+    excluded: dict[str, list[str]]  # assigned to this stratum and avoided: id -> reasons
     secret: bytes = field(repr=False)
 
-    @classmethod
-    def build(cls, roster: Roster, request: DrawRequest, secret: bytes | None = None) -> "Pool":
-        pool = cls(request, roster, secret or os.urandom(32))
-        if len(pool.experts) < request.k:
-            raise RosterError(f"only {len(pool.experts)} eligible experts for k = {request.k}")
-        return pool
-
-    @cached_property
-    def excluded(self) -> dict[str, list[str]]:
-        return avoidance(self.roster, self.request)
-
-    @cached_property
-    def experts(self) -> list[Expert]:
-        """The eligible experts in pool order (by id)."""
-        return sorted((e for e in self.roster.experts
-                       if in_scope(e, self.request) and e.id not in self.excluded), key=lambda e: e.id)
-
     def salt(self, expert_id: str) -> bytes:
-        return hmac.digest(self.secret, b"expert:" + expert_id.encode(), "sha256")
+        return hmac.digest(self.secret, f"expert:{self.index}:{expert_id}".encode(), "sha256")
 
     @cached_property
     def tree(self) -> MerkleTree:
@@ -112,7 +187,7 @@ class Pool:
     def size(self) -> int:
         return len(self.experts)
 
-    @property
+    @cached_property
     def root(self) -> bytes:
         return self.tree.root()
 
@@ -125,37 +200,99 @@ class Pool:
         """What an entitled person is shown for the expert at ``position``: identity, salt, leaf, proof."""
         expert = self.experts[position]
         salt = self.salt(expert.id)
-        return {"position": position, "expert": {"id": expert.id, "name": expert.name}, "salt": salt.hex(),
-                "leaf": leaf_of(salt, expert).hex(), "pool_root": self.root.hex(), "pool_size": self.size,
-                "proof": [p.hex() for p in self.tree.inclusion_proof(position)]}
+        return {"position": position, "stratum": self.index, "expert": {"id": expert.id, "name": expert.name},
+                "salt": salt.hex(), "leaf": leaf_of(salt, expert).hex(), "pool_root": self.root.hex(),
+                "pool_size": self.size, "proof": [p.hex() for p in self.tree.inclusion_proof(position)]}
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The pools of one province's strata of ``plan``, built from that province's ``registry``."""
+
+    plan: DrawPlan
+    registry: Registry
+    bidders: tuple[bytes, ...]
+    secret: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bidders", tuple(self.bidders))
+        if any(not isinstance(b, bytes) or len(b) != 32 for b in self.bidders):
+            raise RosterError("bidders must be bidder ids of 32 bytes (SHA-256 of the credit codes)")
+        if not isinstance(self.secret, bytes) or len(self.secret) != 32:
+            raise RosterError("pool secret must be 32 bytes")
+
+    @classmethod
+    def build(cls, registry: Registry, plan: DrawPlan, bidders: tuple[bytes, ...] | list[bytes],
+              secret: bytes | None = None) -> Pool:
+        """The pools, refused (RosterError) when the plan breaks its committee profile, has no
+        stratum in the registry's province, or a stratum has fewer eligible experts than its quota."""
+        plan.check_committee()
+        pool = cls(plan, registry, tuple(bidders), os.urandom(32) if secret is None else secret)
+        if not pool.strata:
+            raise RosterError(f"the plan has no stratum in province {registry.province} "
+                              f"(it draws from {', '.join(plan.provinces)})")
+        for sp in pool.strata:
+            s = sp.stratum
+            if sp.size < s.quota:
+                raise RosterError(f"stratum {sp.index} ({s.speciality}, {s.venue}, {s.scope}): only {sp.size} "
+                                  f"eligible experts for a quota of {s.quota}")
+        return pool
+
+    @property
+    def province(self) -> str:
+        return self.registry.province
+
+    @cached_property
+    def assigned(self) -> dict[str, int]:
+        """Expert id -> stratum index, for the registry's experts in this draw."""
+        return assignment(self.registry.roster, self.plan)
+
+    @cached_property
+    def excluded(self) -> dict[str, list[str]]:
+        """Avoided experts of every stratum of this province: id -> reasons."""
+        return avoidance(self.registry.roster, self.plan, self.bidders, set(self.assigned))
+
+    @cached_property
+    def strata(self) -> list[StratumPool]:
+        """The pools of the plan's strata in this province, in plan order."""
+        members: dict[int, list[Expert]] = {}
+        for e in self.registry.roster.experts:
+            index = self.assigned.get(e.id)
+            if index is not None and e.id not in self.excluded:
+                members.setdefault(index, []).append(e)
+        return [StratumPool(i, s, sorted(members.get(i, []), key=lambda e: e.id),
+                            {eid: why for eid, why in self.excluded.items() if self.assigned[eid] == i},
+                            self.secret)
+                for i, s in enumerate(self.plan.strata) if s.province == self.province]
+
+    def stratum(self, index: int) -> StratumPool:
+        for sp in self.strata:
+            if sp.index == index:
+                return sp
+        raise RosterError(f"stratum {index} is not one of province {self.province}'s strata of the plan")
 
     # --- the pool file -------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
-        return {"format": POOL_FORMAT, "request": self.request.model_dump(mode="json"),
-                "roster": self.roster.model_dump(mode="json"), "secret": self.secret.hex()}
+        return {"format": POOL_FORMAT, "plan": self.plan.model_dump(mode="json"),
+                "registry": self.registry.to_json(), "bidders": [b.hex() for b in self.bidders],
+                "secret": self.secret.hex()}
 
     def save(self, path: Path) -> None:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(self.to_json(), f, ensure_ascii=False)
-            f.write("\n")
+        _write_private(Path(path), self.to_json())
 
     @classmethod
-    def load(cls, path: Path) -> "Pool":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise RosterError(f"cannot read {exc.filename}: {exc.strerror}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise RosterError(f"{path}: not valid JSON: {exc}") from None
+    def load(cls, path: Path) -> Pool:
+        path = Path(path)
+        data = _read_json(path)
         if not isinstance(data, dict) or data.get("format") != POOL_FORMAT:
             raise RosterError(f"{path}: not a pool file ({POOL_FORMAT})")
-        try:
-            secret = bytes.fromhex(data["secret"])
-        except (KeyError, TypeError, ValueError):
-            secret = b""
+        secret = _hex_bytes(data.get("secret"))
         if len(secret) != 32:
             raise RosterError(f"{path}: secret must be 32 bytes of hex")
-        return cls(_validated(DrawRequest, data.get("request"), f"{path} request"),
-                   _validated(Roster, data.get("roster"), f"{path} roster"), secret)
+        bidders = data.get("bidders")
+        if not isinstance(bidders, list) or any(len(_hex_bytes(b)) != 32 for b in bidders):
+            raise RosterError(f"{path}: bidders must be a list of bidder ids (64 hex digits each)")
+        plan = _validated(DrawPlan, data.get("plan"), f"{path} plan")
+        registry = Registry.from_json(data.get("registry"), f"{path} registry")
+        return cls(plan, registry, tuple(bytes.fromhex(b) for b in bidders), secret)

@@ -1,97 +1,137 @@
-"""`lianzheng experts ...` against a real anvil node: a centre and a supervisor draw, anyone verifies."""
+"""`lianzheng experts ...` against a real anvil node: registrar, centre, three parties (one withholds), anyone verifies."""
 from __future__ import annotations
 
 import json
 import stat
 
 import pytest
-from eth_account import Account
 
-from lianzheng.chain_node.anvil import ANVIL_DEV_KEY, AnvilNode
-from lianzheng.chain_node.rpc import RpcChain
-from lianzheng.rules.experts.draw import ExpertDraw
+from lianzheng.chain_node.anvil import AnvilNode
+from lianzheng.rules.experts.escrow import party_key
 from tests.helpers import cli, write_key_file
-from tests.rules.experts_data import TENDERER, random_roster
+from tests.rules.experts_chain import Party, make_world
+from tests.rules.experts_data import random_roster
 
 
 @pytest.mark.anvil
-def test_draw_from_the_command_line_and_verify(tmp_path):
-    with AnvilNode() as node:
-        chain = RpcChain(node.url)
-        dev = Account.from_key(ANVIL_DEV_KEY)
-        admin, centre, supervisor = (Account.create() for _ in range(3))
-        for a in (admin, centre, supervisor):
-            chain.transfer(dev, a.address, 10**20)
-        contract = ExpertDraw.deploy(chain, admin).address
-        keys = {name: str(write_key_file(tmp_path / f"{name}.key", a))
-                for name, a in (("admin", admin), ("centre", centre), ("supervisor", supervisor))}
-        common = ["--rpc", node.url, "--contract", contract]
-        for role, who in (("centre", centre), ("supervisor", supervisor)):
-            cli("experts", "grant", *common, "--key-file", keys["admin"], "--role", role, "--region", "370100",
-                "--account", who.address, check=True)
-        refused = cli("experts", "grant", *common, "--key-file", keys["centre"], "--role", "centre",
-                      "--region", "370100", "--account", centre.address)
-        assert refused.returncode == 1 and "AccessControlUnauthorizedAccount" in refused.stderr
+def test_a_draw_from_the_command_line_with_a_withholder_and_verify(tmp_path):
+    node = AnvilNode()
+    try:
+        chain = node.chain()
 
-        (tmp_path / "roster.json").write_text(random_roster(300, seed=12).model_dump_json())
-        (tmp_path / "request.json").write_text(json.dumps({
-            "region": "370100", "project": "SDGP-2026-0042", "section": "S1", "speciality": "A010101",
-            "tenderer": TENDERER, "bidders": ["91370100MA3C120001"], "as_of": "2026-11-23", "k": 7}))
+        def funded():
+            from eth_account import Account
+
+            a = Account.create()
+            chain.fund(a.address, 10**19)
+            return a
+
+        world = make_world(chain, funded)
+        d = world.draws
+        common = ["--rpc", node.url, "--contract", d.address]
+        keys = {}
+        for name, acct in (("admin", world.admin), ("centre", world.centre.account), ("registrar", world.registrar)):
+            keys[name] = str(write_key_file(tmp_path / f"{name}.key", acct))
+        for name in ("supervisor", "independent"):
+            acct = funded()
+            keys[name] = str(write_key_file(tmp_path / f"{name}.key", acct))
+            cli("experts", "grant", *common, "--key-file", keys["admin"], "--role", name, "--region", "370000",
+                "--account", acct.address, check=True)
+            setattr(world, name, Party(acct, party_key(acct.key)))
+        refused = cli("experts", "grant", *common, "--key-file", keys["centre"], "--role", "supervisor",
+                      "--region", "370000", "--account", world.centre.address)
+        assert refused.returncode == 1 and "AccessControlUnauthorizedAccount" in refused.stderr
+        for name in ("centre", "supervisor", "independent"):
+            out = cli("experts", "party-key", *common, "--key-file", keys[name], check=True)
+            assert "seals to 0x" in out.stdout
+
+        (tmp_path / "roster.json").write_text(random_roster(200, seed=12).model_dump_json())
+        registry_file = tmp_path / "registry.json"
+        built = cli("experts", "registry", "--roster", str(tmp_path / "roster.json"), "--province", "37",
+                    "--as-of", "2026-11-23", "--out", str(registry_file), check=True)
+        assert "registry of 200 experts" in built.stdout and stat.S_IMODE(registry_file.stat().st_mode) == 0o600
+        anchored = cli("experts", "anchor", *common, "--key-file", keys["registrar"], "--registry", str(registry_file),
+                       check=True)
+        assert anchored.stdout.startswith("snapshot 37#1")
+
+        project, section = world.opened_section()
+        plan = world.plan_for(project, section)
+        (tmp_path / "plan.json").write_text(plan.model_dump_json())
+        parties = [world.centre.address, world.supervisor.address, world.independent.address]
+        draw_id = cli("experts", "draw", *common, "--key-file", keys["centre"], "--plan", str(tmp_path / "plan.json"),
+                      *[x for p in parties for x in ("--party", p)], "--window", "600", check=True).stdout.strip()
         pool_file = tmp_path / "pool.json"
-        built = cli("experts", "pool", "--roster", str(tmp_path / "roster.json"),
-                    "--request", str(tmp_path / "request.json"), "--out", str(pool_file), check=True)
-        assert "eligible experts" in built.stdout and stat.S_IMODE(pool_file.stat().st_mode) == 0o600
-        created = cli("experts", "draw", *common, "--key-file", keys["centre"], "--pool-file", str(pool_file),
-                      "--party", centre.address, "--party", supervisor.address, check=True)
-        draw_id = created.stdout.strip()
-        secrets = {name: tmp_path / f"{name}.secret" for name in ("centre", "supervisor")}
-        cli("experts", "commit", *common, "--key-file", keys["centre"], "--draw", draw_id,
-            "--secret-file", str(secrets["centre"]), check=True)
+        pooled = cli("experts", "pool", *common, "--key-file", keys["centre"], "--draw", draw_id,
+                     "--registry", str(registry_file), "--plan", str(tmp_path / "plan.json"), "--out", str(pool_file),
+                     check=True)
+        assert pooled.stdout.count("stratum ") == 3
+
+        secrets = {n: tmp_path / f"{n}.secret" for n in ("centre", "supervisor", "independent")}
+        for n in secrets:
+            cli("experts", "commit", *common, "--key-file", keys[n], "--draw", draw_id,
+                "--secret-file", str(secrets[n]), check=True)
         early = cli("experts", "reveal", *common, "--key-file", keys["centre"], "--draw", draw_id,
                     "--secret-file", str(secrets["centre"]))
-        assert early.returncode == 1 and "ExpertDrawNotAllCommitted" in early.stderr
-        cli("experts", "commit", *common, "--key-file", keys["supervisor"], "--draw", draw_id,
-            "--secret-file", str(secrets["supervisor"]), check=True)
-        for name in ("centre", "supervisor"):
-            last = cli("experts", "reveal", *common, "--key-file", keys[name], "--draw", draw_id,
-                       "--secret-file", str(secrets[name]), check=True)
-        assert last.stdout.startswith("drawn: positions [")
+        assert early.returncode == 1 and "ExpertDrawWrongState" in early.stderr
+        for n in secrets:
+            cli("experts", "acknowledge", *common, "--key-file", keys[n], "--draw", draw_id, check=True)
+        for n in ("supervisor", "independent"):
+            cli("experts", "reveal", *common, "--key-file", keys[n], "--draw", draw_id,
+                "--secret-file", str(secrets[n]), check=True)
+        # the centre withholds; after the reveal window the others publish its shares
+        chain.set_next_block_time(d.draw(bytes.fromhex(draw_id[2:])).phase_ends + 1)
+        for n in ("supervisor", "independent"):
+            last = cli("experts", "publish-share", *common, "--key-file", keys[n], "--draw", draw_id,
+                       "--dealer", world.centre.address, check=True)
+        assert last.stdout.count("drawn: stratum") == 3
+        status = cli("experts", "status", *common, "--draw", draw_id, check=True)
+        assert status.stdout.startswith("drawn: round 1") and "withheld, recovered" in status.stdout
+        assert "专家" not in status.stdout  # no names on chain
 
         ok = cli("experts", "verify", *common, "--draw", draw_id, "--pool-file", str(pool_file))
-        assert ok.returncode == 0, ok.stderr
-        assert ok.stdout.count("\n#") + ok.stdout.startswith("#") == 7 and "verified" in ok.stdout
-        status = cli("experts", "status", *common, "--draw", draw_id, check=True)
-        assert status.stdout.startswith("drawn: round 1") and "专家" not in status.stdout  # no names on chain
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert ok.stdout.count("\nstratum ") == 5 and "withheld" in ok.stdout and "verified" in ok.stdout
 
-        reveal_file = tmp_path / "expert0.json"
+        reveal_file = tmp_path / "expert.json"
         cli("experts", "reveal-expert", *common, "--key-file", keys["centre"], "--draw", draw_id,
-            "--pool-file", str(pool_file), "--ordinal", "0", "--out", str(reveal_file), check=True)
-        checked = cli("experts", "check-expert", *common, str(reveal_file), check=True)
-        assert checked.stdout.startswith("verified: E")
+            "--pool-file", str(pool_file), "--stratum", "0", "--ordinal", "1", "--out", str(reveal_file), check=True)
+        assert cli("experts", "check-expert", *common, str(reveal_file), check=True).stdout.startswith("verified: E")
         shown = json.loads(reveal_file.read_text())
         shown["expert"]["name"] = "someone else"
         reveal_file.write_text(json.dumps(shown))
         assert cli("experts", "check-expert", *common, str(reveal_file)).returncode == 1
 
-        cli("experts", "replace", *common, "--key-file", keys["centre"], "--draw", draw_id, "--ordinal", "2",
-            "--reason", "refused", check=True)
+        signature = cli("experts", "sign-replacement", *common, "--key-file", keys["supervisor"], "--draw", draw_id,
+                        "--stratum", "0", "--ordinal", "2", "--reason", "refused", check=True).stdout.strip()
+        alone = cli("experts", "replace", *common, "--key-file", keys["centre"], "--draw", draw_id, "--stratum", "0",
+                    "--ordinal", "2", "--reason", "absent", "--signature", signature)  # not what was co-signed
+        assert alone.returncode == 1 and "ExpertDrawReplacementRefused" in alone.stderr
+        replaced = cli("experts", "replace", *common, "--key-file", keys["centre"], "--draw", draw_id, "--stratum", "0",
+                       "--ordinal", "2", "--reason", "refused", "--signature", signature, check=True)
+        assert "(1 replacements in this draw)" in replaced.stdout
         assert "(replaced)" in cli("experts", "verify", *common, "--draw", draw_id, "--pool-file", str(pool_file),
                                    check=True).stdout
 
-        # a pool file changed after the commitment: one expert's name differs
-        tampered = json.loads(pool_file.read_text())
-        tampered["roster"]["experts"][5]["name"] += "X"
+        tampered = json.loads(pool_file.read_text())  # a roster changed after the snapshot was anchored
+        tampered["registry"]["roster"]["experts"][5]["name"] += "X"
         (tmp_path / "tampered.json").write_text(json.dumps(tampered, ensure_ascii=False))
         bad = cli("experts", "verify", *common, "--draw", draw_id, "--pool-file", str(tmp_path / "tampered.json"))
-        assert bad.returncode == 1 and "FAIL pool root" in bad.stdout and "FAILED" in bad.stderr
+        assert bad.returncode == 1 and "FAIL registry snapshot" in bad.stdout and "FAILED" in bad.stderr
 
         for args, message in (
             (("verify", *common, "--draw", "0x12", "--pool-file", str(pool_file)), "--draw must be 32 bytes"),
             (("verify", *common, "--draw", draw_id, "--pool-file", str(tmp_path / "none.json")), "cannot read"),
             (("commit", *common, "--key-file", keys["centre"], "--draw", draw_id,
               "--secret-file", str(secrets["centre"])), "exists"),
-            (("pool", "--roster", str(tmp_path / "request.json"), "--request", str(tmp_path / "request.json"),
+            (("registry", "--roster", str(tmp_path / "plan.json"), "--province", "37", "--as-of", "2026-11-23",
               "--out", str(tmp_path / "x.json")), "experts"),
+            (("registry", "--roster", str(tmp_path / "roster.json"), "--province", "37", "--as-of", "tomorrow",
+              "--out", str(tmp_path / "x.json")), "--as-of"),
+            (("replace", *common, "--key-file", keys["centre"], "--draw", draw_id, "--stratum", "0", "--ordinal", "0",
+              "--reason", "bored", "--signature", signature), "replacement reason"),
         ):
             result = cli("experts", *args)
-            assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+            assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, (
+                args, result.stderr)
+    finally:
+        node.stop()

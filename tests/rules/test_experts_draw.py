@@ -1,235 +1,231 @@
-"""The ExpertDraw contract on the embedded EVM and on anvil, recomputed by `verify_draw`."""
+"""The ExpertDraw contract on the embedded EVM and on anvil: a draw nobody can steer, recomputed by `verify_draw`."""
 from __future__ import annotations
-
-import os
-import random
 
 import pytest
 
+from lianzheng.chain_node import TransactionReverted
 from lianzheng.rules.errors import RuleRejected
-from lianzheng.rules.experts.draw import ExpertDraw
-from lianzheng.rules.experts.pool import Pool
-from lianzheng.rules.experts.sequence import positions, seed_of
+from lianzheng.rules.experts import escrow
+from lianzheng.rules.experts.sequence import positions, seed_of, stratum_seed
 from lianzheng.rules.experts.verify import verify_draw
-from tests.rules.experts_data import (
-    BIDDERS,
-    TENDERER,
-    random_roster,
-    request,
-    roster_with_pool,
-)
+from tests.rules.experts_chain import BIDDER_IDS_ON_CHAIN, make_world
 
 
 @pytest.fixture
-def draws(chain, funded):
-    """A deployed ExpertDraw with a Jinan centre, a supervisor, and a second (non-supervisor) party."""
-    admin = funded()
-    contract = ExpertDraw.deploy(chain, admin)
-    contract.admin, contract.centre, contract.supervisor, contract.other = admin, funded(), funded(), funded()
-    contract.grant_centre(admin, 370100, contract.centre.address)
-    contract.grant_supervisor(admin, 370100, contract.supervisor.address)
-    return contract
-
-
-def _pool(size=120, k=7, seed=1, **changes):
-    return Pool.build(random_roster(size, seed), request(k=k, **changes), os.urandom(32))
-
-
-def _run(draws, pool, parties=None):
-    parties = parties or [draws.centre, draws.supervisor]
-    draw_id = draws.create(draws.centre, pool, [p.address for p in parties], 600, 600)
-    secrets = [draws.commit_seed(p, draw_id) for p in parties]
-    for p, s in zip(parties, secrets):
-        draws.reveal_seed(p, draw_id, s)
-    return draw_id, secrets
+def world(chain, funded):
+    return make_world(chain, funded)
 
 
 def _reason(exc_info) -> str:
     return exc_info.value.error_name
 
 
-def test_a_draw_end_to_end_matches_its_recomputation(draws):
-    pool = _pool()
-    draw_id = draws.create(draws.centre, pool, [draws.centre.address, draws.supervisor.address], 600, 600)
-    view = draws.draw(draw_id)
-    assert (view.state, view.pool_root, view.pool_size, view.exclusion_hash, view.k, view.round) == (
-        "committing", pool.root, pool.size, pool.exclusion_hash, 7, 1)
-    s1 = draws.commit_seed(draws.centre, draw_id)
-    with pytest.raises(RuleRejected) as early:  # nobody reveals before every party committed
-        draws.reveal_seed(draws.centre, draw_id, s1)
-    assert _reason(early) == "ExpertDrawNotAllCommitted"
-    with pytest.raises(RuleRejected) as outsider:
-        draws.commit_seed(draws.other, draw_id)
-    assert _reason(outsider) == "ExpertDrawNotParty"
-    s2 = draws.commit_seed(draws.supervisor, draw_id)
-    with pytest.raises(RuleRejected) as wrong:
-        draws.reveal_seed(draws.supervisor, draw_id, s1)  # not the secret it committed to
-    assert _reason(wrong) == "ExpertDrawSeedMismatch"
-    with pytest.raises(RuleRejected) as twice:
-        draws.commit_seed(draws.supervisor, draw_id)
-    assert _reason(twice) == "ExpertDrawWrongState"
-    draws.reveal_seed(draws.supervisor, draw_id, s2)
-    assert draws.draw(draw_id).state == "revealing"
-    draws.reveal_seed(draws.centre, draw_id, s1)
-    view = draws.draw(draw_id)
+def _preview(world, draw_id, secrets: list[int]) -> dict[int, list[int]]:
+    """What a party holding every secret computes before revealing: each stratum's drawn positions."""
+    view = world.draws.draw(draw_id)
+    seed = seed_of(draw_id, view.plan_hash, secrets)
+    return {i: positions(stratum_seed(seed, i), p.size, s.quota)
+            for i, (s, p) in enumerate((s, world.draws.pools(draw_id)[s.index]) for s in world.draws.strata(draw_id))}
+
+
+def test_a_draw_end_to_end_matches_its_recomputation(world):
+    draw_id, pool = world.create()
+    view = world.draws.draw(draw_id)
+    assert (view.state, view.strata, view.parties, view.threshold) == ("committing", 3, 3, 2)
+    assert world.draws.bidders(view.section_id) == BIDDER_IDS_ON_CHAIN  # from the tender contract
+    dealings = world.commit_all(draw_id)
+    assert world.draws.draw(draw_id).state == "acknowledging"
+    with pytest.raises(RuleRejected) as early:  # nobody reveals before every share is acknowledged
+        world.draws.reveal_seed(world.centre.account, draw_id, dealings[0].secret)
+    assert _reason(early) == "ExpertDrawWrongState"
+    world.acknowledge_all(draw_id)
+    world.reveal_all(draw_id, dealings)
+    view = world.draws.draw(draw_id)
     assert view.state == "drawn"
-    assert view.seed == seed_of(draw_id, pool.root, pool.size, [s1, s2])
-    drawn = draws.positions(draw_id)
-    assert drawn == positions(view.seed, pool.size, 7) and len(set(drawn)) == 7
-    result = verify_draw(draws, draw_id, pool)
-    assert result.ok, result.checks
-    assert [e.expert.id for e in result.experts] == [pool.experts[p].id for p in drawn]
-    with pytest.raises(RuleRejected) as again:  # a drawn section is not drawn again
-        draws.create(draws.centre, pool, [draws.centre.address, draws.supervisor.address])
-    assert _reason(again) == "ExpertDrawNotRedrawable"
+    drawn = {s.index: world.draws.positions(draw_id, s.index)[0] for s in world.draws.strata(draw_id)}
+    assert drawn == _preview(world, draw_id, [d.secret for d in dealings])
+    assert [len(drawn[i]) for i in range(3)] == [3, 1, 1]
+    result = verify_draw(world.draws, draw_id, [pool])
+    assert result.ok, [c for c in result.checks if not c.ok]
+    assert len(result.experts) == 5
 
 
-def test_who_may_create_and_who_must_be_a_party(draws):
-    pool = _pool(size=30, k=3)
-    with pytest.raises(RuleRejected) as not_centre:
-        draws.create(draws.supervisor, pool, [draws.centre.address, draws.supervisor.address])
-    assert _reason(not_centre) == "AccessControlUnauthorizedAccount"
-    for parties in ([draws.centre.address, draws.other.address],        # no supervisor among them
-                    [draws.supervisor.address],                           # a single party
-                    [draws.supervisor.address, draws.supervisor.address]):  # the same party twice
-        with pytest.raises(RuleRejected) as bad:
-            draws.create(draws.centre, pool, parties)
-        assert _reason(bad) == "ExpertDrawInvalidParties"
-    too_big = Pool.build(random_roster(30, 1), request(k=3), os.urandom(32))
-    object.__setattr__(too_big, "request", request(k=64))  # more experts than the pool holds
-    with pytest.raises(RuleRejected) as k_too_big:
-        draws.create(draws.centre, too_big, [draws.centre.address, draws.supervisor.address])
-    assert _reason(k_too_big) == "ExpertDrawInvalidRequest"
-
-
-def test_withholding_a_reveal_voids_the_draw_and_a_redraw_needs_fresh_commitments(draws, chain):
-    pool = _pool()
-    parties = [draws.centre, draws.supervisor, draws.other]
-    draws.grant_supervisor(draws.admin, 370100, draws.other.address)
-    draw_id = draws.create(draws.centre, pool, [p.address for p in parties], 600, 600)
-    secrets = [draws.commit_seed(p, draw_id) for p in parties]
-    draws.reveal_seed(parties[0], draw_id, secrets[0])
-    draws.reveal_seed(parties[2], draw_id, secrets[2])
-    with pytest.raises(RuleRejected) as too_early:  # within the window nobody can void
-        draws.void(draws.other, draw_id)
-    assert _reason(too_early) == "ExpertDrawNotVoidable"
-    with pytest.raises(RuleRejected):  # and no redraw while a draw is in progress
-        draws.create(draws.centre, pool, [p.address for p in parties])
-    chain.set_next_block_time(draws.draw(draw_id).reveal_ends)
+def test_the_last_revealer_who_previews_and_withholds_gets_the_same_experts(world):
+    """The attack on commit-reveal: the last party sees the others' secrets, computes the outcome,
+    dislikes it and withholds. The others publish their shares; the contract recovers its secret
+    and draws exactly what it previewed. Withholding names it; it re-rolls nothing."""
+    draw_id, _ = world.create()
+    dealings = world.commit_all(draw_id)
+    world.acknowledge_all(draw_id)
+    world.reveal_all(draw_id, dealings, skip=(2,))
+    revealed = world.draws.secrets(draw_id)
+    last = world.parties[2]
+    preview = _preview(world, draw_id, [revealed[world.parties[0].address], revealed[world.parties[1].address],
+                                        dealings[2].secret])
+    view = world.draws.draw(draw_id)
+    world.chain.set_next_block_time(view.phase_ends + 1)
     with pytest.raises(RuleRejected) as late:
-        draws.reveal_seed(parties[1], draw_id, secrets[1])
+        world.draws.reveal_seed(last.account, draw_id, dealings[2].secret)
     assert _reason(late) == "ExpertDrawWindowClosed"
-    phase, defaulters = draws.void(draws.other, draw_id)  # anyone may void, the withholder is named
-    assert (phase, defaulters) == ("reveal", [draws.supervisor.address])
-    logs = draws.contract.logs("DrawVoided")
-    assert [list(log.args["defaulters"]) for log in logs] == [[draws.supervisor.address]]
-    assert draws.draw(draw_id).state == "voided" and draws.positions(draw_id) == []
-    check = verify_draw(draws, draw_id, pool)
-    assert not check.ok and check.checks[-1].name == "drawn"
-
-    redraw = draws.create(draws.centre, pool, [p.address for p in parties], 600, 600)
-    assert redraw != draw_id and draws.draw(redraw).round == 2
-    draws.commit_seed(parties[1], redraw)
-    with pytest.raises(RuleRejected) as stale:  # last round's secret is no commitment of this round
-        draws.reveal_seed(parties[0], redraw, secrets[0])
-    assert _reason(stale) == "ExpertDrawNotAllCommitted"
-    for p in (parties[0], parties[2]):
-        draws.commit_seed(p, redraw, secrets[0] if p is parties[0] else None)
-    with pytest.raises(RuleRejected) as copied:  # an old secret re-committed is bound to the new draw id
-        draws.reveal_seed(parties[0], redraw, os.urandom(32))
-    assert _reason(copied) == "ExpertDrawSeedMismatch"
+    with pytest.raises(RuleRejected) as void:  # the recovery window is open: no void, no new round
+        world.draws.void(world.supervisor.account, draw_id)
+    assert _reason(void) == "ExpertDrawNotVoidable"
+    world.draws.publish_share(world.parties[0].account, world.parties[0].x25519, draw_id, last.address)
+    assert world.draws.draw(draw_id).state == "revealing"  # one share of two
+    world.draws.publish_share(world.parties[1].account, world.parties[1].x25519, draw_id, last.address)
+    assert world.draws.draw(draw_id).state == "drawn"
+    assert {i: world.draws.positions(draw_id, i)[0] for i in preview} == preview
+    assert world.draws.withheld(draw_id) == [last.address]
+    assert world.draws.secrets(draw_id)[last.address] == dealings[2].secret
 
 
-def test_a_party_that_never_commits_voids_the_draw(draws, chain):
-    draw_id = draws.create(draws.centre, _pool(), [draws.centre.address, draws.supervisor.address], 60, 600)
-    draws.commit_seed(draws.centre, draw_id)
-    chain.set_next_block_time(draws.draw(draw_id).commit_ends)
-    with pytest.raises(RuleRejected) as late:
-        draws.commit_seed(draws.supervisor, draw_id)
-    assert _reason(late) == "ExpertDrawWindowClosed"
-    assert draws.void(draws.other, draw_id) == ("commit", [draws.supervisor.address])
+def test_a_published_share_that_does_not_check_is_refused(world):
+    draw_id, _ = world.create()
+    dealings = world.commit_all(draw_id)
+    world.acknowledge_all(draw_id)
+    world.reveal_all(draw_id, dealings, skip=(2,))
+    world.chain.set_next_block_time(world.draws.draw(draw_id).phase_ends + 1)
+    first, last = world.parties[0], world.parties[2]
+    commitments = [list(c) for c in world.draws.dealings(draw_id)[last.address][0]]
+    good = dealings[2].shares[0]
+    with pytest.raises(TransactionReverted) as bad:  # a made-up share to steer the recovered secret
+        world.chain.transact(first.account, world.draws.contract.tx(
+            "publishShare", draw_id, last.address, (good + 1) % escrow.R, commitments))
+    assert "ExpertDrawInvalidShare" in str(bad.value)
 
 
-def test_alternates_continue_the_sequence_and_reveals_are_checked_on_chain(draws):
-    pool = Pool.build(roster_with_pool(12), request(k=7), os.urandom(32))
-    assert pool.size == 12
-    draw_id, _ = _run(draws, pool)
-    seed = draws.draw(draw_id).seed
-    with pytest.raises(RuleRejected) as not_centre:
-        draws.replace(draws.supervisor, draw_id, 0, "refused")
-    assert _reason(not_centre) == "AccessControlUnauthorizedAccount"
-    draws.replace(draws.centre, draw_id, 2, "refused")
-    draws.replace(draws.centre, draw_id, 0, "unreachable")
-    assert draws.positions(draw_id) == positions(seed, pool.size, 9)
-    assert draws.draw(draw_id).refused == {0, 2}
+def test_a_bad_share_voids_the_draw_before_any_secret_is_known(world):
+    """A dealer that seals garbage to one party cannot block its own recovery later: the party
+    complains in the acknowledge phase and the draw is void while nobody knows any secret."""
+    draw_id, _ = world.create()
+    dealer, victim = world.parties[0], world.parties[1]
+    parties = [p.address for p in world.parties]
+    honest = escrow.deal(3, 0)
+    sealed = [b"", escrow.seal((honest.shares[1] + 7) % escrow.R, world.draws.party_key(victim.address),
+                               escrow.share_context(draw_id, dealer.address, victim.address)),
+              escrow.seal(honest.shares[2], world.draws.party_key(parties[2]),
+                          escrow.share_context(draw_id, dealer.address, parties[2]))]
+    world.chain.transact(dealer.account, world.draws.contract.tx(
+        "commitSeed", draw_id, [list(c) for c in honest.commitments], sealed), gas=1_000_000)
+    for p in world.parties[1:]:
+        world.draws.commit_seed(p.account, draw_id)
+    assert world.draws.acknowledge(world.parties[2].account, world.parties[2].x25519, draw_id) is None
+    assert world.draws.acknowledge(victim.account, victim.x25519, draw_id) == dealer.address
+    assert world.draws.draw(draw_id).state == "voided"
+    [voided] = world.draws.contract.logs("DrawVoided", drawId=draw_id)
+    assert list(voided.args["defaulters"]) == [dealer.address, victim.address]
+    assert world.draws.secrets(draw_id) == {}
+
+
+def test_a_missing_acknowledgement_voids_naming_the_party(world):
+    draw_id, _ = world.create()
+    world.commit_all(draw_id)
+    for p in world.parties[:2]:
+        world.draws.acknowledge(p.account, p.x25519, draw_id)
+    world.chain.set_next_block_time(world.draws.draw(draw_id).phase_ends + 1)
+    assert world.draws.void(world.supervisor.account, draw_id) == ("acknowledge", [world.parties[2].address])
+
+
+def test_commitments_must_be_the_threshold_and_on_the_curve(world):
+    draw_id, _ = world.create()
+    me = world.parties[0]
+    d = escrow.deal(3, 0)
+    sealed = [b"", b"x" * 92, b"y" * 92]
+    for commitments in ([list(d.commitments[0])],                    # fewer than the threshold
+                        [[1, 3], list(d.commitments[1])],            # not on the curve
+                        [[0, 0], list(d.commitments[1])]):           # the identity: secret 0
+        with pytest.raises(TransactionReverted) as bad:
+            world.chain.transact(me.account, world.draws.contract.tx("commitSeed", draw_id, commitments, sealed),
+                                 gas=1_000_000)
+        assert "ExpertDrawInvalidCommitments" in str(bad.value)
+
+
+@pytest.mark.parametrize("who", ["centre-only extra party", "two centre accounts", "no supervisor",
+                                 "no independent", "party without a key"])
+def test_the_centre_cannot_choose_who_makes_the_seed(world, who):
+    """The parties: each holds a role the admin granted; the centre's accounts are fewer than the
+    recovery threshold (never a majority); at least one supervisor and one independent party."""
+    c, s, i = world.centre, world.supervisor, world.independent
+    parties = {
+        "centre-only extra party": [c, s, i, world.party(None)],
+        "two centre accounts": [c, world.party("centre"), s, i],  # n = 4, threshold 2: the centre could recover
+        "no supervisor": [c, i, world.party("independent")],
+        "no independent": [c, s, world.party("supervisor")],
+        "party without a key": [c, s, i],
+    }[who]
+    if who == "party without a key":
+        world.draws.set_party_key(i.account, bytes(32))
+    with pytest.raises(RuleRejected) as refused:
+        world.create(parties=parties)
+    assert _reason(refused) == "ExpertDrawInvalidParties"
+
+
+def test_five_parties_with_two_centre_accounts_are_fine(world):
+    parties = [world.centre, world.party("centre"), world.supervisor, world.independent, world.party("supervisor")]
+    draw_id, _ = world.create(parties=parties)
+    assert world.draws.draw(draw_id).threshold == 3
+    dealings = world.commit_all(draw_id)
+    world.acknowledge_all(draw_id)
+    world.reveal_all(draw_id, dealings, skip=(0, 1))  # both centre accounts withhold
+    world.chain.set_next_block_time(world.draws.draw(draw_id).phase_ends + 1)
+    for dealer in parties[:2]:
+        for p in parties[2:]:
+            world.draws.publish_share(p.account, p.x25519, draw_id, dealer.address)
+    assert world.draws.draw(draw_id).state == "drawn"
+    assert world.draws.withheld(draw_id) == [parties[0].address, parties[1].address]
+
+
+def test_no_draw_before_the_bids_are_opened(world):
+    world.anchor()
+    world.tender.open(deadline_in=3600)
+    subject = world.tender.rules._subject(world.tender.section_id)
+    the_plan = world.plan_for(subject.project, subject.section)
+    with pytest.raises(RuleRejected) as early:
+        world.draws.create(world.centre.account, the_plan, [p.address for p in (world.centre, world.supervisor,
+                                                                                world.independent)])
+    assert _reason(early) == "ExpertDrawTenderNotOpened"
+
+
+@pytest.mark.parametrize("tenderer_reps", [1, 3, 4])  # 6 members: even; 8: even; 9 with 5 experts < 2/3
+def test_a_committee_that_breaks_its_profile_is_refused_on_chain(world, tenderer_reps):
+    with pytest.raises(RuleRejected) as refused:
+        world.create(tenderer_reps=tenderer_reps)
+    assert _reason(refused) == "ExpertDrawCommitteeBreaksProfile"
+
+
+def test_replacements_need_a_supervisor_count_and_stop_at_the_cap(world):
+    draw_id, _ = world.create(profile="demo")  # cap 4
+    dealings = world.commit_all(draw_id)
+    world.acknowledge_all(draw_id)
+    world.reveal_all(draw_id, dealings)
+    d, centre, sup = world.draws, world.centre.account, world.supervisor.account
+    for signer in (centre, world.independent.account):  # the centre alone, or a non-supervisor
+        with pytest.raises(RuleRejected) as alone:
+            d.replace(centre, draw_id, 0, 0, "refused", d.sign_replacement(signer, draw_id, 0, 0, "refused"))
+        assert _reason(alone) == "ExpertDrawReplacementRefused"
+    signature = d.sign_replacement(sup, draw_id, 0, 0, "refused")
+    with pytest.raises(RuleRejected) as other:  # the co-signature names its seat and reason
+        d.replace(centre, draw_id, 0, 1, "refused", signature)
+    assert _reason(other) == "ExpertDrawReplacementRefused"
+    with pytest.raises(RuleRejected) as by_supervisor:  # the supervisor alone cannot either
+        d.replace(sup, draw_id, 0, 0, "refused", signature)
+    assert "AccessControlUnauthorizedAccount" in str(by_supervisor.value)
+    pool_size = d.pools(draw_id)[0].size
+    drawn_before = d.positions(draw_id, 0)[0]
+    position = d.replace(centre, draw_id, 0, 0, "refused", signature)
+    seed = stratum_seed(d.draw(draw_id).seed, 0)
+    assert position == positions(seed, pool_size, 4)[3]  # the next of the same shuffle
+    assert d.positions(draw_id, 0) == (drawn_before + [position], frozenset({0}))
+    with pytest.raises(RuleRejected) as replay:  # a signature serves once
+        d.replace(centre, draw_id, 0, 1, "refused", d.sign_replacement(sup, draw_id, 0, 1, "refused", count=0))
+    assert _reason(replay) == "ExpertDrawReplacementRefused"
     with pytest.raises(RuleRejected) as twice:
-        draws.replace(draws.centre, draw_id, 2, "refused")
+        d.replace(centre, draw_id, 0, 0, "absent", d.sign_replacement(sup, draw_id, 0, 0, "absent"))
     assert _reason(twice) == "ExpertDrawInvalidOrdinal"
-    for ordinal in range(7, 10):
-        draws.replace(draws.centre, draw_id, ordinal, "refused")
-    assert sorted(draws.positions(draw_id)) == list(range(12))  # every expert once, none twice
-    with pytest.raises(RuleRejected) as exhausted:
-        draws.replace(draws.centre, draw_id, 1, "refused")
-    assert _reason(exhausted) == "ExpertDrawPoolExhausted"
-    result = verify_draw(draws, draw_id, pool)
-    assert result.ok and {e.ordinal for e in result.experts if e.replaced} == {0, 2, 7, 8, 9}
-
-    shown = draws.reveal_expert(draws.centre, draw_id, 3, pool)
-    leaf, proof = bytes.fromhex(shown["leaf"]), [bytes.fromhex(p) for p in shown["proof"]]
-    assert draws.check_expert(draw_id, 3, leaf, proof)
-    assert not draws.check_expert(draw_id, 4, leaf, proof)                     # not the expert drawn as #4
-    assert not draws.check_expert(draw_id, 3, os.urandom(32), proof)           # another leaf
-    assert not draws.check_expert(draw_id, 3, leaf, proof[:-1] or [leaf])      # a cut or wrong proof
-    assert not draws.check_expert(draw_id, 3, leaf, [bytes(32)] * len(proof))  # a forged proof
-    assert not draws.check_expert(draw_id, 40, leaf, proof)
-
-
-def test_changed_pool_or_exclusion_list_is_detected(draws):
-    roster = random_roster(150, seed=9)
-    secret = os.urandom(32)
-    pool = Pool.build(roster, request(), secret)
-    draw_id, _ = _run(draws, pool)
-    assert verify_draw(draws, draw_id, pool).ok
-
-    def failed(other: Pool) -> set[str]:
-        return {c.name for c in verify_draw(draws, draw_id, other).checks if not c.ok}
-
-    added = roster.model_copy(update={"experts": (*roster.experts, roster.experts[0].model_copy(
-        update={"id": "E9999999", "employer": None, "specialities": ("A010101",), "region": "370100",
-                "available": True}))})
-    assert {"pool root", "pool size"} <= failed(Pool(request(), added, secret))
-    from lianzheng.rules.experts.roster import Relation
-
-    untied_id = next(r.expert_id for r in roster.relations if r.party in BIDDERS
-                     and TENDERER not in {q.party for q in roster.relations if q.expert_id == r.expert_id})
-    untied = roster.model_copy(update={"relations": tuple(r for r in roster.relations
-                                                            if r.expert_id != untied_id)})
-    assert {"pool root", "exclusion list"} <= failed(Pool(request(), untied, secret))
-    reason_moved = roster.model_copy(update={"relations": (*roster.relations, Relation(
-        expert_id=untied_id, party=TENDERER, relation="also this"))})  # same experts avoided, more reasons
-    assert failed(Pool(request(), reason_moved, secret)) == {"exclusion list"}
-    assert "pool root" in failed(Pool(request(), roster, os.urandom(32)))  # other salts
-
-
-@pytest.mark.slow
-def test_contract_and_recomputation_agree_for_random_pools_and_k(draws):
-    """Full draws for pool sizes across 1..5,000 and k up to 30, and the contract's pure
-    `positionsFor` against the Python sequence for many more (seed, size, count)."""
-    rng = random.Random(2026)
-    cases = [(1, 1), (2, 2), (5000, 30), (31, 30), (30, 30), (64, 64)] + [
-        (n, rng.randint(1, min(30, n))) for n in (rng.randint(3, 5000) for _ in range(5))]
-    for i, (size, k) in enumerate(cases):
-        pool = Pool.build(roster_with_pool(size, seed=i), request(k=k, section=f"S{i}"), os.urandom(32))
-        assert pool.size == size
-        draw_id, _ = _run(draws, pool)
-        result = verify_draw(draws, draw_id, pool)
-        assert result.ok, (size, k, result.checks)
-        assert len(result.experts) == k
-        if size == k == 64:  # the largest draw stays within its gas: one more is refused, not out of gas
-            with pytest.raises(RuleRejected, match="ExpertDrawPoolExhausted"):
-                draws.replace(draws.centre, draw_id, 0, "refused")
-    for _ in range(300):
-        size = rng.randint(1, 5000)
-        count = rng.randint(1, min(30, size))
-        seed = rng.randbytes(32)
-        assert draws.positions_for(seed, size, count) == positions(seed, size, count)
+    for ordinal in (1, 2, 3):
+        d.replace(centre, draw_id, 0, ordinal, "absent", d.sign_replacement(sup, draw_id, 0, ordinal, "absent"))
+    assert d.draw(draw_id).replacements == 4  # public
+    with pytest.raises(RuleRejected) as capped:
+        d.replace(centre, draw_id, 1, 0, "unable", d.sign_replacement(sup, draw_id, 1, 0, "unable"))
+    assert _reason(capped) == "ExpertDrawReplacementCap"
+    assert [r["reason"] for r in d.replacements(draw_id)] == ["refused", "absent", "absent", "absent"]
