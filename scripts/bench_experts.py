@@ -60,6 +60,7 @@ def _draw(world, size: int, withhold: bool) -> dict[str, float]:
     gas = _measured(draws)
     world.parties = [world.centre, world.supervisor, world.independent]
     draw_id = draws.create(world.centre.account, plan, [p.address for p in world.parties], 600)
+    plan = draws.plan_for_draw(draw_id, plan)
     pool = Pool.build(world.registry, plan, draws.bidders(draws.draw(draw_id).section_id))
     built = time.perf_counter() - t0
     assert pool.strata[0].size == size

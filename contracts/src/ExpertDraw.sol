@@ -46,7 +46,12 @@ contract ExpertDraw is AccessControl {
     uint256 public constant MAX_STRATA = 8;
     /// @notice Most experts one draw seats (sum of the quotas).
     uint256 public constant MAX_EXPERTS = 32;
+    uint64 public constant MIN_WINDOW = 10 minutes;
     uint64 public constant MAX_WINDOW = 7 days;
+    /// @notice After the reveal window, this long for the others to publish a withholder's shares.
+    uint64 public constant RECOVERY_PERIOD = 7 days;
+    /// @notice A stratum's pool holds at least this many eligible experts per seat.
+    uint32 public constant MIN_POOL_RATIO = 3;
     /// @notice A pool may derive only from a registry snapshot anchored this recently.
     uint64 public constant MAX_SNAPSHOT_AGE = 180 days;
     /// @notice Order of the BN254 group (alt_bn128, precompiles 0x06 and 0x07).
@@ -124,6 +129,7 @@ contract ExpertDraw is AccessControl {
         string section;
         bytes32 profile;
         uint32 tendererReps;
+        bytes avoidance; // canonical JSON of the avoidance inputs (tenderer, agency, departments, cooldown)
         Stratum[] strata;
         address[] parties;
         uint64 window;
@@ -141,6 +147,7 @@ contract ExpertDraw is AccessControl {
         uint32 threshold;
         uint32 progress; // pools, commitments, acknowledgements or known secrets, by state
         uint32 replacements;
+        uint32 replacementCap; // the profile's, fixed when the draw is created
         uint64 createdAt;
         uint64 window;
         uint64 phaseEnds;
@@ -216,7 +223,9 @@ contract ExpertDraw is AccessControl {
     event DrawCreated(
         bytes32 indexed drawId, bytes32 indexed sectionId, uint32 indexed region, uint32 round, string project, string section
     );
-    event DrawPlanned(bytes32 indexed drawId, bytes32 profile, uint32 tendererReps, address[] parties, uint32 threshold);
+    event DrawPlanned(
+        bytes32 indexed drawId, bytes32 profile, uint32 tendererReps, bytes avoidance, address[] parties, uint32 threshold
+    );
     event StratumPlanned(bytes32 indexed drawId, uint32 indexed index, Stratum stratum);
     event PoolCommitted(bytes32 indexed drawId, uint32 indexed stratum, Pool pool);
     event CommitOpened(bytes32 indexed drawId, bytes32 planHash, uint64 commitEnds);
@@ -326,7 +335,7 @@ contract ExpertDraw is AccessControl {
 
     /// @notice Plan a draw for a section whose bids are opened (host centre only); pools follow.
     function createDraw(DrawRequest calldata r) external onlyRole(centreRole(r.region)) returns (bytes32 drawId) {
-        if (r.window == 0 || r.window > MAX_WINDOW) revert ExpertDrawInvalidRequest();
+        if (r.window < MIN_WINDOW || r.window > MAX_WINDOW || r.avoidance.length > 4096) revert ExpertDrawInvalidRequest();
         bytes32 sectionId = sectionIdOf(r.region, r.project, r.section);
         if (tender.sectionStateOf(sectionId) != TenderRules.SectionState.Evaluation) {
             revert ExpertDrawTenderNotOpened(sectionId);
@@ -354,9 +363,10 @@ contract ExpertDraw is AccessControl {
         d.createdAt = uint64(block.timestamp);
         d.window = r.window;
         d.phaseEnds = uint64(block.timestamp) + r.window;
-        d.planHash = keccak256(abi.encode(drawId, r.profile, r.tendererReps, strataHash, r.parties));
+        d.replacementCap = _profiles[r.profile].maxReplacements;
+        d.planHash = keccak256(abi.encode(drawId, r.profile, r.tendererReps, keccak256(r.avoidance), strataHash, r.parties));
         emit DrawCreated(drawId, sectionId, r.region, round, r.project, r.section);
-        emit DrawPlanned(drawId, r.profile, r.tendererReps, r.parties, threshold);
+        emit DrawPlanned(drawId, r.profile, r.tendererReps, r.avoidance, r.parties, threshold);
     }
 
     function _checkCommittee(bytes32 profileId, uint32 experts, uint32 reps) private view {
@@ -422,7 +432,10 @@ contract ExpertDraw is AccessControl {
                 revert ExpertDrawInvalidParties(); // nobody the centre simply names
             }
         }
-        if (supervisors == 0 || independents == 0 || centres >= threshold) revert ExpertDrawInvalidParties();
+        if (
+            supervisors == 0 || independents == 0 || centres >= threshold || supervisors >= threshold
+                || independents >= threshold
+        ) revert ExpertDrawInvalidParties(); // no one kind of party can recover the others' secrets
         _partyList[drawId] = parties;
     }
 
@@ -439,7 +452,7 @@ contract ExpertDraw is AccessControl {
         uint32 province = provinceRegion / 10000;
         _checkRole(provinceRegion == d.region - d.region % 10000 ? centreRole(d.region) : centreRole(provinceRegion));
         _checkSnapshot(drawId, index, d, province, pool);
-        if (pool.root == bytes32(0) || pool.size < s.quota) revert ExpertDrawInvalidPool(drawId, index);
+        if (pool.root == bytes32(0) || pool.size < s.quota * MIN_POOL_RATIO) revert ExpertDrawInvalidPool(drawId, index);
         _pools[drawId][index] = pool;
         emit PoolCommitted(drawId, index, pool);
         d.pooled += 1;
@@ -462,8 +475,8 @@ contract ExpertDraw is AccessControl {
         Snapshot[] storage list = _snapshots[province];
         uint256 i = pool.snapshot;
         if (
-            i == 0 || i > list.length || list[i - 1].anchoredAt > d.createdAt
-                || (i < list.length && list[i].anchoredAt <= d.createdAt)
+            i == 0 || i > list.length || list[i - 1].anchoredAt >= d.createdAt
+                || (i < list.length && list[i].anchoredAt < d.createdAt)
                 || list[i - 1].anchoredAt + MAX_SNAPSHOT_AGE < d.createdAt || pool.size > list[i - 1].size
         ) revert ExpertDrawInvalidPool(drawId, index);
     }
@@ -514,7 +527,7 @@ contract ExpertDraw is AccessControl {
             d.state = DrawState.Revealing;
             d.progress = 0;
             d.phaseEnds = uint64(block.timestamp) + d.window;
-            emit RevealOpened(drawId, d.phaseEnds, d.phaseEnds + d.window);
+            emit RevealOpened(drawId, d.phaseEnds, d.phaseEnds + RECOVERY_PERIOD);
         }
     }
 
@@ -544,12 +557,12 @@ contract ExpertDraw is AccessControl {
     }
 
     /// @notice After the reveal window, a party publishes the share `dealer` (who withheld its
-    /// secret) dealt it; the `threshold`-th valid share recovers the secret. Until the recovery
-    /// window (one more window) closes.
+    /// secret) dealt it; the `threshold`-th valid share recovers the secret. Open for
+    /// RECOVERY_PERIOD, long enough that only parties holding `threshold` shares together can stop it.
     function publishShare(bytes32 drawId, address dealer, uint256 share, uint256[2][] calldata commitments) external {
         Draw storage d = _draw(drawId);
         if (d.state != DrawState.Revealing) revert ExpertDrawWrongState(drawId, d.state);
-        uint64 recoverEnds = d.phaseEnds + d.window;
+        uint64 recoverEnds = d.phaseEnds + RECOVERY_PERIOD;
         if (block.timestamp < d.phaseEnds || block.timestamp >= recoverEnds) {
             revert ExpertDrawWindowClosed(drawId, block.timestamp < d.phaseEnds ? d.phaseEnds : recoverEnds, uint64(block.timestamp));
         }
@@ -595,7 +608,7 @@ contract ExpertDraw is AccessControl {
     }
 
     /// @notice Anyone may void a draw whose window passed with someone missing: the pool phase
-    /// (no one named), commitments, acknowledgements, or - after the recovery window - secrets
+    /// (no one named), commitments, acknowledgements, or - after the recovery period - secrets
     /// neither revealed nor recovered (the withholders named).
     function voidDraw(bytes32 drawId) external {
         Draw storage d = _draw(drawId);
@@ -604,7 +617,7 @@ contract ExpertDraw is AccessControl {
         if (d.state == DrawState.Pooling) phase = Phase.Pool;
         else if (d.state == DrawState.Committing) phase = Phase.Commit;
         else if (d.state == DrawState.Acknowledging) phase = Phase.Acknowledge;
-        else if (d.state == DrawState.Revealing) (phase, ends) = (Phase.Reveal, ends + d.window);
+        else if (d.state == DrawState.Revealing) (phase, ends) = (Phase.Reveal, ends + RECOVERY_PERIOD);
         if (phase == Phase.None || block.timestamp < ends) revert ExpertDrawNotVoidable(drawId, d.state);
         address[] storage list = _partyList[drawId];
         address[] memory defaulters = new address[](list.length);
@@ -637,7 +650,7 @@ contract ExpertDraw is AccessControl {
         Draw storage d = _draw(drawId);
         _checkRole(centreRole(d.region));
         if (d.state != DrawState.Drawn) revert ExpertDrawWrongState(drawId, d.state);
-        uint32 cap = _profiles[d.profile].maxReplacements;
+        uint32 cap = d.replacementCap;
         if (d.replacements >= cap) revert ExpertDrawReplacementCap(drawId, cap);
         if (stratum >= d.strata) revert ExpertDrawInvalidOrdinal(drawId, stratum, ordinal);
         uint32[] storage drawn = _positions[drawId][stratum];
@@ -671,7 +684,7 @@ contract ExpertDraw is AccessControl {
         (signer, err,) = ECDSA.tryRecover(digest, signature);
         if (
             err != ECDSA.RecoverError.NoError || !hasRole(supervisorRole(d.region), signer)
-                || hasRole(centreRole(d.region), signer)
+                || hasRole(centreRole(d.region), signer) || !_isParty(drawId, signer)
         ) revert ExpertDrawReplacementRefused(drawId);
     }
 
@@ -821,21 +834,12 @@ contract ExpertDraw is AccessControl {
         return _snapshots[province][index - 1];
     }
 
-    function snapshotCount(uint32 province) external view returns (uint32) {
-        return uint32(_snapshots[province].length);
-    }
-
     function partyKeyOf(address account) external view returns (bytes32) {
         return _partyKeys[account];
     }
 
     function drawOf(bytes32 drawId) external view returns (Draw memory) {
         return _draws[drawId];
-    }
-
-    function latestDraw(bytes32 sectionId) external view returns (uint32 round, bytes32 drawId) {
-        round = _rounds[sectionId];
-        drawId = round == 0 ? bytes32(0) : drawIdOf(sectionId, round);
     }
 
     /// @notice Every drawn position of a stratum in order, alternates included, and which were replaced.

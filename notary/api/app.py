@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from lianzheng.notary.api.errors import install_error_handlers
 from lianzheng.notary.api.limits import ClientLimits, SecurityHeaders
-from lianzheng.notary.api.routes import chain_rpc, events, health, reads, tender, witness
+from lianzheng.notary.api.routes import chain_rpc, events, experts, health, reads, tender, witness
 from lianzheng.notary.services.setup import Notary, open_notary
 from lianzheng.notary.settings import Settings
 
@@ -43,6 +43,7 @@ def create_app(settings: Settings, notary: Notary | None = None) -> FastAPI:
     app.include_router(reads.router)
     app.include_router(chain_rpc.router)
     app.include_router(tender.router)
+    app.include_router(experts.router)
     app.include_router(witness.router)
     _publish_event_schema(app)
     return app

@@ -18,6 +18,7 @@ class ClientLimits:
     rpc: RateLimiter
     rpc_in_flight: InFlightLimit
     certificates: RateLimiter
+    relayed: RateLimiter
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ClientLimits":
@@ -27,6 +28,7 @@ class ClientLimits:
             rpc=RateLimiter(settings.rpc_rate),
             rpc_in_flight=InFlightLimit(settings.rpc_in_flight),
             certificates=RateLimiter(2.0, burst=10),  # a PDF costs ~10-100 ms of CPU
+            relayed=RateLimiter(2.0, burst=20),  # a relayed transaction mines a block
         )
 
     def client(self, request: Request) -> str:

@@ -31,8 +31,10 @@ from lianzheng.sdk.cli.support import fail
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Verifiable random draw of evaluation experts (专家随机抽取)")
 
-Rpc = Annotated[str, typer.Option("--rpc", envvar="LIANZHENG_RPC", help="JSON-RPC URL of the chain")]
-Contract = Annotated[str, typer.Option("--contract", envvar="LIANZHENG_EXPERT_DRAW", help="ExpertDraw address")]
+Rpc = Annotated[str, typer.Option("--rpc", envvar="LIANZHENG_RPC",
+                                  help="JSON-RPC URL of the chain (default: the notary's /chain/rpc)")]
+Contract = Annotated[str, typer.Option("--contract", envvar="LIANZHENG_EXPERT_DRAW",
+                                       help="ExpertDraw address (default: the notary's)")]
 KeyFile = Annotated[Path, typer.Option("--key-file", help="hex private key file of the acting account")]
 Draw = Annotated[str, typer.Option("--draw", help="draw id (0x…)")]
 Notary = Annotated[Optional[str], typer.Option("--notary", envvar="LIANZHENG_URL",
@@ -49,9 +51,20 @@ def _draw_id(text: str) -> bytes:
 
 
 def _contract(rpc: str, contract: str, notary: str | None = None, api_key: str = ""):
+    """The ExpertDraw at ``contract`` on ``rpc``; either, when empty, is the notary's (LIANZHENG_URL):
+    its ``/chain/rpc`` and its contract."""
     from lianzheng.chain_node import ChainUnavailable
     from lianzheng.chain_node.rpc import RpcChain
     from lianzheng.rules.experts.draw import ExpertDraw
+
+    if not rpc or not contract:
+        url = os.environ.get("LIANZHENG_URL", "")
+        if not url:
+            fail("error: give --rpc and --contract, or LIANZHENG_URL of a notary on the embedded chain", 2)
+        from lianzheng.rules.tender.cli import _call
+
+        rpc = rpc or url.rstrip("/") + "/chain/rpc"
+        contract = contract or _call("GET", url, "/v1/experts")["contract"]
 
     sink = None
     if notary:
@@ -100,32 +113,54 @@ def _party(key_file: Path):
 
 
 @app.command("grant")
-def grant(rpc: Rpc, contract: Contract, key_file: KeyFile,
-          role: Annotated[str, typer.Option("--role", help="centre, supervisor, registrar or independent")],
+def grant(role: Annotated[str, typer.Option("--role", help="centre, supervisor, registrar or independent")],
           account: Annotated[str, typer.Option("--account", help="the account to grant the role")],
           region: Annotated[int, typer.Option("--region", help="GB/T 2260 code; a 2-digit province for registrar")] = 0,
-          ) -> None:
-    """Grant a role (admin only): a region's centre or supervisor, a province's registrar, an independent party."""
+          
+          key_file: Annotated[Optional[Path], typer.Option("--key-file", help="the admin's key file; without it "
+                                                           "the notary's operator grants (LIANZHENG_OPERATOR_KEY)")] = None,
+          notary: Annotated[str, typer.Option("--url", envvar="LIANZHENG_URL", help="notary URL")] = "",
+          operator_key: Annotated[str, typer.Option("--operator-key", envvar="LIANZHENG_OPERATOR_KEY",
+                                                    help="the notary operator's API key")] = "", rpc: Rpc = "", contract: Contract = "") -> None:
+    """Grant a role (the admin): a region's centre or supervisor, a province's registrar, an independent party."""
     if role not in ("centre", "supervisor", "registrar", "independent"):
         fail("error: --role is centre, supervisor, registrar or independent", 2)
     if role != "independent" and not region:
         fail(f"error: --region is needed for the {role} role", 2)
-    rules, admin = _contract(rpc, contract), _account(key_file)
-    actions = {"centre": lambda: rules.grant_centre(admin, region, account),
-               "supervisor": lambda: rules.grant_supervisor(admin, region, account),
-               "registrar": lambda: rules.grant_registrar(admin, region, account),
-               "independent": lambda: rules.grant_independent(admin, account)}
-    try:
-        actions[role]()
-    except ValueError as exc:
-        fail(f"error: --account: {exc}", 2)
-    except RuleError as exc:
-        fail(f"refused: {exc}")
+    if key_file is None:
+        if not (notary and operator_key):
+            fail("error: give --key-file (the admin's key), or LIANZHENG_URL and LIANZHENG_OPERATOR_KEY", 2)
+        from lianzheng.rules.tender.cli import _call
+
+        _call("POST", notary, "/v1/experts/grants", operator_key,
+              json={"role": role, "account": account, "region": region or None})
+    else:
+        rules, admin = _contract(rpc, contract), _account(key_file)
+        actions = {"centre": lambda: rules.grant_centre(admin, region, account),
+                   "supervisor": lambda: rules.grant_supervisor(admin, region, account),
+                   "registrar": lambda: rules.grant_registrar(admin, region, account),
+                   "independent": lambda: rules.grant_independent(admin, account)}
+        try:
+            actions[role]()
+        except ValueError as exc:
+            fail(f"error: --account: {exc}", 2)
+        except RuleError as exc:
+            fail(f"refused: {exc}")
     typer.echo(f"{account} is {role}" + (f" of {region}" if role != "independent" else ""))
 
 
+@app.command("new-key")
+def new_key(out: Annotated[Path, typer.Option("--out", help="account key file to create (0600)")]) -> None:
+    """Create an account key file for a party, registrar or centre; prints its address."""
+    from lianzheng.chain_node.accounts import load_or_create_account
+
+    if out.exists():
+        fail(f"error: {out} exists", 2)
+    typer.echo(load_or_create_account(out).address)
+
+
 @app.command("party-key")
-def party_key_cmd(rpc: Rpc, contract: Contract, key_file: KeyFile) -> None:
+def party_key_cmd(key_file: KeyFile, rpc: Rpc = "", contract: Contract = "") -> None:
     """Register this account's X25519 key (derived from its account key), to which shares are sealed."""
     from lianzheng.rules.experts.draw import escrow_public
 
@@ -160,8 +195,8 @@ def registry(roster: Annotated[Path, typer.Option("--roster", help="experts: JSO
 
 
 @app.command("anchor")
-def anchor(rpc: Rpc, contract: Contract, key_file: KeyFile,
-           registry_file: Annotated[Path, typer.Option("--registry", help="registry file")]) -> None:
+def anchor(key_file: KeyFile,
+           registry_file: Annotated[Path, typer.Option("--registry", help="registry file")], rpc: Rpc = "", contract: Contract = "") -> None:
     """Anchor the registry's snapshot on chain (the province's registrar)."""
     rules, built, registrar = _contract(rpc, contract), _load("registry", registry_file), _account(key_file)
     index = _step(lambda: rules.anchor_registry(registrar, built))
@@ -169,12 +204,12 @@ def anchor(rpc: Rpc, contract: Contract, key_file: KeyFile,
 
 
 @app.command("draw")
-def draw(rpc: Rpc, contract: Contract, key_file: KeyFile,
+def draw(key_file: KeyFile,
          plan_file: Annotated[Path, typer.Option("--plan", help="draw plan JSON (profile, strata …)")],
          party: Annotated[list[str], typer.Option("--party", help="seed party (3..8: the centre's a minority, "
                                                                   "≥ 1 supervisor, ≥ 1 independent)")],
          window: Annotated[int, typer.Option("--window", help="seconds for each phase")] = 3600,
-         notary: Notary = None, api_key: ApiKey = "") -> None:
+         notary: Notary = None, api_key: ApiKey = "", rpc: Rpc = "", contract: Contract = "") -> None:
     """Plan the draw of a section whose bids are opened (the host centre); prints the draw id."""
     rules, plan, centre = _contract(rpc, contract, notary, api_key), _load("plan", plan_file), _account(key_file)
     draw_id = _step(lambda: rules.create(centre, plan, party, window))
@@ -182,11 +217,11 @@ def draw(rpc: Rpc, contract: Contract, key_file: KeyFile,
 
 
 @app.command("pool")
-def pool(rpc: Rpc, contract: Contract, key_file: KeyFile, draw_id: Draw,
+def pool(key_file: KeyFile, draw_id: Draw,
          registry_file: Annotated[Path, typer.Option("--registry", help="this province's registry file")],
          plan_file: Annotated[Path, typer.Option("--plan", help="the draw plan JSON")],
          out: Annotated[Path, typer.Option("--out", help="pool file to write (confidential)")],
-         notary: Notary = None, api_key: ApiKey = "") -> None:
+         notary: Notary = None, api_key: ApiKey = "", rpc: Rpc = "", contract: Contract = "") -> None:
     """Build this province's pools (avoidance against the tender contract's bidders) and commit them."""
     from lianzheng.rules.errors import RosterError
     from lianzheng.rules.experts.pool import Pool
@@ -197,7 +232,7 @@ def pool(rpc: Rpc, contract: Contract, key_file: KeyFile, draw_id: Draw,
     if view.state == "none":
         fail(f"refused: no draw {draw_id}")
     try:
-        built = Pool.build(built_registry, plan, rules.bidders(view.section_id))
+        built = Pool.build(built_registry, rules.plan_for_draw(did, plan), rules.bidders(view.section_id))
     except RosterError as exc:
         fail(f"error: {exc}", 2)
     built.save(out)
@@ -209,9 +244,9 @@ def pool(rpc: Rpc, contract: Contract, key_file: KeyFile, draw_id: Draw,
 
 
 @app.command("commit")
-def commit(rpc: Rpc, contract: Contract, key_file: KeyFile, draw_id: Draw,
+def commit(key_file: KeyFile, draw_id: Draw,
            secret_file: Annotated[Path, typer.Option("--secret-file", help="where to keep the secret until reveal")],
-           notary: Notary = None, api_key: ApiKey = "") -> None:
+           notary: Notary = None, api_key: ApiKey = "", rpc: Rpc = "", contract: Contract = "") -> None:
     """Deal a fresh secret as a seed party: commitments on chain, a share sealed to each other party."""
     if secret_file.exists():
         fail(f"error: {secret_file} exists; a draw needs a fresh secret", 2)
@@ -228,8 +263,8 @@ def commit(rpc: Rpc, contract: Contract, key_file: KeyFile, draw_id: Draw,
 
 
 @app.command("acknowledge")
-def acknowledge(rpc: Rpc, contract: Contract, key_file: KeyFile, draw_id: Draw,
-                notary: Notary = None, api_key: ApiKey = "") -> None:
+def acknowledge(key_file: KeyFile, draw_id: Draw,
+                notary: Notary = None, api_key: ApiKey = "", rpc: Rpc = "", contract: Contract = "") -> None:
     """Check the shares dealt to this party; acknowledge them, or complain (voids the draw, blind)."""
     rules, did, (acct, key) = _contract(rpc, contract, notary, api_key), _draw_id(draw_id), _party(key_file)
     dealer = _step(lambda: rules.acknowledge(acct, key, did))
@@ -239,9 +274,9 @@ def acknowledge(rpc: Rpc, contract: Contract, key_file: KeyFile, draw_id: Draw,
 
 
 @app.command("reveal")
-def reveal(rpc: Rpc, contract: Contract, key_file: KeyFile, draw_id: Draw,
+def reveal(key_file: KeyFile, draw_id: Draw,
            secret_file: Annotated[Path, typer.Option("--secret-file")],
-           notary: Notary = None, api_key: ApiKey = "") -> None:
+           notary: Notary = None, api_key: ApiKey = "", rpc: Rpc = "", contract: Contract = "") -> None:
     """Reveal this party's secret; the last secret known draws."""
     rules, did, acct = _contract(rpc, contract, notary, api_key), _draw_id(draw_id), _account(key_file)
     try:
@@ -253,9 +288,9 @@ def reveal(rpc: Rpc, contract: Contract, key_file: KeyFile, draw_id: Draw,
 
 
 @app.command("publish-share")
-def publish_share(rpc: Rpc, contract: Contract, key_file: KeyFile, draw_id: Draw,
+def publish_share(key_file: KeyFile, draw_id: Draw,
                   dealer: Annotated[str, typer.Option("--dealer", help="the party that withheld its secret")],
-                  notary: Notary = None, api_key: ApiKey = "") -> None:
+                  notary: Notary = None, api_key: ApiKey = "", rpc: Rpc = "", contract: Contract = "") -> None:
     """After the reveal window: publish the share a withholder dealt this party (threshold of them recover it)."""
     rules, did, (acct, key) = _contract(rpc, contract, notary, api_key), _draw_id(draw_id), _party(key_file)
     try:
@@ -275,8 +310,8 @@ def _print_outcome(rules, did: bytes) -> None:
 
 
 @app.command("void")
-def void(rpc: Rpc, contract: Contract, key_file: KeyFile, draw_id: Draw,
-         notary: Notary = None, api_key: ApiKey = "") -> None:
+def void(key_file: KeyFile, draw_id: Draw,
+         notary: Notary = None, api_key: ApiKey = "", rpc: Rpc = "", contract: Contract = "") -> None:
     """Void a draw whose window passed with someone missing (anyone may); names the defaulters."""
     rules, did, acct = _contract(rpc, contract, notary, api_key), _draw_id(draw_id), _account(key_file)
     phase, defaulters = _step(lambda: rules.void(acct, did))
@@ -284,18 +319,18 @@ def void(rpc: Rpc, contract: Contract, key_file: KeyFile, draw_id: Draw,
 
 
 @app.command("sign-replacement")
-def sign_replacement(rpc: Rpc, contract: Contract, key_file: KeyFile, draw_id: Draw, stratum: Stratum,
-                     ordinal: Ordinal, reason: Reason) -> None:
+def sign_replacement(key_file: KeyFile, draw_id: Draw, stratum: Stratum,
+                     ordinal: Ordinal, reason: Reason, rpc: Rpc = "", contract: Contract = "") -> None:
     """A supervisor co-signs one replacement (prints the signature for `replace`)."""
     rules, did, supervisor = _contract(rpc, contract), _draw_id(draw_id), _account(key_file)
     typer.echo("0x" + _step(lambda: rules.sign_replacement(supervisor, did, stratum, ordinal, reason)).hex())
 
 
 @app.command("replace")
-def replace(rpc: Rpc, contract: Contract, key_file: KeyFile, draw_id: Draw, stratum: Stratum, ordinal: Ordinal,
+def replace(key_file: KeyFile, draw_id: Draw, stratum: Stratum, ordinal: Ordinal,
             reason: Reason,
             signature: Annotated[str, typer.Option("--signature", help="the supervisor's co-signature (0x…)")],
-            notary: Notary = None, api_key: ApiKey = "") -> None:
+            notary: Notary = None, api_key: ApiKey = "", rpc: Rpc = "", contract: Contract = "") -> None:
     """Replace a drawn expert (the centre, with a supervisor's co-signature): the stratum's next position."""
     rules, did, centre = _contract(rpc, contract, notary, api_key), _draw_id(draw_id), _account(key_file)
     try:
@@ -307,7 +342,7 @@ def replace(rpc: Rpc, contract: Contract, key_file: KeyFile, draw_id: Draw, stra
 
 
 @app.command("status")
-def status(rpc: Rpc, contract: Contract, draw_id: Draw) -> None:
+def status(draw_id: Draw, rpc: Rpc = "", contract: Contract = "") -> None:
     """A draw's state, parties, strata and drawn positions (no names: those stay off chain)."""
     rules, did = _contract(rpc, contract), _draw_id(draw_id)
     view = rules.draw(did)
@@ -330,10 +365,10 @@ def status(rpc: Rpc, contract: Contract, draw_id: Draw) -> None:
 
 
 @app.command("reveal-expert")
-def reveal_expert(rpc: Rpc, contract: Contract, key_file: KeyFile, draw_id: Draw, pool_file: PoolFile,
+def reveal_expert(key_file: KeyFile, draw_id: Draw, pool_file: PoolFile,
                   stratum: Stratum, ordinal: Ordinal,
                   out: Annotated[Path, typer.Option("--out", help="reveal file for the entitled person")],
-                  notary: Notary = None, api_key: ApiKey = "") -> None:
+                  notary: Notary = None, api_key: ApiKey = "", rpc: Rpc = "", contract: Contract = "") -> None:
     """Write a drawn expert's identity with its Merkle proof (checked by the contract)."""
     rules, did = _contract(rpc, contract, notary, api_key), _draw_id(draw_id)
     built, centre = _load("pool", pool_file), _account(key_file)
@@ -345,8 +380,8 @@ def reveal_expert(rpc: Rpc, contract: Contract, key_file: KeyFile, draw_id: Draw
 
 
 @app.command("check-expert")
-def check_expert(rpc: Rpc, contract: Contract,
-                 reveal_file: Annotated[Path, typer.Argument(help="file written by `experts reveal-expert`")]) -> None:
+def check_expert(
+                 reveal_file: Annotated[Path, typer.Argument(help="file written by `experts reveal-expert`")], rpc: Rpc = "", contract: Contract = "") -> None:
     """For the entitled person: is this expert really the one drawn? Checked on chain."""
     from lianzheng.rules.experts.pool import leaf_of
     from lianzheng.rules.experts.roster import Expert
@@ -369,16 +404,18 @@ def check_expert(rpc: Rpc, contract: Contract,
 
 
 @app.command("verify")
-def verify(rpc: Rpc, contract: Contract, draw_id: Draw,
+def verify(draw_id: Draw,
            pool_files: Annotated[list[Path], typer.Option("--pool-file", help="pool file(s) of the provinces "
-                                                                              "whose names to check")]) -> None:
+                                                                              "whose names to check")],
+           partial: Annotated[bool, typer.Option("--partial", help="check only the given provinces' pools "
+                                                                   "(cross-province draws)")] = False, rpc: Rpc = "", contract: Contract = "") -> None:
     """Check snapshot → pool → avoidance → seed → positions → names against the chain; exit 0 when all match."""
     from lianzheng.rules.experts.verify import verify_draw
 
     rules, did = _contract(rpc, contract), _draw_id(draw_id)
     built = [_load("pool", p) for p in pool_files]
     try:
-        result = verify_draw(rules, did, built)
+        result = verify_draw(rules, did, built, partial)
     except RuleError as exc:
         fail(f"error: {exc}", 2)
     for check in result.checks:

@@ -31,7 +31,7 @@ from lianzheng.rules.experts.registry import Registry
 from lianzheng.rules.experts.roster import DrawPlan
 from lianzheng.rules.experts.sequence import VENUES, stratum_tuple
 from lianzheng.rules.journal import StepJournal
-from lianzheng.rules.steps import EventSink, RuleContract
+from lianzheng.rules.steps import STEP_GAS, EventSink, RuleContract
 from lianzheng.rules.tender.crypto import SealError
 from lianzheng.sdk import event_types as et
 
@@ -56,6 +56,7 @@ class DrawView:
     threshold: int
     progress: int
     replacements: int
+    replacement_cap: int
     created_at: int
     window: int
     phase_ends: int
@@ -152,9 +153,9 @@ class ExpertDraw(RuleContract):
                                                 a["project"], a["section"])
         return self._draws[draw_id]
 
-    def _admin(self, admin: LocalAccount, fn: str, *args: Any) -> None:
+    def _admin(self, admin: LocalAccount, fn: str, *args: Any) -> TxOutcome:
         try:
-            self.chain.transact(admin, self.contract.tx(fn, *args))
+            return self.chain.transact(admin, self.contract.tx(fn, *args), gas=STEP_GAS)  # no estimate: /chain/rpc has none
         except TransactionReverted as exc:
             raise RuleRejected(exc.reason, exc.tx_hash) from exc
 
@@ -185,17 +186,18 @@ class ExpertDraw(RuleContract):
     def anchor_registry(self, registrar: LocalAccount, registry: Registry) -> int:
         """Anchor ``registry``'s snapshot (salted Merkle root) for its province; returns its index."""
         as_of = int(_midnight(registry.as_of))
-        self._admin(registrar, "anchorRegistry", int(registry.province), registry.root, registry.size, as_of)
-        return self.contract.read("snapshotCount", int(registry.province))
+        outcome = self._admin(registrar, "anchorRegistry", int(registry.province), registry.root, registry.size, as_of)
+        return self.contract.logs_in(outcome.receipt, "RegistryAnchored")[0].args["index"]
 
     def snapshot(self, province: int, index: int) -> tuple[bytes, int, int, int]:
         root, size, as_of, anchored_at = self.contract.read("snapshotOf", province, index)
         return bytes(root), size, as_of, anchored_at
 
     def snapshot_before(self, province: int, when: int) -> int:
-        """The index of the province's latest snapshot anchored at or before ``when`` (0: none)."""
-        for index in range(self.contract.read("snapshotCount", province), 0, -1):
-            if self.snapshot(province, index)[3] <= when:
+        """The index of the province's latest snapshot anchored before ``when`` (0: none)."""
+        count = max((log.args["index"] for log in self.contract.logs("RegistryAnchored", province=province)), default=0)
+        for index in range(count, 0, -1):
+            if self.snapshot(province, index)[3] < when:
                 return index
         return 0
 
@@ -212,7 +214,7 @@ class ExpertDraw(RuleContract):
         """Plan the draw of ``plan``'s section (its bids must be opened); returns the draw id."""
         region = int(plan.region)
         section_id = bytes(self.contract.read("sectionIdOf", region, plan.project, plan.section))
-        round_, _ = self.contract.read("latestDraw", section_id)
+        round_ = self.latest_round(section_id)
         draw_id = bytes(self.contract.read("drawIdOf", section_id, round_ + 1))
         self._draws[draw_id] = _DrawSubject(draw_id, section_id, round_ + 1, region, plan.project, plan.section)
         try:
@@ -222,7 +224,7 @@ class ExpertDraw(RuleContract):
         profile_id = _profile_id(plan.profile)
         strata = [stratum_tuple(s.speciality, s.venue, s.scope, s.quota) for s in plan.strata]
         call = self.contract.tx("createDraw", (region, plan.project, plan.section, profile_id, plan.tenderer_reps,
-                                               strata, parties, window))
+                                               plan.avoidance_inputs(), strata, parties, window))
         self._send(centre, call, et.DRAW_PLANNED, draw_id, {
             "profile": plan.profile, "tenderer_reps": plan.tenderer_reps, "parties": parties,
             "strata": [{"speciality": s.speciality, "venue": s.venue, "scope": s.scope, "quota": s.quota}
@@ -233,6 +235,9 @@ class ExpertDraw(RuleContract):
         """Commit each of ``pool``'s strata (one province's), from the province's latest registry
         snapshot anchored before the draw; returns the stratum indices committed."""
         view = self.draw(draw_id)
+        if pool.plan.as_of != draw_date(view.created_at):
+            raise RuleInputError(f"the pool's as_of must be the draw's date {draw_date(view.created_at)}, "
+                                 f"not {pool.plan.as_of}: build it with plan_for_draw")
         snapshot = self.snapshot_before(int(pool.province), view.created_at)
         done = []
         for sp in pool.strata:
@@ -370,16 +375,23 @@ class ExpertDraw(RuleContract):
     def draw_id(self, region: int, project: str, section: str, round_: int | None = None) -> bytes:
         section_id = bytes(self.contract.read("sectionIdOf", region, project, section))
         if round_ is None:
-            round_ = self.contract.read("latestDraw", section_id)[0]
+            round_ = self.latest_round(section_id)
         return bytes(self.contract.read("drawIdOf", section_id, round_))
+
+    def plan_for_draw(self, draw_id: bytes, plan: DrawPlan) -> DrawPlan:
+        """``plan`` with the draw's date as ``as_of``: avoidance counts as of the day the draw was created."""
+        return plan.model_copy(update={"as_of": draw_date(self.draw(draw_id).created_at)})
+
+    def latest_round(self, section_id: bytes) -> int:
+        return max((log.args["round"] for log in self.contract.logs("DrawCreated", sectionId=section_id)), default=0)
 
     def subject(self, draw_id: bytes) -> _DrawSubject:
         return self._subject(draw_id)
 
     def draw(self, draw_id: bytes) -> DrawView:
         r = self.contract.read("drawOf", draw_id)
-        return DrawView(draw_id, bytes(r[0]), r[1], r[2], DRAW_STATES[r[3]], bytes(r[4]), *r[5:14],
-                        bytes(r[14]), bytes(r[15]))
+        return DrawView(draw_id, bytes(r[0]), r[1], r[2], DRAW_STATES[r[3]], bytes(r[4]), *r[5:15],
+                        bytes(r[15]), bytes(r[16]))
 
     def strata(self, draw_id: bytes) -> list[StratumView]:
         logs = sorted(self.contract.logs("StratumPlanned", drawId=draw_id), key=lambda lg: lg.args["index"])
@@ -400,6 +412,7 @@ class ExpertDraw(RuleContract):
     def plan_of(self, draw_id: bytes) -> dict[str, Any]:
         log = self.contract.logs("DrawPlanned", drawId=draw_id)[0]
         return {"profile": bytes(log.args["profile"]), "tenderer_reps": log.args["tendererReps"],
+                "avoidance": bytes(log.args["avoidance"]),
                 "parties": list(log.args["parties"]), "threshold": log.args["threshold"]}
 
     def positions(self, draw_id: bytes, stratum: int) -> tuple[list[int], frozenset[int]]:
@@ -449,6 +462,13 @@ def _profile_id(name: str) -> bytes:
     from eth_utils import keccak
 
     return keccak(text=name)
+
+
+def draw_date(created_at: int):
+    """The date of a draw (Beijing time) from its creation on chain: the ``as_of`` of its avoidance."""
+    from datetime import datetime, timedelta, timezone
+
+    return datetime.fromtimestamp(created_at, timezone(timedelta(hours=8))).date()
 
 
 def _midnight(day) -> int:

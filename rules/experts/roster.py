@@ -211,6 +211,9 @@ class DrawPlan(_Model):
             if key in seen:
                 raise ValueError(f"{where}: the same stratum twice")
             seen.add(key)
+        for code in self.departments:  # 统一社会信用代码: registered by 机构编制 (1…), not a company (9…)
+            if not code.startswith("1"):
+                raise ValueError(f"departments: {code} is not a government body's code (they start with 1)")
         if self.experts_total > MAX_EXPERTS:
             raise ValueError(f"strata ask {self.experts_total} experts in all, at most {MAX_EXPERTS}")
         return self
@@ -232,6 +235,15 @@ class DrawPlan(_Model):
     def provinces(self) -> list[str]:
         """The provinces whose registries the draw needs (one pool per province)."""
         return sorted({s.province for s in self.strata})
+
+    def avoidance_inputs(self) -> bytes:
+        """The avoidance inputs the centre names, as committed on chain with the plan (canonical JSON):
+        fixed before any pool exists, public to supervisors. ``as_of`` is not among them: it is the
+        draw's own date on chain (``draw.draw_date``)."""
+        from lianzheng.sdk.canonical import canonical_json
+
+        return canonical_json({"tenderer": self.tenderer, "agency": self.agency, "departments": list(self.departments),
+                               "cooldown_days": self.cooldown_days})
 
     def check_committee(self) -> None:
         """Raise RosterError unless the committee this plan makes fits its profile."""

@@ -2,7 +2,8 @@
 
     strataHash = h_S with h_0 = 0, h_{i+1} = keccak256(abi.encode(h_i, stratum_i))
                  stratum = (speciality bytes32, venue uint8, scope uint32, quota uint32)
-    planHash   = keccak256(abi.encode(drawId, profile, tendererReps, strataHash, parties))
+    planHash   = keccak256(abi.encode(drawId, profile, tendererReps, keccak256(avoidance), strataHash, parties))
+                 avoidance = the plan's avoidance inputs, canonical JSON (``DrawPlan.avoidance_inputs``)
                  then, once every pool is committed, for each stratum in order:
                  planHash = keccak256(abi.encode(planHash, pool_i))
                  pool = (root bytes32, size uint32, exclusionHash bytes32, snapshot uint32)
@@ -44,14 +45,15 @@ def stratum_tuple(speciality: str, venue: str, scope: str, quota: int) -> tuple[
     return speciality_code(speciality), VENUES.index(venue), int(scope), quota
 
 
-def plan_hash(draw_id: bytes, profile_id: bytes, tenderer_reps: int, strata: Sequence[tuple],
+def plan_hash(draw_id: bytes, profile_id: bytes, tenderer_reps: int, avoidance: bytes, strata: Sequence[tuple],
               parties: Sequence[str], pools: Sequence[tuple] = ()) -> bytes:
     """The plan hash the contract holds: before the pools are committed (``pools`` empty), or after."""
     strata_hash = bytes(32)
     for s in strata:
         strata_hash = keccak(encode(["bytes32", _STRATUM], [strata_hash, s]))
-    h = keccak(encode(["bytes32", "bytes32", "uint32", "bytes32", "address[]"],
-                      [draw_id, profile_id, tenderer_reps, strata_hash, [to_checksum_address(p) for p in parties]]))
+    h = keccak(encode(["bytes32", "bytes32", "uint32", "bytes32", "bytes32", "address[]"],
+                      [draw_id, profile_id, tenderer_reps, keccak(avoidance), strata_hash,
+                       [to_checksum_address(p) for p in parties]]))
     for pool in pools:
         h = keccak(encode(["bytes32", _POOL], [h, pool]))
     return h

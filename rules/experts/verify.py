@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lianzheng.rules.experts import escrow
-from lianzheng.rules.experts.draw import ExpertDraw
+from lianzheng.rules.experts.draw import ExpertDraw, draw_date
 from lianzheng.rules.experts.pool import Pool
 from lianzheng.rules.experts.roster import Expert
 from lianzheng.rules.experts.sequence import plan_hash, positions, seed_of, stratum_seed, stratum_tuple
@@ -53,8 +53,10 @@ def _hex(b: bytes) -> str:
     return "0x" + b.hex()
 
 
-def verify_draw(draws: ExpertDraw, draw_id: bytes, pools: list[Pool]) -> DrawCheck:
-    """Every check a supervisor holding the pool files of some provinces can make, each with its finding."""
+def verify_draw(draws: ExpertDraw, draw_id: bytes, pools: list[Pool], partial: bool = False) -> DrawCheck:
+    """Every check a supervisor holding pool files can make, each with its finding. A stratum whose
+    province's pool file is not given fails, unless ``partial`` (in a cross-province draw, each
+    province checks its own pools; the seed and positions are checked for all)."""
     view = draws.draw(draw_id)
     result = DrawCheck(draw_id, view.state)
     if view.state == "none":
@@ -66,10 +68,15 @@ def verify_draw(draws: ExpertDraw, draw_id: bytes, pools: list[Pool]) -> DrawChe
     bidders = draws.bidders(view.section_id)
     for pool in pools:
         _check_pool(result, draws, view, subject, strata, committed, planned, bidders, pool)
+    given = {pool.province for pool in pools}
+    unchecked = [s.index for s in strata if s.province not in given]
+    if unchecked:
+        result.add("pools checked", partial, f"strata {unchecked} not checked: no pool file of their province"
+                   + (" (partial check)" if partial else ""))
     if view.state == "pooling":
         result.add("pools", False, f"{view.pooled} of {view.strata} pools committed")
         return result
-    recomputed = plan_hash(draw_id, planned["profile"], planned["tenderer_reps"],
+    recomputed = plan_hash(draw_id, planned["profile"], planned["tenderer_reps"], planned["avoidance"],
                            [stratum_tuple(s.speciality, s.venue, s.scope, s.quota) for s in strata],
                            planned["parties"], [committed[s.index].as_tuple() for s in strata])
     result.add("plan hash", recomputed == view.plan_hash, f"recomputed {_hex(recomputed)}, on chain {_hex(view.plan_hash)}")
@@ -111,6 +118,11 @@ def _check_pool(result: DrawCheck, draws: ExpertDraw, view, subject, strata, com
     result.add("profile", _profile_id(plan.profile) == planned["profile"] and
                plan.tenderer_reps == planned["tenderer_reps"],
                f"{plan.profile}, {plan.tenderer_reps} representatives of the tenderer")
+    result.add("avoidance inputs", plan.avoidance_inputs() == planned["avoidance"],
+               f"tenderer, agency, departments and cooldown as committed with the plan: "
+               f"{planned['avoidance'].decode('utf-8', 'replace')}")
+    result.add("as of", plan.as_of == draw_date(view.created_at),
+               f"avoidance as of {plan.as_of}; the draw was created on {draw_date(view.created_at)}")
     result.add(f"bidders ({province})", tuple(sorted(pool.bidders)) == tuple(sorted(bidders)),
                f"{len(bidders)} bidders from the tender contract; the pool avoided {len(pool.bidders)}")
     snapshots = {committed[sp.index].snapshot for sp in pool.strata if sp.index in committed}

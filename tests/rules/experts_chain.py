@@ -88,7 +88,7 @@ class World:
         self.parties = parties or [self.centre, self.supervisor, self.independent]
         draw_id = self.draws.create(self.centre.account, the_plan, [p.address for p in self.parties], window)
         section_id = self.draws.draw(draw_id).section_id
-        pool = Pool.build(self.registry, the_plan, self.draws.bidders(section_id))
+        pool = Pool.build(self.registry, self.draws.plan_for_draw(draw_id, the_plan), self.draws.bidders(section_id))
         if not commit or any(s.province != "37" for s in the_plan.strata):
             return draw_id, pool
         self.draws.commit_pools(self.centre.account, draw_id, pool)

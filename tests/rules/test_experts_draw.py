@@ -63,11 +63,11 @@ def test_the_last_revealer_who_previews_and_withholds_gets_the_same_experts(worl
     preview = _preview(world, draw_id, [revealed[world.parties[0].address], revealed[world.parties[1].address],
                                         dealings[2].secret])
     view = world.draws.draw(draw_id)
-    world.chain.set_next_block_time(view.phase_ends + 1)
+    world.chain.set_next_block_time(view.phase_ends + 3 * 3600)  # well past the reveal window
     with pytest.raises(RuleRejected) as late:
         world.draws.reveal_seed(last.account, draw_id, dealings[2].secret)
     assert _reason(late) == "ExpertDrawWindowClosed"
-    with pytest.raises(RuleRejected) as void:  # the recovery window is open: no void, no new round
+    with pytest.raises(RuleRejected) as void:  # the recovery period (7 days) is open: no void, no new round
         world.draws.void(world.supervisor.account, draw_id)
     assert _reason(void) == "ExpertDrawNotVoidable"
     world.draws.publish_share(world.parties[0].account, world.parties[0].x25519, draw_id, last.address)
@@ -140,8 +140,8 @@ def test_commitments_must_be_the_threshold_and_on_the_curve(world):
         assert "ExpertDrawInvalidCommitments" in str(bad.value)
 
 
-@pytest.mark.parametrize("who", ["centre-only extra party", "two centre accounts", "no supervisor",
-                                 "no independent", "party without a key"])
+@pytest.mark.parametrize("who", ["centre-only extra party", "two centre accounts", "two supervisor accounts",
+                                 "no supervisor", "no independent", "party without a key"])
 def test_the_centre_cannot_choose_who_makes_the_seed(world, who):
     """The parties: each holds a role the admin granted; the centre's accounts are fewer than the
     recovery threshold (never a majority); at least one supervisor and one independent party."""
@@ -149,6 +149,7 @@ def test_the_centre_cannot_choose_who_makes_the_seed(world, who):
     parties = {
         "centre-only extra party": [c, s, i, world.party(None)],
         "two centre accounts": [c, world.party("centre"), s, i],  # n = 4, threshold 2: the centre could recover
+        "two supervisor accounts": [c, s, world.party("supervisor"), i],  # ... and so could one supervisor office
         "no supervisor": [c, i, world.party("independent")],
         "no independent": [c, s, world.party("supervisor")],
         "party without a key": [c, s, i],
@@ -161,7 +162,7 @@ def test_the_centre_cannot_choose_who_makes_the_seed(world, who):
 
 
 def test_five_parties_with_two_centre_accounts_are_fine(world):
-    parties = [world.centre, world.party("centre"), world.supervisor, world.independent, world.party("supervisor")]
+    parties = [world.centre, world.party("centre"), world.supervisor, world.independent, world.party("independent")]
     draw_id, _ = world.create(parties=parties)
     assert world.draws.draw(draw_id).threshold == 3
     dealings = world.commit_all(draw_id)
@@ -199,7 +200,8 @@ def test_replacements_need_a_supervisor_count_and_stop_at_the_cap(world):
     world.acknowledge_all(draw_id)
     world.reveal_all(draw_id, dealings)
     d, centre, sup = world.draws, world.centre.account, world.supervisor.account
-    for signer in (centre, world.independent.account):  # the centre alone, or a non-supervisor
+    for signer in (centre, world.independent.account, world.party("supervisor").account):
+        # the centre alone, a non-supervisor, or a supervisor who is no party to this draw
         with pytest.raises(RuleRejected) as alone:
             d.replace(centre, draw_id, 0, 0, "refused", d.sign_replacement(signer, draw_id, 0, 0, "refused"))
         assert _reason(alone) == "ExpertDrawReplacementRefused"
@@ -225,6 +227,12 @@ def test_replacements_need_a_supervisor_count_and_stop_at_the_cap(world):
     for ordinal in (1, 2, 3):
         d.replace(centre, draw_id, 0, ordinal, "absent", d.sign_replacement(sup, draw_id, 0, ordinal, "absent"))
     assert d.draw(draw_id).replacements == 4  # public
+    from dataclasses import replace as changed
+
+    from lianzheng.rules.experts.profiles import load_committee_profiles
+
+    d.set_profile(world.admin, changed(load_committee_profiles()["demo"], max_replacements=20))
+    assert d.draw(draw_id).replacement_cap == 4  # the cap was fixed when the draw was created
     with pytest.raises(RuleRejected) as capped:
         d.replace(centre, draw_id, 1, 0, "unable", d.sign_replacement(sup, draw_id, 1, 0, "unable"))
     assert _reason(capped) == "ExpertDrawReplacementCap"

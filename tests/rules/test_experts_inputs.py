@@ -76,6 +76,30 @@ def test_verify_refuses_a_pool_from_a_curated_registry_or_the_centres_own_bidder
     failed = {c.name for c in verify_draw(world.draws, draw_id, [Pool(pool.plan, pool.registry, BIDDER_IDS,
                                                                          pool.secret)]).checks if not c.ok}
     assert "bidders (37)" in failed  # the tender contract's bidders, not the centre's list
+    # avoidance inputs other than those committed with the plan: another department, a longer cooldown,
+    # another date (penalties lapse, ties age)
+    for change, check in (({"departments": ("11370000MB0DEPT009",)}, "avoidance inputs"),
+                          ({"cooldown_days": 3650}, "avoidance inputs"), ({"as_of": AS_OF}, "as of")):
+        other = Pool(pool.plan.model_copy(update=change), pool.registry, pool.bidders, pool.secret)
+        assert check in {c.name for c in verify_draw(world.draws, draw_id, [other]).checks if not c.ok}
+
+
+def test_a_pool_smaller_than_three_times_its_quota_is_refused(world):
+    world.anchor()
+    draw_id, pool = world.create(commit=False)
+    sp = pool.strata[0]  # quota 3
+    small = type("P", (), {"root": sp.root, "size": 8, "exclusion_hash": sp.exclusion_hash})
+    with pytest.raises(TransactionReverted) as refused:
+        _commit(world, world.centre.account, draw_id, 0, small, 1)
+    assert "ExpertDrawInvalidPool" in _refused(refused)
+
+
+def test_departments_are_government_bodies():
+    from lianzheng.rules.experts.roster import DrawPlan
+    from tests.rules.experts_data import plan
+
+    with pytest.raises(ValueError, match="not a government body"):
+        DrawPlan(**{**plan().model_dump(), "departments": ("91370100MA3C120001",)})  # a bidder as "department"
 
 
 def _gansu_roster(n: int = 12) -> Roster:
@@ -96,7 +120,7 @@ def test_a_cross_province_draw_keeps_each_roster_in_its_province(world):
     strata = (STRATA[0], STRATA[1], Stratum(speciality="A010101", venue="remote", scope="62", quota=1))
     draw_id, shandong = world.create(strata=strata)
     section_id = d.draw(draw_id).section_id
-    gansu_pool = Pool.build(gansu, shandong.plan, d.bidders(section_id))
+    gansu_pool = Pool.build(gansu, d.plan_for_draw(draw_id, shandong.plan), d.bidders(section_id))
     assert [sp.index for sp in shandong.strata] == [0, 1] and [sp.index for sp in gansu_pool.strata] == [2]
     with pytest.raises(RuleRejected) as foreign:  # Shandong cannot commit Gansu's pool ...
         d.commit_pools(world.centre.account, draw_id, gansu_pool)
@@ -111,9 +135,11 @@ def test_a_cross_province_draw_keeps_each_roster_in_its_province(world):
     dealings = world.commit_all(draw_id)
     world.acknowledge_all(draw_id)
     world.reveal_all(draw_id, dealings)
-    home = verify_draw(d, draw_id, [shandong])
+    assert not verify_draw(d, draw_id, [shandong]).ok  # Gansu's stratum unchecked: not "verified"
+    home = verify_draw(d, draw_id, [shandong], partial=True)
     assert home.ok and {e.stratum for e in home.experts} == {0, 1}  # Shandong sees no Gansu names
-    away = verify_draw(d, draw_id, [gansu_pool])
+    assert verify_draw(d, draw_id, [shandong, gansu_pool]).ok
+    away = verify_draw(d, draw_id, [gansu_pool], partial=True)
     assert away.ok and [e.expert.id[:1] for e in away.experts] == ["G"]
     shown = d.reveal_expert(gansu_centre, draw_id, 2, 0, gansu_pool)
     assert shown["expert"]["name"].startswith("甘肃专家")

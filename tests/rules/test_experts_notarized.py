@@ -29,7 +29,7 @@ def test_each_draw_step_is_notarized_without_names(tmp_path):
 
         world = make_world(chain, funded, notary=client)
         d = world.draws
-        first, _ = world.create(window=60)
+        first, _ = world.create(window=600)
         d.commit_seed(world.centre.account, first)
         world.chain.set_next_block_time(d.draw(first).phase_ends)
         d.void(world.supervisor.account, first)
@@ -83,6 +83,7 @@ def _second_round(world, first: bytes) -> bytes:
     subject = world.draws.subject(first)
     the_plan = world.plan_for(subject.project, subject.section)
     draw_id = world.draws.create(world.centre.account, the_plan, [p.address for p in world.parties], 600)
-    world.pool = Pool.build(world.registry, the_plan, world.draws.bidders(subject.section_id))
+    world.pool = Pool.build(world.registry, world.draws.plan_for_draw(draw_id, the_plan),
+                            world.draws.bidders(subject.section_id))
     world.draws.commit_pools(world.centre.account, draw_id, world.pool)
     return draw_id

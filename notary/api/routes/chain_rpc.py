@@ -1,9 +1,14 @@
-"""POST /chain/rpc: the embedded chain, read-only, for verifiers in other processes.
+"""POST /chain/rpc: the embedded chain, for verifiers and rule parties in other processes.
 
 Reads run in replica processes with a gas cap and a time bound (``chain_node.replica``); a
 request, batch or not, gets twice one call's time. Each client address has a rate (every
-call of a batch counts) and a number of requests in flight. Nothing here touches the chain
-the notary anchors with.
+call of a batch counts) and a number of requests in flight.
+
+One write is relayed: ``eth_sendRawTransaction`` of a transaction to the ExpertDraw contract
+(the parties of a draw act with their own keys; their signature is the authority, the contract
+checks every permission). Nothing else is relayed — no anchoring, no other contract, no
+contract creation; gas at most ``RELAYED_GAS_CAP``; 2 per second per client. On this
+development chain the sender is given gas money.
 """
 from __future__ import annotations
 
@@ -20,13 +25,66 @@ from lianzheng.notary.errors import NotFound, Unavailable
 router = APIRouter(tags=["chain"])
 MAX_RPC_BODY = 256 * 1024
 MAX_RPC_BATCH = 50
+RELAYED_GAS_CAP = 3_000_000
 
 
 def _invalid(call_id: Any, code: int, message: str) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": call_id, "error": {"code": code, "message": message}}
 
 
-async def _answer(pool, call: Any, deadline: float) -> dict[str, Any]:
+async def _relay(request: Request, call_id: Any, params: list[Any]) -> dict[str, Any]:
+    """A signed transaction to the ExpertDraw contract, sent to the chain; anything else refused."""
+    from starlette.concurrency import run_in_threadpool
+
+    from lianzheng.chain_node.base import SignedTx
+    from lianzheng.chain_node.errors import ChainError
+
+    limits = get_limits(request)
+    limits.relayed.take(f"relayed transactions from {limits.client(request)}")
+    try:
+        raw = bytes.fromhex(str(params[0]).removeprefix("0x"))
+        tx = _decoded(raw)
+    except (IndexError, ValueError, TypeError) as exc:
+        return _invalid(call_id, -32602, f"not a signed transaction: {exc}")
+    notary = request.app.state.notary
+    if tx["to"] != notary.experts.address.lower():
+        return _invalid(call_id, -32601, "only transactions to the ExpertDraw contract are relayed")
+    if tx["gas"] > RELAYED_GAS_CAP:
+        return _invalid(call_id, -32602, f"gas above {RELAYED_GAS_CAP:,}")
+
+    def send() -> str:
+        notary.chain.ensure_gas_money(tx["sender"], tx["gas"])
+        notary.chain.send_raw(SignedTx(raw, tx["hash"], tx["nonce"], tx["sender"]))
+        return tx["hash"]
+
+    try:
+        return {"jsonrpc": "2.0", "id": call_id, "result": await run_in_threadpool(send)}
+    except ChainError as exc:
+        return _invalid(call_id, -32000, str(exc)[:300])
+
+
+def _decoded(raw: bytes) -> dict[str, Any]:
+    """Sender, destination, gas, nonce and hash of a signed legacy or typed transaction."""
+    from eth_account import Account
+    from eth_utils import keccak
+
+    if raw and raw[0] <= 0x7F:
+        from eth_account.typed_transactions import TypedTransaction
+
+        fields = TypedTransaction.from_bytes(raw).as_dict()
+    else:
+        import rlp
+        from eth_account._utils.legacy_transactions import Transaction
+
+        fields = rlp.decode(raw, Transaction).as_dict()
+    to = fields.get("to") or b""
+    if len(to) != 20:
+        raise ValueError("no destination (contract creation is not relayed)")
+    return {"sender": Account.recover_transaction(raw), "to": "0x" + bytes(to).hex(), "gas": int(fields["gas"]),
+            "nonce": int(fields["nonce"]), "hash": "0x" + keccak(raw).hex()}
+
+
+async def _answer(pool, call: Any, deadline: float, request: Request | None = None) -> dict[str, Any]:
     from lianzheng.chain_node.replica import ReplicaBusy
 
     if not isinstance(call, dict) or not isinstance(call.get("method"), str):
@@ -34,6 +92,8 @@ async def _answer(pool, call: Any, deadline: float) -> dict[str, Any]:
     params = call.get("params", [])
     if not isinstance(params, list):
         return _invalid(call.get("id"), -32602, "params must be a list")
+    if call["method"] == "eth_sendRawTransaction":
+        return await _relay(request, call.get("id"), params)
     try:
         answer = await pool.ask(call["method"], params, deadline - time.monotonic())
     except ReplicaBusy as exc:
@@ -56,7 +116,7 @@ async def chain_rpc(request: Request, pool: PublicRpcDep) -> JSONResponse:
     # A whole request (a batch of 50 included) gets twice one call's time, not 50 times.
     deadline = time.monotonic() + 2 * pool.timeout
     try:
-        answers = [await _answer(pool, c, deadline) for c in calls]
+        answers = [await _answer(pool, c, deadline, request) for c in calls]
     finally:
         limits.rpc_in_flight.leave(client)
     return JSONResponse(answers if isinstance(body, list) else answers[0])
