@@ -97,7 +97,9 @@ def verify_draw(draws: ExpertDraw, draw_id: bytes, pools: list[Pool], partial: b
         size = committed[s.index].size
         expected = positions(stratum_seed(seed, s.index), size, len(on_chain)) if len(on_chain) <= size else []
         result.add(f"positions of stratum {s.index}", expected == on_chain, f"recomputed {expected}, on chain {on_chain}")
-        if s.index in by_index and expected == on_chain:
+        pool_ok = s.index in by_index and (by_index[s.index].root, by_index[s.index].size) == (
+            committed[s.index].root, size)
+        if pool_ok and expected == on_chain:
             result.experts += [DrawnExpert(s.index, i, p, by_index[s.index].experts[p], i in replaced)
                                for i, p in enumerate(on_chain)]
     if not result.ok:

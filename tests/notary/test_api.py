@@ -256,13 +256,53 @@ def test_wrong_method_is_405(api):
 def test_chain_rpc_serves_reads_and_refuses_writes(api):
     ok = api.post("/chain/rpc", json={"jsonrpc": "2.0", "id": 7, "method": "eth_chainId", "params": []}).json()
     assert ok["id"] == 7 and int(ok["result"], 16) == api.app.state.notary.chain.chain_id
-    for method in ("eth_sendRawTransaction", "eth_sendTransaction", "evm_mine", "eth_accounts"):
+    for method in ("eth_sendTransaction", "evm_mine", "eth_accounts", "eth_estimateGas"):
         refused = api.post("/chain/rpc", json={"jsonrpc": "2.0", "id": 1, "method": method, "params": []}).json()
         assert refused["error"]["code"] == -32601
     batch = api.post("/chain/rpc", json=[{"jsonrpc": "2.0", "id": i, "method": "eth_blockNumber"} for i in range(3)])
     assert [x["id"] for x in batch.json()] == [0, 1, 2]
     assert api.post("/chain/rpc", json={"method": 5}).json()["error"]["code"] == -32600
     assert api.post("/chain/rpc", content=b"nonsense").json()["code"] == "invalid_json"
+
+
+def _raw(api, account, to, data=b"", gas=100_000):
+    chain = api.app.state.notary.chain
+    tx = {"to": to, "data": data, "gas": gas, "gasPrice": chain.rpc.request("eth_gasPrice", []),
+          "nonce": 0, "chainId": chain.chain_id, "value": 0}
+    if to is None:
+        del tx["to"]
+    return "0x" + bytes(account.sign_transaction(tx).raw_transaction).hex()
+
+
+def test_chain_rpc_relays_signed_transactions_to_the_expert_draw_only(api):
+    """Parties of a draw act with their own keys through /chain/rpc; nothing else is written through it."""
+    from eth_account import Account
+
+    notary = api.app.state.notary
+    party = Account.create()  # no gas money: the development chain gives it some
+
+    def send(raw):
+        return api.post("/chain/rpc", json={"jsonrpc": "2.0", "id": 3, "method": "eth_sendRawTransaction",
+                                            "params": [raw]}).json()
+
+    key_call = notary.experts.contract.tx("setPartyKey", b"\x11" * 32).data
+    for raw, code in ((_raw(api, party, notary.registry.address, key_call), -32601),  # the anchoring contract
+                      (_raw(api, party, notary.tender.address, key_call), -32601),
+                      (_raw(api, party, None, b"\x60\x00"), -32602),                  # a contract creation
+                      (_raw(api, party, notary.experts.address, key_call, gas=30_000_000), -32602),
+                      ("0x1234", -32602)):
+        assert send(raw)["error"]["code"] == code
+    assert send_empty(api)["error"]["code"] == -32602
+    answer = send(_raw(api, party, notary.experts.address, key_call))
+    assert answer["result"].startswith("0x")
+    receipt = api.post("/chain/rpc", json={"jsonrpc": "2.0", "id": 4, "method": "eth_getTransactionReceipt",
+                                           "params": [answer["result"]]}).json()["result"]
+    assert int(receipt["status"], 16) == 1 and notary.experts.party_key(party.address) == b"\x11" * 32
+
+
+def send_empty(api):
+    return api.post("/chain/rpc", json={"jsonrpc": "2.0", "id": 5, "method": "eth_sendRawTransaction",
+                                        "params": []}).json()
 
 
 def test_openapi_publishes_the_event_schema(api):

@@ -81,10 +81,10 @@ class World:
 
     def create(self, parties: list[Party] | None = None, window: int = 600, commit: bool = True, **plan_changes):
         """A planned draw with Shandong's pools committed: (draw_id, pool)."""
+        if self.registry is None:
+            self.anchor()  # anchored before the section's bids are even opened
         project, section = self.opened_section()
         the_plan = self.plan_for(project, section, **plan_changes)
-        if self.registry is None:
-            self.anchor()
         self.parties = parties or [self.centre, self.supervisor, self.independent]
         draw_id = self.draws.create(self.centre.account, the_plan, [p.address for p in self.parties], window)
         section_id = self.draws.draw(draw_id).section_id
