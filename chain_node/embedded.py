@@ -16,14 +16,13 @@ from pathlib import Path
 from eth.chains.base import MiningChain
 from eth.db.atomic import AtomicDB
 from eth.db.chain import ChainDB
-from eth.exceptions import CanonicalHeadNotFound
+from eth.exceptions import CanonicalHeadNotFound, TransactionNotFound
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_tester import EthereumTester, PyEVMBackend
-from eth.exceptions import TransactionNotFound
-from eth_tester.exceptions import TransactionNotFound as TesterTransactionNotFound
 from eth_tester.backends.pyevm.main import get_default_genesis_params
 from eth_tester.backends.pyevm.serializers import serialize_transaction, serialize_transaction_receipt
+from eth_tester.exceptions import TransactionNotFound as TesterTransactionNotFound
 
 from lianzheng.chain_node.base import Chain
 from lianzheng.chain_node.inprocess import InProcessRpc

@@ -121,7 +121,8 @@ def grant(role: Annotated[str, typer.Option("--role", help="centre, supervisor, 
                                                            "the notary's operator grants (LIANZHENG_OPERATOR_KEY)")] = None,
           notary: Annotated[str, typer.Option("--url", envvar="LIANZHENG_URL", help="notary URL")] = "",
           operator_key: Annotated[str, typer.Option("--operator-key", envvar="LIANZHENG_OPERATOR_KEY",
-                                                    help="the notary operator's API key")] = "", rpc: Rpc = "", contract: Contract = "") -> None:
+                                                    help="the notary operator's API key")] = "",
+                                                    rpc: Rpc = "", contract: Contract = "") -> None:
     """Grant a role (the admin): a region's centre or supervisor, a province's registrar, an independent party."""
     if role not in ("centre", "supervisor", "registrar", "independent"):
         fail("error: --role is centre, supervisor, registrar or independent", 2)
@@ -196,7 +197,8 @@ def registry(roster: Annotated[Path, typer.Option("--roster", help="experts: JSO
 
 @app.command("anchor")
 def anchor(key_file: KeyFile,
-           registry_file: Annotated[Path, typer.Option("--registry", help="registry file")], rpc: Rpc = "", contract: Contract = "") -> None:
+           registry_file: Annotated[Path, typer.Option("--registry", help="registry file")],
+           rpc: Rpc = "", contract: Contract = "") -> None:
     """Anchor the registry's snapshot on chain (the province's registrar)."""
     rules, built, registrar = _contract(rpc, contract), _load("registry", registry_file), _account(key_file)
     index = _step(lambda: rules.anchor_registry(registrar, built))
@@ -251,8 +253,9 @@ def commit(key_file: KeyFile, draw_id: Draw,
     if secret_file.exists():
         fail(f"error: {secret_file} exists; a draw needs a fresh secret", 2)
     rules, did, acct = _contract(rpc, contract, notary, api_key), _draw_id(draw_id), _account(key_file)
-    from lianzheng.rules.experts.escrow import R
     import secrets as _secrets
+
+    from lianzheng.rules.experts.escrow import R
 
     secret = 1 + _secrets.randbelow(R - 1)
     fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # kept before it is committed
@@ -381,7 +384,8 @@ def reveal_expert(key_file: KeyFile, draw_id: Draw, pool_file: PoolFile,
 
 @app.command("check-expert")
 def check_expert(
-                 reveal_file: Annotated[Path, typer.Argument(help="file written by `experts reveal-expert`")], rpc: Rpc = "", contract: Contract = "") -> None:
+                 reveal_file: Annotated[Path, typer.Argument(help="file written by `experts reveal-expert`")],
+                 rpc: Rpc = "", contract: Contract = "") -> None:
     """For the entitled person: is this expert really the one drawn? Checked on chain."""
     from lianzheng.rules.experts.pool import leaf_of
     from lianzheng.rules.experts.roster import Expert
@@ -408,7 +412,8 @@ def verify(draw_id: Draw,
            pool_files: Annotated[list[Path], typer.Option("--pool-file", help="pool file(s) of the provinces "
                                                                               "whose names to check")],
            partial: Annotated[bool, typer.Option("--partial", help="check only the given provinces' pools "
-                                                                   "(cross-province draws)")] = False, rpc: Rpc = "", contract: Contract = "") -> None:
+                                                                   "(cross-province draws)")] = False,
+                                                                   rpc: Rpc = "", contract: Contract = "") -> None:
     """Check snapshot → pool → avoidance → seed → positions → names against the chain; exit 0 when all match."""
     from lianzheng.rules.experts.verify import verify_draw
 

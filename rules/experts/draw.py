@@ -34,6 +34,7 @@ from lianzheng.rules.journal import StepJournal
 from lianzheng.rules.steps import STEP_GAS, EventSink, RuleContract
 from lianzheng.rules.tender.crypto import SealError
 from lianzheng.sdk import event_types as et
+from datetime import UTC
 
 DRAW_STATES = ("none", "pooling", "committing", "acknowledging", "revealing", "drawn", "voided")
 PHASES = ("none", "pool", "commit", "acknowledge", "reveal")
@@ -133,7 +134,7 @@ class ExpertDraw(RuleContract):
     @classmethod
     def deploy(cls, chain: Chain, admin: LocalAccount, notary: EventSink | None = None,
                journal: StepJournal | None = None, tender: str = "",
-               profiles: dict[str, CommitteeProfile] | None = None) -> "ExpertDraw":
+               profiles: dict[str, CommitteeProfile] | None = None) -> ExpertDraw:
         """Deploy over the TenderRules at ``tender`` and set the committee profiles (default: all of
         rules/experts/profiles.json)."""
         if not tender:
@@ -474,4 +475,4 @@ def draw_date(created_at: int):
 def _midnight(day) -> int:
     from datetime import datetime, timezone
 
-    return int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp())
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())

@@ -12,7 +12,7 @@ from tests.helpers import ROOT, NotaryServer
 def readme_block(after: str) -> str:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     start = text.index(after)
-    match = re.search(r"```sh\n(.*?)```", text[start:], re.S)
+    match = re.search(r"```sh\n(.*?)```", text[start:], re.DOTALL)
     assert match, f"no sh block after {after!r}"
     return match.group(1)
 
