@@ -1,4 +1,7 @@
-"""`lianzheng experts ...` against a real anvil node: registrar, centre, three parties (one withholds), anyone verifies."""
+"""`lianzheng experts ...` against a real anvil node: registrar, centre, three parties (one withholds), anyone verifies.
+
+The commands run in process (Typer's runner: exit codes and stdout/stderr as a shell sees them; the
+README walkthrough test runs the installed command in subprocesses)."""
 from __future__ import annotations
 
 import json
@@ -8,9 +11,24 @@ import pytest
 
 from lianzheng.chain_node.anvil import AnvilNode
 from lianzheng.rules.experts.escrow import party_key
-from tests.helpers import cli, write_key_file
+from tests.helpers import write_key_file
 from tests.rules.experts_chain import Party, make_world
 from tests.rules.experts_data import random_roster
+
+
+def cli(*args: str, check: bool = False):
+    from types import SimpleNamespace
+
+    from typer.testing import CliRunner
+
+    from lianzheng.cli import app
+
+    result = CliRunner().invoke(app, list(args), env={"LIANZHENG_URL": ""})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    done = SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
+    assert not check or done.returncode == 0, (args, done.stdout, done.stderr)
+    return done
 
 
 @pytest.mark.anvil

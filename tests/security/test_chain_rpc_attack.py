@@ -57,9 +57,28 @@ def test_a_call_within_the_cap_is_stopped_at_its_time_bound(served):
     assert int(ok["result"], 16) > 0  # a fresh replica answers the next caller
 
 
-def test_writes_are_never_served(served):
-    answer = _rpc(served, {"jsonrpc": "2.0", "id": 1, "method": "eth_sendRawTransaction", "params": ["0x00"]}).json()
-    assert answer["error"]["code"] == -32601
+def test_no_write_is_served_but_a_signed_transaction_to_the_expert_draw(served):
+    """The relay (for the parties of an expert draw) sends nothing else: not the notary's own anchoring
+    contract, not a contract creation, not garbage, not an unsigned write; a 30M-gas one is refused."""
+    from eth_account import Account
+
+    chain_id = int(_rpc(served, {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}).json()["result"], 16)
+    registry = httpx.get(served.url + "/v1/config").json()["registry"]
+    attacker = Account.create()
+
+    def signed(to, gas=100_000):
+        tx = {"data": b"\x00" * 4, "gas": gas, "gasPrice": 10**9, "nonce": 0, "chainId": chain_id, "value": 0}
+        tx.update({"to": to} if to else {})
+        return "0x" + bytes(attacker.sign_transaction(tx).raw_transaction).hex()
+
+    experts = httpx.get(served.url + "/v1/experts").json()["contract"]
+    for raw, code in ((signed(registry), -32601), (signed(None), -32602), ("0x00", -32602),
+                      (signed(experts, gas=30_000_000), -32602)):
+        answer = _rpc(served, {"jsonrpc": "2.0", "id": 1, "method": "eth_sendRawTransaction", "params": [raw]}).json()
+        assert answer["error"]["code"] == code, answer
+    for method in ("eth_sendTransaction", "personal_sendTransaction", "anvil_setBalance", "evm_mine"):
+        answer = _rpc(served, {"jsonrpc": "2.0", "id": 1, "method": method, "params": []}).json()
+        assert answer["error"]["code"] == -32601
 
 
 @pytest.mark.slow
