@@ -290,7 +290,7 @@ def test_chain_rpc_relays_signed_transactions_to_the_expert_draw_only(api):
                       (_raw(api, party, notary.tender.address, key_call), -32601),
                       (_raw(api, party, None, b"\x60\x00"), -32602),                  # a contract creation
                       (_raw(api, party, notary.experts.address, key_call, gas=30_000_000), -32602),
-                      ("0x1234", -32602)):
+                      ("0x1234", -32602), ("0xf801", -32602), ("0xf84c" + "80" * 76, -32602)):  # not RLP
         assert send(raw)["error"]["code"] == code
     assert send_empty(api)["error"]["code"] == -32602
     answer = send(_raw(api, party, notary.experts.address, key_call))

@@ -64,27 +64,26 @@ async def _relay(request: Request, call_id: Any, params: list[Any]) -> dict[str,
 
 
 def _decoded(raw: bytes) -> dict[str, Any]:
-    """Sender, destination, gas, nonce and hash of a signed legacy or typed transaction."""
-    from eth_account import Account
-    from eth_utils import keccak
+    """Sender, destination, gas, nonce and hash of a signed transaction of any type the chain takes
+    (py-evm's own decoder, the one the embedded chain applies); ``ValueError`` for anything else."""
+    from eth.exceptions import PyEVMError
+    from eth.vm.forks.cancun.transactions import CancunTransactionBuilder
+    from eth_keys.exceptions import BadSignature
+    from eth_utils import ValidationError, to_checksum_address
+    from rlp.exceptions import RLPException
 
-    if raw and raw[0] <= 0x7F:
-        from eth_account.typed_transactions import TypedTransaction
-
-        fields = TypedTransaction.from_bytes(raw).as_dict()
-    else:
-        import rlp
-        from eth_account._utils.legacy_transactions import Transaction
-
-        fields = rlp.decode(raw, Transaction).as_dict()
-    to = fields.get("to") or b""
-    if len(to) != 20:
+    try:
+        tx = CancunTransactionBuilder.decode(raw)
+        sender = tx.sender
+    except (RLPException, PyEVMError, BadSignature, ValidationError, IndexError, TypeError) as exc:
+        raise ValueError(str(exc) or type(exc).__name__) from None
+    if len(tx.to) != 20:
         raise ValueError("no destination (contract creation is not relayed)")
-    return {"sender": Account.recover_transaction(raw), "to": "0x" + bytes(to).hex(), "gas": int(fields["gas"]),
-            "nonce": int(fields["nonce"]), "hash": "0x" + keccak(raw).hex()}
+    return {"sender": to_checksum_address(sender), "to": "0x" + tx.to.hex(), "gas": tx.gas, "nonce": tx.nonce,
+            "hash": "0x" + tx.hash.hex()}
 
 
-async def _answer(pool, call: Any, deadline: float, request: Request | None = None) -> dict[str, Any]:
+async def _answer(pool, call: Any, deadline: float, request: Request) -> dict[str, Any]:
     from lianzheng.chain_node.replica import ReplicaBusy
 
     if not isinstance(call, dict) or not isinstance(call.get("method"), str):
@@ -101,7 +100,7 @@ async def _answer(pool, call: Any, deadline: float, request: Request | None = No
     return {"jsonrpc": "2.0", "id": call.get("id"), **answer}
 
 
-@router.post("/chain/rpc", summary="Read-only JSON-RPC of the embedded chain (404 when a real node is used)")
+@router.post("/chain/rpc", summary="JSON-RPC reads of the embedded chain, and signed transactions to ExpertDraw relayed (404 when a real node is used)")
 async def chain_rpc(request: Request, pool: PublicRpcDep) -> JSONResponse:
     if pool is None:
         raise NotFound("this notary uses an external chain node: query that node instead")
