@@ -298,6 +298,28 @@ def test_chain_rpc_relays_signed_transactions_to_the_expert_draw_only(api):
     receipt = api.post("/chain/rpc", json={"jsonrpc": "2.0", "id": 4, "method": "eth_getTransactionReceipt",
                                            "params": [answer["result"]]}).json()["result"]
     assert int(receipt["status"], 16) == 1 and notary.experts.party_key(party.address) == b"\x11" * 32
+    codes = [api.post("/chain/rpc", json={"jsonrpc": "2.0", "id": 6, "method": "eth_sendRawTransaction",
+                                          "params": ["0x00"]}).status_code for _ in range(25)]
+    assert 429 in codes  # 2 relayed transactions per second per client, bursts of 20
+
+
+def test_only_the_operator_grants_draw_roles(api):
+    from eth_account import Account
+
+    notary = api.app.state.notary
+    operator = {"Authorization": f"Bearer {create_key(notary.store, 'draw-office', 'operator')}"}
+    who = Account.create().address
+    body = {"role": "supervisor", "account": who, "region": 370000}
+    assert api.post("/v1/experts/grants", json=body).status_code == 401
+    assert api.post("/v1/experts/grants", json=body, headers=api.hdr).status_code == 403  # a writer key
+    for bad in ({**body, "region": 37}, {**body, "role": "registrar"}, {**body, "role": "admin"},
+                {**body, "account": "0x12"}):
+        answer = api.post("/v1/experts/grants", json=bad, headers=operator)
+        assert answer.status_code == 422, bad
+    assert api.post("/v1/experts/grants", json=body, headers=operator).status_code == 201
+    role = notary.experts.contract.read("supervisorRole", 370000)
+    assert notary.experts.contract.read("hasRole", role, who)
+    assert api.get("/v1/experts").json()["contract"] == notary.experts.address
 
 
 def send_empty(api):
