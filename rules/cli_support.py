@@ -26,3 +26,12 @@ def account(path: Path):
         return load_or_create_account(path)
     except KeyFileError as exc:
         fail(f"error: {exc}", 2)
+
+
+def new_account_file(path: Path) -> str:
+    """Create a fresh account key file (0600) at ``path`` and return its address; exit 2 if it exists."""
+    from lianzheng.chain_node.accounts import load_or_create_account
+
+    if path.exists():
+        fail(f"error: {path} exists", 2)
+    return load_or_create_account(path).address

@@ -72,6 +72,14 @@ class RuleContract:
     def _subject(self, key: bytes) -> Subject:
         raise NotImplementedError
 
+    def _transact(self, account: LocalAccount, call: PreparedCall, gas: int | None = None) -> TxOutcome:
+        """An act that is not a rule step (a role, a profile, a key): sent and awaited, not notarized;
+        a revert raises ``RuleRejected``."""
+        try:
+            return self.chain.transact(account, call, gas=gas)
+        except TransactionReverted as exc:
+            raise RuleRejected(exc.reason, exc.tx_hash) from exc
+
     def _send(self, account: LocalAccount, call: PreparedCall, step: str, key: bytes | None,
               payload: dict[str, Any], gas: int = STEP_GAS, events: tuple[str, ...] = ()) -> TxOutcome:
         """Sign, record, send and wait; notarize the step (and the contract ``events`` it emitted),

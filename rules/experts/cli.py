@@ -153,21 +153,19 @@ def grant(role: Annotated[str, typer.Option("--role", help="centre, supervisor, 
 @app.command("new-key")
 def new_key(out: Annotated[Path, typer.Option("--out", help="account key file to create (0600)")]) -> None:
     """Create an account key file for a party, registrar or centre; prints its address."""
-    from lianzheng.chain_node.accounts import load_or_create_account
+    from lianzheng.rules.cli_support import new_account_file
 
-    if out.exists():
-        fail(f"error: {out} exists", 2)
-    typer.echo(load_or_create_account(out).address)
+    typer.echo(new_account_file(out))
 
 
 @app.command("party-key")
 def party_key_cmd(key_file: KeyFile, rpc: Rpc = "", contract: Contract = "") -> None:
     """Register this account's X25519 key (derived from its account key), to which shares are sealed."""
-    from lianzheng.rules.experts.draw import escrow_public
+    from lianzheng.rules.tender.crypto import public_bytes
 
     rules, (acct, key) = _contract(rpc, contract), _party(key_file)
     _step(lambda: rules.set_party_key(acct, key))
-    typer.echo(f"{acct.address} seals to 0x{escrow_public(key).hex()}")
+    typer.echo(f"{acct.address} seals to 0x{public_bytes(key).hex()}")
 
 
 @app.command("registry")

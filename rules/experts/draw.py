@@ -16,25 +16,25 @@ The steps, by whom (``contracts/src/ExpertDraw.sol`` has the argument):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
-from lianzheng.chain_node import Chain, TransactionReverted, TxOutcome
+from lianzheng.chain_node import Chain, TxOutcome
 from lianzheng.rules.errors import RuleInputError, RuleRejected
 from lianzheng.rules.experts import escrow
 from lianzheng.rules.experts.pool import Pool
-from lianzheng.rules.experts.profiles import CommitteeProfile, load_committee_profiles
+from lianzheng.rules.experts.profiles import CommitteeProfile, load_committee_profiles, profile_id
 from lianzheng.rules.experts.registry import Registry
 from lianzheng.rules.experts.roster import DrawPlan
 from lianzheng.rules.experts.sequence import VENUES, stratum_tuple
 from lianzheng.rules.journal import StepJournal
 from lianzheng.rules.steps import STEP_GAS, EventSink, RuleContract
-from lianzheng.rules.tender.crypto import SealError
+from lianzheng.rules.tender.crypto import SealError, public_bytes
 from lianzheng.sdk import event_types as et
-from datetime import UTC
 
 DRAW_STATES = ("none", "pooling", "committing", "acknowledging", "revealing", "drawn", "voided")
 PHASES = ("none", "pool", "commit", "acknowledge", "reveal")
@@ -155,10 +155,7 @@ class ExpertDraw(RuleContract):
         return self._draws[draw_id]
 
     def _admin(self, admin: LocalAccount, fn: str, *args: Any) -> TxOutcome:
-        try:
-            return self.chain.transact(admin, self.contract.tx(fn, *args), gas=STEP_GAS)  # no estimate: /chain/rpc has none
-        except TransactionReverted as exc:
-            raise RuleRejected(exc.reason, exc.tx_hash) from exc
+        return self._transact(admin, self.contract.tx(fn, *args), gas=STEP_GAS)  # no estimate: /chain/rpc has none
 
     # --- roles, profiles, registries, keys --------------------------------------------
 
@@ -181,9 +178,6 @@ class ExpertDraw(RuleContract):
         num, den = p.experts_min_share
         self._admin(admin, "setProfile", p.profile_id, (p.min_members, p.odd, num, den, p.max_replacements))
 
-    def profile(self, profile_id: bytes) -> tuple[int, bool, int, int, int]:
-        return tuple(self.contract.read("profileOf", profile_id))
-
     def anchor_registry(self, registrar: LocalAccount, registry: Registry) -> int:
         """Anchor ``registry``'s snapshot (salted Merkle root) for its province; returns its index."""
         as_of = int(_midnight(registry.as_of))
@@ -203,7 +197,7 @@ class ExpertDraw(RuleContract):
         return 0
 
     def set_party_key(self, party: LocalAccount, key: X25519PrivateKey | bytes) -> None:
-        raw = key if isinstance(key, bytes) else escrow_public(key)
+        raw = key if isinstance(key, bytes) else public_bytes(key)
         self._admin(party, "setPartyKey", raw)
 
     def party_key(self, account: str) -> bytes:
@@ -222,10 +216,9 @@ class ExpertDraw(RuleContract):
             parties = [to_checksum_address(p) for p in parties]
         except ValueError as exc:
             raise RuleInputError(f"a party is not an account address: {exc}") from exc
-        profile_id = _profile_id(plan.profile)
         strata = [stratum_tuple(s.speciality, s.venue, s.scope, s.quota) for s in plan.strata]
-        call = self.contract.tx("createDraw", (region, plan.project, plan.section, profile_id, plan.tenderer_reps,
-                                               plan.avoidance_inputs(), strata, parties, window))
+        call = self.contract.tx("createDraw", (region, plan.project, plan.section, profile_id(plan.profile),
+                                               plan.tenderer_reps, plan.avoidance_inputs(), strata, parties, window))
         self._send(centre, call, et.DRAW_PLANNED, draw_id, {
             "profile": plan.profile, "tenderer_reps": plan.tenderer_reps, "parties": parties,
             "strata": [{"speciality": s.speciality, "venue": s.venue, "scope": s.scope, "quota": s.quota}
@@ -453,26 +446,10 @@ class ExpertDraw(RuleContract):
         return tuple(sorted(i for i in ids if any(i)))
 
 
-def escrow_public(key: X25519PrivateKey) -> bytes:
-    from lianzheng.rules.tender.crypto import public_bytes
-
-    return public_bytes(key)
-
-
-def _profile_id(name: str) -> bytes:
-    from eth_utils import keccak
-
-    return keccak(text=name)
-
-
-def draw_date(created_at: int):
+def draw_date(created_at: int) -> date:
     """The date of a draw (Beijing time) from its creation on chain: the ``as_of`` of its avoidance."""
-    from datetime import datetime, timedelta, timezone
-
     return datetime.fromtimestamp(created_at, timezone(timedelta(hours=8))).date()
 
 
-def _midnight(day) -> int:
-    from datetime import datetime, timezone
-
+def _midnight(day: date) -> int:
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())

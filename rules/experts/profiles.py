@@ -26,6 +26,11 @@ from lianzheng.rules.errors import RosterError
 PROFILES_FORMAT = "lianzheng-committee-profiles/1"
 
 
+def profile_id(name: str) -> bytes:
+    """A committee profile's bytes32 id on chain."""
+    return keccak(text=name)
+
+
 @dataclass(frozen=True)
 class CommitteeProfile:
     name: str
@@ -36,8 +41,7 @@ class CommitteeProfile:
 
     @property
     def profile_id(self) -> bytes:
-        """The profile's bytes32 id on chain."""
-        return keccak(text=self.name)
+        return profile_id(self.name)
 
 
 @cache

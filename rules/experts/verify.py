@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from lianzheng.rules.experts import escrow
 from lianzheng.rules.experts.draw import ExpertDraw, draw_date
 from lianzheng.rules.experts.pool import Pool
+from lianzheng.rules.experts.profiles import profile_id
 from lianzheng.rules.experts.roster import Expert
 from lianzheng.rules.experts.sequence import plan_hash, positions, seed_of, stratum_seed, stratum_tuple
 
@@ -115,9 +116,7 @@ def _check_pool(result: DrawCheck, draws: ExpertDraw, view, subject, strata, com
     on_chain = [(s.speciality, s.venue, s.scope, s.quota) for s in strata]
     in_file = [(s.speciality, s.venue, s.scope, s.quota) for s in plan.strata]
     result.add("strata", on_chain == in_file, f"on chain {on_chain}; in the pool file {in_file}")
-    from lianzheng.rules.experts.draw import _profile_id
-
-    result.add("profile", _profile_id(plan.profile) == planned["profile"] and
+    result.add("profile", profile_id(plan.profile) == planned["profile"] and
                plan.tenderer_reps == planned["tenderer_reps"],
                f"{plan.profile}, {plan.tenderer_reps} representatives of the tenderer")
     result.add("avoidance inputs", plan.avoidance_inputs() == planned["avoidance"],

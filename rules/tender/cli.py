@@ -101,11 +101,9 @@ def holder(holder_file: Annotated[Path, typer.Option("--holder", help="the holde
 @app.command("bidder-key")
 def bidder_key(out: Annotated[Path, typer.Option("--out", help="the key file to write (0600)")]) -> None:
     """Make a bidder's signing key (in practice bound to its CA certificate); prints its account."""
-    from lianzheng.chain_node.accounts import load_or_create_account
+    from lianzheng.rules.cli_support import new_account_file
 
-    if out.exists():
-        fail(f"error: {out} exists", 2)
-    typer.echo(load_or_create_account(out).address)
+    typer.echo(new_account_file(out))
 
 
 @app.command("open")

@@ -16,7 +16,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
-from lianzheng.chain_node import TransactionReverted, TxOutcome
+from lianzheng.chain_node import TxOutcome
 from lianzheng.chain_node.interface import ChainNode
 from lianzheng.rules.errors import RuleRejected
 from lianzheng.rules.journal import StepJournal
@@ -167,10 +167,7 @@ class TenderSections(RuleContract):
 
     def grant_centre(self, admin: LocalAccount, region: int, account: str) -> None:
         call = self.contract.tx("grantRole", self.contract.read("centreRole", region), to_checksum_address(account))
-        try:
-            self.chain.transact(admin, call)
-        except TransactionReverted as exc:
-            raise RuleRejected(exc.reason, exc.tx_hash) from exc
+        self._transact(admin, call)
 
     def grant_holder(self, admin: LocalAccount, account: str) -> None:
         """Name ``account`` a key holder (the rules admin's act, never a centre's)."""
@@ -178,10 +175,7 @@ class TenderSections(RuleContract):
         role = self.contract.read("KEY_HOLDER_ROLE")
         if self.contract.read("hasRole", role, account):
             return
-        try:
-            self.chain.transact(admin, self.contract.tx("grantRole", role, account))
-        except TransactionReverted as exc:
-            raise RuleRejected(exc.reason, exc.tx_hash) from exc
+        self._transact(admin, self.contract.tx("grantRole", role, account))
 
     def sign_holder_key(self, holder: LocalAccount, key: bytes) -> bytes:
         """A holder's EIP-712 signature registering its X25519 ``key``."""
@@ -191,10 +185,7 @@ class TenderSections(RuleContract):
     def set_holder_key(self, relayer: LocalAccount, holder: str, key: bytes, signature: bytes) -> None:
         """Register a holder's X25519 key, relayed with the holder's own signature."""
         call = self.contract.tx("setHolderKeyFor", to_checksum_address(holder), key, signature)
-        try:
-            self.chain.transact(relayer, call)
-        except TransactionReverted as exc:
-            raise RuleRejected(exc.reason, exc.tx_hash) from exc
+        self._transact(relayer, call)
 
     def holder_key(self, account: str) -> HolderKey:
         """A holder as the chain knows it: its account and the X25519 key it registered."""
@@ -206,10 +197,7 @@ class TenderSections(RuleContract):
     def set_profile(self, admin: LocalAccount, name: str, p: Profile) -> None:
         call = self.contract.tx("setProfile", profile_id(name), p.min_bidding_period, p.opening_grace, p.seal_window,
                                 p.min_bidders)
-        try:
-            self.chain.transact(admin, call)
-        except TransactionReverted as exc:
-            raise RuleRejected(exc.reason, exc.tx_hash) from exc
+        self._transact(admin, call)
 
     def register_bidder(self, centre: LocalAccount, region: int, bidder_id: bytes, ca_cert_hash: bytes,
                         key: str) -> TxOutcome:
