@@ -1,4 +1,4 @@
-"""Durable storage of the log: entries, document index, anchors, API keys.
+"""Durable storage of the log: entries, document index, anchors, alliance cosignatures, API keys.
 
 One implementation over SQLAlchemy/SQLModel serves SQLite (WAL, synchronous=FULL) and
 PostgreSQL. The hot path (appending a batch) is one multi-row Core insert per table in
@@ -15,8 +15,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
-from lianzheng.notary.errors import DuplicateEventId, StoreOutdated, Unavailable
-from lianzheng.notary.models import AnchorIntent, ApiKey, Entry, EntryDocument, Meta
+from lianzheng.notary.errors import CosignaturesFull, DuplicateEventId, StoreOutdated, Unavailable
+from lianzheng.notary.models import AnchorIntent, ApiKey, CheckpointCosignature, Entry, EntryDocument, Meta
 
 
 class LogStore(Protocol):
@@ -35,6 +35,8 @@ class LogStore(Protocol):
 
     def entry_by_id(self, event_id: str) -> Entry | None: ...
 
+    def last_digest_of(self, project: str, section: str | None) -> bytes | None: ...
+
     def entry_rows(self, start: int, end: int) -> list[tuple[int, str, bytes]]: ...
 
     def entries_with_document(self, sha256: str, limit: int) -> list[Entry]: ...
@@ -44,6 +46,8 @@ class LogStore(Protocol):
     def latest_anchor(self, status: str | None = None) -> AnchorIntent | None: ...
 
     def anchor_at(self, tree_size: int) -> AnchorIntent | None: ...
+
+    def cosignatures_at(self, tree_size: int) -> list[CheckpointCosignature]: ...
 
 
 class AnchorStore(Protocol):
@@ -176,6 +180,15 @@ class SqlStore:
                 stmt = stmt.where(Entry.section == section)
             return list(s.execute(stmt.order_by(Entry.idx).limit(limit)).scalars())
 
+    def last_digest_of(self, project: str, section: str | None) -> bytes | None:
+        """The digest of the newest event of ``project``'s ``section`` (None: its events without one)."""
+        t = Entry.__table__
+        where = t.c.section.is_(None) if section is None else t.c.section == section
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.c.digest).where(t.c.project == project, where)
+                               .order_by(t.c.idx.desc()).limit(1)).first()
+        return None if row is None else bytes(row.digest)
+
     def projects_with_section(self, section: str, limit: int = 20) -> list[str]:
         t = Entry.__table__
         with self.engine.connect() as conn:
@@ -228,6 +241,49 @@ class SqlStore:
     def anchors(self) -> list[AnchorIntent]:
         with Session(self.engine, expire_on_commit=False) as s:
             return list(s.execute(select(AnchorIntent).order_by(AnchorIntent.tree_size)).scalars())
+
+    # --- alliance cosignatures --------------------------------------------------
+
+    def add_cosignature(self, row: CheckpointCosignature, per_relay: int, relays: int) -> tuple[str, int]:
+        """Hold a checked cosignature: ``added``, ``held`` (the member's is held already, same or
+        later epoch) or ``replaced`` (an earlier epoch's), with how many the size and relay now
+        have. ``CosignaturesFull`` beyond ``per_relay`` members per relay or ``relays`` relays per
+        size (checked in the transaction; concurrent writers may pass it by the few in flight)."""
+        try:
+            return self._add_cosignature(row, per_relay, relays)
+        except IntegrityError:  # the same member's, committed by a concurrent request
+            return "held", len(self.cosignatures_at(row.tree_size))
+
+    def _add_cosignature(self, row: CheckpointCosignature, per_relay: int, relays: int) -> tuple[str, int]:
+        t = CheckpointCosignature.__table__
+        relay = (row.relay_chain_id, row.relay_address)
+        with self.engine.begin() as conn:
+            held = conn.execute(select(t.c.relay_chain_id, t.c.relay_address, t.c.member, t.c.epoch)
+                                .where(t.c.tree_size == row.tree_size)).all()
+            mine = [h for h in held if (h.relay_chain_id, h.relay_address) == relay]
+            same = next((h for h in mine if h.member == row.member), None)
+            if same is not None and same.epoch >= row.epoch:
+                return "held", len(mine)
+            if same is not None:
+                conn.execute(update(t).where(t.c.tree_size == row.tree_size, t.c.relay_chain_id == relay[0],
+                                             t.c.relay_address == relay[1], t.c.member == row.member)
+                             .values(epoch=row.epoch, signature=row.signature, received_at=row.received_at))
+                return "replaced", len(mine)
+            if len(mine) >= per_relay:
+                raise CosignaturesFull(f"{per_relay} cosignatures for relay {relay[1]} on chain {relay[0]} at size "
+                                       f"{row.tree_size} are held already", limit=per_relay)
+            if not mine and len({(h.relay_chain_id, h.relay_address) for h in held}) >= relays:
+                raise CosignaturesFull(f"cosignatures for {relays} relays at size {row.tree_size} are held already",
+                                       limit=relays)
+            conn.execute(insert(t), [row.model_dump()])
+        return "added", len(mine) + 1
+
+    def cosignatures_at(self, tree_size: int) -> list[CheckpointCosignature]:
+        """The cosignatures held for the checkpoint at ``tree_size``, by relay and member."""
+        with Session(self.engine, expire_on_commit=False) as s:
+            c = CheckpointCosignature
+            stmt = select(c).where(c.tree_size == tree_size).order_by(c.relay_chain_id, c.relay_address, c.member)
+            return list(s.execute(stmt).scalars())
 
     # --- API keys --------------------------------------------------------------
 

@@ -1,10 +1,13 @@
 """Trading events, their canonical salted form (RFC 8785), and their public form.
 
 An event is a JSON object ``{id?, type, region, project, section?, occurred_at, actor,
-public?, payload?, documents?, salt}``. The notary adds ``salt`` (32 random bytes, hex).
+public?, payload?, documents?, prev, salt}``. The notary adds ``salt`` (32 random bytes, hex)
+and ``prev``: the digest of the previous event of the same project and section in its log
+(``GENESIS``, 64 zeros, for the first). ``prev`` is public, so the events of a section form a
+hash chain: a timeline or certificate that leaves one out, or splices in another's, breaks it.
 
 What the log commits to is the event's *public form*: the public fields (id, type, region,
-project, section, occurred_at, actor, ``public``), the documents' hashes, and
+project, section, occurred_at, actor, ``public``, ``prev``), the documents' hashes, and
 ``sealed`` = H(JCS({payload, documents, salt})), a salted commitment to the rest. So anyone
 can check the public form of an event (and that it references a document) without seeing
 its payload or document names, while the holder of the full event checks all of it:
@@ -43,8 +46,9 @@ from lianzheng.sdk.merkle import Hasher
 MAX_EVENT_BYTES = 64 * 1024
 MAX_DOCUMENTS = 100
 MAX_PAYLOAD_DEPTH = 32
-OPTIONAL = ("id", "section", "public", "payload", "documents", "salt")
-PUBLIC_FIELDS = ("id", "type", "region", "project", "section", "occurred_at", "actor", "public")
+OPTIONAL = ("id", "section", "public", "payload", "documents", "prev", "salt")
+PUBLIC_FIELDS = ("id", "type", "region", "project", "section", "occurred_at", "actor", "public", "prev")
+GENESIS = "0" * 64  # the ``prev`` of the first event of a section
 SEALED_FIELDS = ("payload", "documents", "salt")
 
 # I-JSON (RFC 7493 §2.2): numbers beyond ±(2**53 - 1) are not exact across JSON implementations
@@ -110,6 +114,8 @@ class Event(TypedDict):
                                   Field(description="what the writer publishes: shown to everyone")] | None]
     payload: NotRequired[Annotated[dict[str, Any], AfterValidator(_shallow)] | None]
     documents: NotRequired[Annotated[list[Document], Field(max_length=MAX_DOCUMENTS)] | None]
+    prev: NotRequired[Annotated[Hex32 | None, Field(description="set by the notary: digest of the section's "
+                                                                "previous event")]]
     salt: NotRequired[Annotated[Hex32 | None, Field(description="set by the notary, never by the sender")]]
 
 
@@ -135,6 +141,7 @@ class PublicEvent(TypedDict):
     actor: Text
     public: NotRequired[Annotated[dict[str, Any], AfterValidator(_shallow)]]
     documents: NotRequired[Annotated[list[DocumentHashes], Field(max_length=MAX_DOCUMENTS)]]
+    prev: NotRequired[Hex32]
     sealed: Annotated[Hex32, Field(description="H(JCS({payload, documents, salt})) of the full event")]
 
 

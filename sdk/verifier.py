@@ -79,6 +79,8 @@ def check_offline(
     if event is not None:
         held = dict(event)
         held.setdefault("salt", notarized["salt"])
+        if "prev" in notarized:  # the notary's link to the section's previous event
+            held.setdefault("prev", notarized["prev"])
         if "id" not in held and "id" in notarized:
             held["id"] = notarized["id"]
         try:

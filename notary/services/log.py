@@ -1,8 +1,10 @@
 """The notary log: accepts events, keeps the Merkle tree, issues receipts and proofs.
 
-Appends are serialized under one lock: an index is assigned, the batch is committed to
-the store (durable), and only then does the in-memory tree grow and the caller get its
-answer. The tree is rebuilt from the stored digests on start.
+Appends are serialized under one lock: an index is assigned, each event is linked to the
+previous event of its project and section (``prev``, see ``sdk.event``), the batch is
+committed to the store (durable), and only then does the in-memory tree grow and the caller
+get its answer. The tree is rebuilt from the stored digests on start; section heads are
+looked up when first needed and kept in a bounded cache.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import os
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,12 +37,15 @@ from lianzheng.notary.store import LogStore
 from lianzheng.sdk.canonical import canonical_json
 from lianzheng.sdk.checkpoint import Checkpoint, SignedNote, TlogProof
 from lianzheng.sdk.errors import MalformedError
-from lianzheng.sdk.event import canonical_bytes, document_hashes, parse_event, public_form
+from lianzheng.sdk.event import GENESIS, canonical_bytes, document_hashes, parse_event, public_form
 from lianzheng.sdk.event_types import is_rule_type
 from lianzheng.sdk.merkle import Hasher, MerkleTree
 from lianzheng.sdk.receipt import RECEIPT_FORMAT, LogInfo, Receipt
 
 MAX_RANGE = 5000  # entries per page (a mirror pages through the whole log)
+MAX_HEADS = 100_000  # section heads kept in memory; older ones are read from the store again
+
+Head = tuple[str, str | None]  # (project, section)
 
 
 @dataclass(frozen=True)
@@ -47,9 +53,11 @@ class _Prepared:
     event_id: str
     given_id: bool
     wire: dict[str, Any]
-    canonical: bytes
-    digest: bytes
     documents: list[bytes]
+
+    @property
+    def head(self) -> Head:
+        return self.wire["project"], self.wire.get("section")
 
 
 @dataclass
@@ -81,6 +89,7 @@ class NotaryLog:
         self._queue_lock = threading.Lock()
         self._queue: list[_Request] = []
         self._listeners: list[Callable[[int], None]] = []
+        self._heads: OrderedDict[Head, bytes] = OrderedDict()  # section → digest of its newest event
 
     def __len__(self) -> int:
         return len(self.tree)
@@ -99,8 +108,9 @@ class NotaryLog:
     def _parse(self, i: int, raw: Any, rules: bool) -> dict[str, Any]:
         if not isinstance(raw, dict):
             raise InvalidEvent(f"events[{i}] is not a JSON object", index=i)
-        if raw.get("salt") is not None:
-            raise InvalidEvent(f"events[{i}].salt: the salt is chosen by the notary", index=i, field="salt")
+        for field_ in ("salt", "prev"):
+            if raw.get(field_) is not None:
+                raise InvalidEvent(f"events[{i}].{field_}: the {field_} is set by the notary", index=i, field=field_)
         try:
             event = parse_event(raw)
         except MalformedError as exc:
@@ -149,12 +159,36 @@ class NotaryLog:
             event["id"] = uuid.uuid4().hex
         event["salt"] = salt
         try:
-            canonical = canonical_bytes(event)
+            canonical_bytes({**event, "prev": GENESIS})  # the size limit, with the link it will get
         except MalformedError as exc:
             raise InvalidEvent(f"events[{i}]: {exc}", index=i) from exc
-        digest = self.hasher.digest(canonical_json(public_form(event, self.hasher)))
-        return _Prepared(event["id"], given, event, canonical, digest,
-                         sorted(bytes.fromhex(h) for h in document_hashes(event)))
+        return _Prepared(event["id"], given, event, sorted(bytes.fromhex(h) for h in document_hashes(event)))
+
+    def _head(self, head: Head, pending: dict[Head, bytes]) -> bytes:
+        """The digest of the newest event of a section: in this commit, cached, or stored."""
+        if head in pending:
+            return pending[head]
+        digest = self._heads.get(head)
+        if digest is None:
+            digest = self.store.last_digest_of(*head) or bytes.fromhex(GENESIS)
+        else:
+            self._heads.move_to_end(head)
+        return digest
+
+    def _link(self, p: _Prepared, pending: dict[Head, bytes]) -> tuple[bytes, bytes]:
+        """Link the event to its section's newest one; its canonical bytes and digest."""
+        p.wire["prev"] = self._head(p.head, pending).hex()
+        canonical = canonical_json(p.wire)
+        digest = self.hasher.digest(canonical_json(public_form(p.wire, self.hasher)))
+        pending[p.head] = digest
+        return canonical, digest
+
+    def _remember(self, pending: dict[Head, bytes]) -> None:
+        for head, digest in pending.items():
+            self._heads[head] = digest
+            self._heads.move_to_end(head)
+        while len(self._heads) > MAX_HEADS:
+            self._heads.popitem(last=False)
 
     def _commit_queued(self) -> None:
         """Commit every queued request in one transaction (caller holds the commit lock)."""
@@ -165,15 +199,16 @@ class NotaryLog:
         try:
             # Optimistic: most ids are new, so insert first and let the unique index on
             # event_id find retries; only then look the group's ids up and redo it.
-            rows, docs = self._rows(group, {})
+            rows, docs, heads = self._rows(group, {})
             try:
                 if rows:
                     self.store.append(rows, docs)
             except DuplicateEventId:
                 known = self.store.ids([p.event_id for r in group for p in r.prepared if p.given_id])
-                rows, docs = self._rows(group, known)
+                rows, docs, heads = self._rows(group, known)
                 if rows:
                     self.store.append(rows, docs)
+            self._remember(heads)
             for row in rows:
                 self.tree.append_leaf_hash(self.hasher.hash_leaf(row["digest"]))
         except Exception as exc:  # noqa: BLE001 - every caller of the group learns of the failure
@@ -184,22 +219,25 @@ class NotaryLog:
         for request in group:
             request.done = True
 
-    def _rows(self, group: list[_Request], known: dict[str, tuple[int, Any, str]]) -> tuple[list, list]:
+    def _rows(self, group: list[_Request], known: dict[str, tuple[int, Any, str]]) -> tuple[list, list, dict]:
         rows: list[dict[str, Any]] = []
         docs: list[dict[str, Any]] = []
+        heads: dict[Head, bytes] = {}
         size, now = len(self.tree), time.time()
         for request in group:
             request.results, request.error = [], None
-            self._assign(request, known, size, rows, docs, now)
-        return rows, docs
+            self._assign(request, known, size, rows, docs, heads, now)
+        return rows, docs, heads
 
     def _assign(self, request: _Request, known: dict[str, tuple[int, Any, str]], size: int,
-                rows: list[dict[str, Any]], docs: list[dict[str, Any]], now: float) -> None:
+                rows: list[dict[str, Any]], docs: list[dict[str, Any]], heads: dict[Head, bytes],
+                now: float) -> None:
         """Indices for one request's new events; a conflicting id refuses the whole request."""
         results: list[Accepted] = []
         mine: dict[str, tuple[int, Any, str]] = {}
         new_rows: list[dict[str, Any]] = []
         new_docs: list[dict[str, Any]] = []
+        linked = dict(heads)  # a refused request links nothing
         for p in request.prepared:
             seen = mine.get(p.event_id) or (known.get(p.event_id) if p.given_id else None)
             if seen is not None:
@@ -216,13 +254,15 @@ class NotaryLog:
                 results.append(Accepted(p.event_id, index, b"", True))
                 continue
             index = size + len(rows) + len(new_rows)
+            canonical, digest = self._link(p, linked)
             mine[p.event_id] = (index, p.wire, request.writer)
-            new_rows.append({"idx": index, "event_id": p.event_id, "digest": p.digest,
-                             "event_json": p.canonical.decode(), "writer": request.writer, "received_at": now,
+            new_rows.append({"idx": index, "event_id": p.event_id, "digest": digest,
+                             "event_json": canonical.decode(), "writer": request.writer, "received_at": now,
                              "project": p.wire["project"], "section": p.wire.get("section")})
             new_docs.extend({"sha256": sha, "idx": index} for sha in p.documents)  # raw 32-byte hashes
-            results.append(Accepted(p.event_id, index, p.digest, False, p.canonical))
+            results.append(Accepted(p.event_id, index, digest, False, canonical))
         known.update(mine)
+        heads.update(linked)
         rows.extend(new_rows)
         docs.extend(new_docs)
         request.results = results
@@ -262,6 +302,7 @@ class NotaryLog:
         receipt.status = "anchored"
         receipt.proof = proof.text()
         receipt.anchor = anchor.as_anchor()
+        receipt.cosignatures = [c.as_cosignature() for c in self.store.cosignatures_at(anchor.tree_size)]
         return receipt
 
     def _check_size(self, size: int | None) -> int:
@@ -328,11 +369,12 @@ class NotaryLog:
 
 
 def _same_event(existing: str | dict[str, Any], wire: dict[str, Any]) -> bool:
-    """Whether a retried event equals the logged one (ignoring the notary's salt)."""
+    """Whether a retried event equals the logged one (ignoring the notary's salt and link)."""
     logged = dict(json.loads(existing) if isinstance(existing, str) else existing)
-    logged.pop("salt", None)
     fresh = dict(wire)
-    fresh.pop("salt", None)
+    for field_ in ("salt", "prev"):
+        logged.pop(field_, None)
+        fresh.pop(field_, None)
     return logged == fresh
 
 

@@ -442,3 +442,33 @@ def test_a_data_directory_of_the_first_event_format_is_refused(tmp_path):
         con.execute("CREATE TABLE entries (idx INTEGER PRIMARY KEY, event_id TEXT, digest BLOB, event_json TEXT)")
     with pytest.raises(StoreOutdated, match="before event format 2"):
         SqlStore(f"sqlite:///{db}")
+
+
+def test_each_event_links_to_the_previous_event_of_its_section(api):
+    """The notary chains a section's events (``prev``): leaving one out of a timeline, or splicing
+    another section's in, breaks the chain a witness checks."""
+    base = {"type": "tender.announced", "region": "370000", "project": "CHAIN-1", "occurred_at": "2026-11-23T09:30:00+08:00",
+            "actor": "centre"}
+    sent = [{**base, "id": f"chain-{i}", "section": section} for i, section in enumerate(["S1", "S2", "S1"])]
+    sent.append({**base, "id": "chain-3"})  # the project's own events (no section) form their own chain
+    body = api.post("/v1/events", json={"events": sent[:2]}, headers=api.hdr).json()  # one batch, two sections
+    receipts = [parse_receipt(r) for r in body["receipts"]]
+    for event in sent[2:]:
+        receipts.append(parse_receipt(api.post("/v1/events", json=event, headers=api.hdr).json()))
+    first, other, second, plain = receipts
+    assert first.event["prev"] == other.event["prev"] == plain.event["prev"] == "0" * 64
+    assert second.event["prev"] == first.event_digest  # S1's second event names S1's first, not S2's
+    assert parse_receipt(api.get("/v1/receipts/chain-2").json()).event["prev"] == first.event_digest  # public form
+    # a new log object (a restart) finds the section's head in the store
+    notary = api.app.state.notary
+    notary.log._heads.clear()
+    third = parse_receipt(api.post("/v1/events", json={**base, "id": "chain-4", "section": "S1"}, headers=api.hdr).json())
+    assert third.event["prev"] == second.event_digest
+    # a retry of a logged event is the same event (the link is the notary's, like the salt)
+    again = api.post("/v1/events", json=sent[0], headers=api.hdr)
+    assert again.status_code in (200, 201) and parse_receipt(again.json()).event_digest == first.event_digest
+
+
+def test_a_sender_cannot_choose_the_link(api):
+    r = api.post("/v1/events", json={**make_event(990), "prev": "ab" * 32}, headers=api.hdr)
+    assert r.status_code == 422 and r.json()["details"]["field"] == "prev"
