@@ -9,13 +9,10 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
 from lianzheng.chain_node import Chain
+from lianzheng.sdk.cosign import CHECKPOINT_TYPES, RELAY_NAME, RELAY_VERSION
 
 ATTEST_GAS = 1_000_000  # an equivocation stores both signed attestations (more than 400k gas)
 EQUIVOCATION_PAGE = 50  # the contract's MAX_PAGE
-CHECKPOINT_TYPES = {"Checkpoint": [
-    {"name": "sourceChainId", "type": "uint256"}, {"name": "registry", "type": "address"},
-    {"name": "region", "type": "uint32"}, {"name": "treeSize", "type": "uint64"}, {"name": "root", "type": "bytes32"},
-    {"name": "memberEpoch", "type": "uint64"}]}
 
 
 @dataclass(frozen=True)
@@ -66,7 +63,7 @@ class AllianceRelay:
                                        [to_checksum_address(m) for m in members], threshold))
 
     def domain(self) -> dict[str, Any]:
-        return {"name": "LianzhengAllianceRelay", "version": "1", "chainId": self.chain.chain_id,
+        return {"name": RELAY_NAME, "version": RELAY_VERSION, "chainId": self.chain.chain_id,
                 "verifyingContract": self.address}
 
     def member_epoch(self, account: str) -> int:

@@ -81,6 +81,36 @@ class KeyNameError(InvalidEvent):
     code = "invalid_key_name"
 
 
+class CosignatureRefused(NotaryError):
+    """An alliance member's cosignature the notary will not hold (``POST /v1/cosignatures``)."""
+
+    code = "cosignature_refused"
+
+
+class CosignatureUnanchored(CosignatureRefused):
+    """The cosignature is for a tree size this notary never anchored (or not yet confirmed)."""
+
+    code = "cosignature_unanchored"
+
+
+class CosignatureMismatch(CosignatureRefused):
+    """The cosigned root is not the one this notary anchored at that size."""
+
+    code = "cosignature_mismatch"
+
+
+class CosignatureInvalid(CosignatureRefused):
+    """The signature does not recover to the member over this notary's own anchored checkpoint."""
+
+    code = "cosignature_invalid"
+
+
+class CosignaturesFull(CosignatureRefused):
+    """The notary holds as many cosignatures for that size (per relay, or relays) as it keeps."""
+
+    code = "cosignatures_full"
+
+
 # --- who the caller is --------------------------------------------------------------------
 
 class Unauthenticated(NotaryError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
-from lianzheng.sdk.receipt import Anchor
+from lianzheng.sdk.receipt import Anchor, Cosignature, RelayDomain
 
 
 class Entry(SQLModel, table=True):
@@ -59,6 +59,26 @@ class AnchorIntent(SQLModel, table=True):
         """Where a confirmed anchor is on chain, as receipts, checkpoints and timelines show it."""
         return Anchor(chain_id=self.chain_id, registry=self.registry_address, tx_hash=self.tx_hash,
                       block_number=self.block_number, block_time=self.block_time, tree_size=self.tree_size)
+
+
+class CheckpointCosignature(SQLModel, table=True):
+    """An alliance member's attestation of an anchored checkpoint of this log, for one relay's
+    EIP-712 domain; checked against the anchored root before it is stored. One per member, relay
+    and size."""
+
+    __tablename__ = "cosignatures"
+    tree_size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    relay_chain_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    relay_address: str = Field(primary_key=True, max_length=42)  # checksummed
+    member: str = Field(primary_key=True, max_length=42)  # checksummed
+    epoch: int = Field(sa_column=Column(BigInteger, nullable=False))
+    signature: bytes = Field(sa_column=Column(LargeBinary(65), nullable=False))
+    received_at: float
+
+    def as_cosignature(self) -> Cosignature:
+        """As receipts carry it."""
+        return Cosignature(relay=RelayDomain(chain_id=self.relay_chain_id, address=self.relay_address),
+                           member=self.member, epoch=self.epoch, signature="0x" + self.signature.hex())
 
 
 class ApiKey(SQLModel, table=True):

@@ -85,3 +85,18 @@ class NotaryClientError(LianzhengError):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(f"{status} {code}: {message}", status=status, code=code)
         self.status, self.code, self.message = status, code, message
+
+
+class CosignatureThresholdError(VerificationError):
+    """Fewer than ``threshold`` of the listed alliance members cosigned the receipt's checkpoint."""
+
+    code = "cosignatures_below_threshold"
+
+    def __init__(self, counted: int, threshold: int, listed: int, signers: tuple[str, ...],
+                 refused: list[str]) -> None:
+        who = f" ({', '.join(signers)})" if signers else ""
+        why = f"; not counted: {'; '.join(refused)}" if refused else ""
+        super().__init__(f"{counted} of {listed} listed members cosigned this checkpoint{who}, threshold {threshold}"
+                         f"{why}", counted=counted, threshold=threshold, listed=listed, signers=list(signers),
+                         refused=refused)
+        self.counted, self.threshold, self.listed = counted, threshold, listed

@@ -3,13 +3,19 @@
 A receipt is ``pending`` when issued (index known, no anchor yet) and ``anchored`` once
 its tree size is on chain; the anchored receipt holds a C2SP tlog-proof (inclusion path
 and signed checkpoint) plus where the anchor is (chain id, registry, tx, block, time).
+
+An anchored receipt may also carry alliance members' ``cosignatures`` of its checkpoint: each
+is a member's EIP-712 attestation, made for one AllianceRelay (``relay``: the domain's chain id
+and contract), of exactly (anchor chain id, registry, region, tree size, root) in the member's
+epoch on that relay. With them and the members' list, ``lianzheng.sdk.cosign`` verifies the
+receipt with no chain at all. A receipt without cosignatures serializes as before (no field).
 """
 from __future__ import annotations
 
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer
 
 from lianzheng.sdk.errors import MalformedError
 from lianzheng.sdk.merkle import HashName
@@ -35,6 +41,28 @@ class LogInfo(BaseModel):
     hash: HashName
 
 
+ADDRESS = r"^0x[0-9a-fA-F]{40}$"
+
+
+class RelayDomain(BaseModel):
+    """An AllianceRelay, as the EIP-712 domain its attestations are signed for (name
+    ``LianzhengAllianceRelay``, version ``1``, this chain id and contract)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    chain_id: int = Field(ge=0)
+    address: str = Field(pattern=ADDRESS)
+
+
+class Cosignature(BaseModel):
+    """An alliance member's attestation of the receipt's anchored checkpoint (65-byte signature)."""
+
+    model_config = ConfigDict(extra="forbid")
+    relay: RelayDomain
+    member: str = Field(pattern=ADDRESS)
+    epoch: int = Field(ge=1, lt=2**64)
+    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
+
+
 class Receipt(BaseModel):
     model_config = ConfigDict(extra="forbid")
     format: Literal["lianzheng-receipt/1"] = RECEIPT_FORMAT
@@ -46,6 +74,15 @@ class Receipt(BaseModel):
     index: int = Field(ge=0)
     proof: str | None = Field(None, description="C2SP tlog-proof text, once anchored")
     anchor: Anchor | None = None
+    cosignatures: list[Cosignature] = Field(default_factory=list, max_length=1024,
+                                            description="alliance members' attestations of the anchored checkpoint")
+
+    @model_serializer(mode="wrap")
+    def _without_empty_cosignatures(self, handler):
+        data = handler(self)
+        if not self.cosignatures:  # receipts from before cosignatures keep their exact JSON
+            data.pop("cosignatures", None)
+        return data
 
     def public(self) -> "Receipt":
         """This receipt with its event in public form (payload, document names and salt sealed)."""

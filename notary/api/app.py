@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from lianzheng.notary.api.errors import install_error_handlers
 from lianzheng.notary.api.limits import ClientLimits, SecurityHeaders
-from lianzheng.notary.api.routes import chain_rpc, events, experts, health, reads, tender, witness
+from lianzheng.notary.api.routes import chain_rpc, cosignatures, events, experts, health, reads, tender, witness
 from lianzheng.notary.services.setup import Notary, open_notary
 from lianzheng.notary.settings import Settings
 
@@ -17,7 +17,8 @@ Writers (trading systems) authenticate with an API key (`Authorization: Bearer <
 reads need none. Every error answers with `{"code": ..., "message": ...}`; `code` is stable.
 Limits (defaults): request body 8 MiB, 10,000 events per batch, canonical event 64 KiB,
 500 write requests/s per API key, 200 reads/s and 200 chain-RPC calls/s per client address
-(429 `rate_limited` with Retry-After beyond); chain-RPC calls get 10M gas and 2 s each.
+(429 `rate_limited` with Retry-After beyond); chain-RPC calls get 10M gas and 2 s each. Alliance members hand
+over cosignatures keyless (the signature authenticates), 20/s per client address.
 """
 def create_app(settings: Settings, notary: Notary | None = None) -> FastAPI:
     """The app for ``settings``; pass ``notary`` to serve an already assembled one."""
@@ -45,6 +46,7 @@ def create_app(settings: Settings, notary: Notary | None = None) -> FastAPI:
     app.include_router(tender.router)
     app.include_router(experts.router)
     app.include_router(witness.router)
+    app.include_router(cosignatures.router)
     _publish_event_schema(app)
     return app
 

@@ -1,4 +1,4 @@
-"""Per-client limits of the public surface (reads, chain RPC, certificates) and the
+"""Per-client limits of the public surface (reads, chain RPC, certificates, cosignatures) and the
 security headers every answer carries."""
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class ClientLimits:
     rpc_in_flight: InFlightLimit
     certificates: RateLimiter
     relayed: RateLimiter
+    cosignatures: RateLimiter
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ClientLimits":
@@ -29,6 +30,7 @@ class ClientLimits:
             rpc_in_flight=InFlightLimit(settings.rpc_in_flight),
             certificates=RateLimiter(2.0, burst=10),  # a PDF costs ~10-100 ms of CPU
             relayed=RateLimiter(2.0, burst=20),  # a relayed transaction mines a block
+            cosignatures=RateLimiter(20.0, burst=100),  # an ecrecover and a write; a relayer catching up
         )
 
     def client(self, request: Request) -> str:
