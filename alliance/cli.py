@@ -1,5 +1,6 @@
-"""``lianzheng chain up|down`` (a local alliance), ``lianzheng relay`` (a member's relayer) and
-``lianzheng mirror`` (an alliance node's verified copy of another notary's log)."""
+"""``lianzheng chain up|down`` (a local alliance), ``lianzheng relay`` (a member's relayer),
+``lianzheng mirror`` (an alliance node's verified copy of another notary's log) and
+``lianzheng alliance members`` (the members' file that offline verification trusts)."""
 from __future__ import annotations
 
 import json
@@ -140,8 +141,37 @@ def mirror(source: Annotated[str, typer.Option("--source", help="the source nota
         m.close()
 
 
+alliance_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                           help="The Yellow River alliance's members, for verifying receipts with no chain")
+
+
+@alliance_app.command("members")
+def members(rpc: Annotated[str, typer.Option("--rpc", help="JSON-RPC URL of the relay's chain")],
+            relay_address: Annotated[str, typer.Option("--relay", help="the AllianceRelay address")],
+            output: Annotated[Path, typer.Option("-o", "--output", help="where to write members.json")]
+            = Path("members.json")) -> None:
+    """Write members.json (lianzheng-alliance-members/1) from a live AllianceRelay: its EIP-712
+    domain, members at their current epochs, threshold. `lianzheng verify --offline --alliance`
+    trusts it instead of a chain."""
+    from lianzheng.sdk.alliance import AllianceReader
+    from lianzheng.sdk.errors import VerificationError
+    from lianzheng.sdk.jsonrpc import RpcError, RpcUnreachable
+
+    try:
+        found = AllianceReader(rpc, relay_address).members_file()
+    except (VerificationError, RpcError, RpcUnreachable) as exc:
+        fail(f"error: cannot read the relay {relay_address} at {rpc}: {exc}", 2)
+    try:
+        output.write_text(found.to_json())
+    except OSError as exc:
+        fail(f"error: cannot write {output}: {exc.strerror}", 2)
+    typer.echo(f"wrote {output}: {len(found.members)} members, threshold {found.threshold}, relay "
+               f"{found.relay.address} on chain {found.relay.chain_id}")
+
+
 def register(app: typer.Typer) -> None:
-    """The alliance's commands: ``chain up|down``, ``relay``, ``mirror``."""
+    """The alliance's commands: ``chain up|down``, ``relay``, ``mirror``, ``alliance members``."""
     app.add_typer(chain_app, name="chain")
+    app.add_typer(alliance_app, name="alliance")
     app.command("relay")(relay)
     app.command("mirror")(mirror)

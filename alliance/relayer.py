@@ -4,27 +4,34 @@ For every checkpoint a source notary anchors (read from the source chain's regis
 of size) the relayer fetches the signed checkpoint and a consistency proof from the source
 notary and checks: the signature against the key registered on the source chain, the root
 against the anchored root, and consistency with the last checkpoint it accepted. Only then
-does it sign an attestation and submit it to every destination AllianceRelay. A checkpoint
+does it sign an attestation and submit it to every destination AllianceRelay, and hand the same
+signature to the source notary as a cosignature (``POST /v1/cosignatures``), so that receipts of
+that size verify with no chain at all (``sdk.cosign``). A checkpoint
 that fails a check is refused and reported, and the source is not followed past it: a
-notary that rewrote its history stays refused until people look at it.
+notary that rewrote its history stays refused until people look at it. A notary that refuses a
+cosignature (or is not reachable for it) does not stop the relayer: the attestation on chain is
+what the alliance relies on, and the report says what the notary answered.
 """
 from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 from eth_account.signers.local import LocalAccount
 
-from lianzheng.alliance.relay_contract import AllianceRelay, ForeignCheckpoint
+from lianzheng.alliance.relay_contract import AllianceRelay, ForeignCheckpoint, SignedAttestation
 from lianzheng.chain_node import ChainError, TransactionReverted
 from lianzheng.sdk.checkpoint import Checkpoint, SignedNote
 from lianzheng.sdk.client import NotaryClient, NotaryClientError
 from lianzheng.sdk.errors import VerificationError
 from lianzheng.sdk.merkle import hasher, verify_consistency
 from lianzheng.sdk.registry import RegistryReader
+
+HAND_OVER_WAITS = (0.2, 0.5, 1.0, 2.0, None)  # seconds between asks while the notary confirms its anchor
 
 
 @dataclass(frozen=True)
@@ -109,12 +116,17 @@ class Relayer:
                     return reports
                 checkpoint = ForeignCheckpoint(reader.chain_id, reader.address, source.region, size, root)
                 targets = [r for r in self.destinations if r.chain.chain_id != reader.chain_id]
-                accepted = [self._attest(relay, checkpoint) for relay in targets]
+                accepted, handed = [], []
+                for relay in targets:
+                    attestation = relay.sign(self.member, checkpoint)
+                    accepted.append(self._attest(relay, checkpoint, attestation))
+                    handed.append(self._hand_over(client, relay, checkpoint, attestation))
                 followed.size, followed.root, followed.block = size, root.hex(), block
                 self._save()
                 status = "accepted" if all(accepted) else "attested"
+                refused = "".join(f"; {problem}" for problem in handed if problem)
                 reports.append(Report(source.name, size, status, f"root {root.hex()} on chains "
-                                      f"{', '.join(str(r.chain.chain_id) for r in targets)}"))
+                                      f"{', '.join(str(r.chain.chain_id) for r in targets)}{refused}"))
         return reports
 
     @staticmethod
@@ -141,9 +153,28 @@ class Relayer:
                         f"→ ({size}, {root.hex()}): {exc}")
         return None
 
-    def _attest(self, relay: AllianceRelay, checkpoint: ForeignCheckpoint) -> bool:
+    def _hand_over(self, client: NotaryClient, relay: AllianceRelay, checkpoint: ForeignCheckpoint,
+                   attestation: SignedAttestation) -> str | None:
+        """Give the source notary our attestation as a cosignature; why it did not take it, or None."""
+        cosignature = {"relay": {"chain_id": relay.chain.chain_id, "address": relay.address},
+                       "member": self.member.address, "epoch": attestation.member_epoch,
+                       "signature": "0x" + attestation.signature.hex()}
+        for wait in HAND_OVER_WAITS:
+            try:
+                client.cosign(cosignature, checkpoint.tree_size, checkpoint.root)
+                return None
+            except NotaryClientError as exc:
+                # The notary confirms its anchor a moment after the chain shows it: ask again.
+                if exc.code != "cosignature_unanchored" or wait is None:
+                    return f"the notary did not take the cosignature for chain {relay.chain.chain_id}: {exc.message}"
+            except httpx.HTTPError as exc:
+                return f"the notary is not reachable for the cosignature: {exc}"
+            time.sleep(wait)
+        return None  # not reached: the last wait is None
+
+    def _attest(self, relay: AllianceRelay, checkpoint: ForeignCheckpoint, attestation: SignedAttestation) -> bool:
         try:
-            return relay.attest(self.member, checkpoint, relay.sign(self.member, checkpoint))
+            return relay.attest(self.member, checkpoint, attestation)
         except TransactionReverted as exc:
             if exc.reason.startswith(("AllianceRelayStale", "AllianceRelayAlreadyAttested")):
                 return relay.accepted_root(checkpoint) == checkpoint.root  # others were faster, or a rerun

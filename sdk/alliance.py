@@ -13,6 +13,7 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
+from lianzheng.sdk.cosign import AllianceMembers, Member, MembersRelay
 from lianzheng.sdk.errors import AnchorError, RootMismatchError
 from lianzheng.sdk.receipt import Receipt, parse_receipt
 from lianzheng.sdk.registry import ContractReader
@@ -57,6 +58,17 @@ class AllianceReader(ContractReader):
 
     def members(self) -> list[str]:
         return list(self.read("members"))
+
+    def member_epoch(self, account: str) -> int:
+        """The epoch ``account`` signs attestations in (0: not a member)."""
+        return int(self.read("memberEpochOf", to_checksum_address(account)))
+
+    def members_file(self) -> AllianceMembers:
+        """This relay's members (each at its current epoch) and threshold, as ``members.json``
+        holds them for verifying receipts offline (``sdk.cosign``)."""
+        return AllianceMembers(relay=MembersRelay(chain_id=self.chain_id, address=self.address),
+                               threshold=self.threshold(),
+                               members=[Member(address=m, epoch=self.member_epoch(m)) for m in self.members()])
 
 
 def verify_via_alliance(

@@ -11,13 +11,16 @@ attachment ``lianzheng-evidence.json``::
 chain for the region) over ``lianzheng-certificate/1\\n<origin>\\n<sha256 of JCS(evidence
 without signature)>\\n`` — a body that can never parse as a checkpoint. Verifying needs the
 PDF and read access to the chain: the signature against the registered key, every receipt
-against the anchored roots, and the outcomes recomputed from the events themselves.
+against the anchored roots, and the outcomes recomputed from the events themselves. With no
+chain, ``verify_certificate_offline`` checks every receipt by its alliance cosignatures instead
+and says plainly that the notary's signature (whose key is on chain) was not checked.
 """
 from __future__ import annotations
 
 import hashlib
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,10 +29,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lianzheng.sdk.canonical import canonical_json
 from lianzheng.sdk.checkpoint import SignedNote
+from lianzheng.sdk.cosign import AllianceMembers, verify_offline
 from lianzheng.sdk.errors import EventMismatchError, MalformedError, SignatureError
-from lianzheng.sdk.receipt import LogInfo, parse_receipt
+from lianzheng.sdk.receipt import LogInfo, Receipt, parse_receipt
 from lianzheng.sdk.registry import RegistryView
-from lianzheng.sdk.verifier import Verified, Verifier
+from lianzheng.sdk.verifier import Verifier
 from lianzheng.sdk.witness import outcome
 
 CERT_FORMAT = "lianzheng-certificate/1"
@@ -84,7 +88,7 @@ class CertificateCheck:
     section: str | None
     region: str
     digest: str
-    events: list[tuple[dict[str, Any], Verified]] = field(default_factory=list)
+    events: list[tuple[dict[str, Any], Any]] = field(default_factory=list)  # Verified, or CosignedVerified offline
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -138,19 +142,51 @@ def verify_certificate(evidence: dict[str, Any], registry: RegistryView) -> Cert
     """Check a certificate's evidence against one chain; ``VerificationError`` says what broke."""
     head = _head(evidence)
     origin, region = head.log.origin, head.log.region
-    project, section = head.project, head.section
-    receipts, claimed = head.receipts, head.outcomes
-    note = SignedNote.parse(head.signature)
-    if note.body != signed_body(evidence):
-        raise SignatureError("the evidence was changed after the notary signed it (its digest differs from the "
-                             "signed one)", digest=evidence_digest(evidence))
+    note = _signed_note(head, evidence)
     log = registry.log_of(int(region))
     if log.origin != origin:
         raise SignatureError(f"region {region} is registered as log {log.origin!r}, the certificate names {origin!r}")
     _verify_signature(note, origin, registry, int(region), head.tree_size)
-    check = CertificateCheck(project, section, region, evidence_digest(evidence))
-    verifier, last = Verifier(registry), -1
-    for raw, said in zip(receipts, claimed):
+    check = CertificateCheck(head.project, head.section, region, evidence_digest(evidence))
+    return _check_receipts(head, check, Verifier(registry).verify)
+
+
+def verify_certificate_offline(evidence: dict[str, Any], members: AllianceMembers) -> OfflineCertificateCheck:
+    """Check a certificate's evidence with no chain: every receipt by k-of-n alliance cosignatures
+    (``sdk.cosign``), outcomes recomputed from the events. The notary's signature over the evidence
+    is NOT checked (its key is registered on chain): what it adds, that these are all the section's
+    events up to ``tree_size``, is then the notary's word alone, and the summary says so."""
+    head = _head(evidence)
+    _signed_note(head, evidence)
+    check = OfflineCertificateCheck(head.project, head.section, head.log.region, evidence_digest(evidence))
+    return _check_receipts(head, check, lambda receipt: verify_offline(receipt, members))
+
+
+@dataclass
+class OfflineCertificateCheck(CertificateCheck):
+    def summary(self) -> str:
+        where = f"project {self.project}" + (f" section {self.section}" if self.section else "")
+        signers = sorted({s for _, v in self.events for s in v.signers})
+        return (f"verified certificate offline: {where}, region {self.region}, {len(self.events)} events, each "
+                f"cosigned by alliance members ({', '.join(signers)}), {len(self.warnings)} warnings; evidence sha256 "
+                f"{self.digest}; not checked offline: the notary's signature over the certificate (its key is on "
+                f"chain), so that these are all the section's events is the notary's word alone (verify with --rpc "
+                f"for that), and the anchors' blocks and times")
+
+
+def _signed_note(head: _Head, evidence: dict[str, Any]) -> SignedNote:
+    note = SignedNote.parse(head.signature)
+    if note.body != signed_body(evidence):
+        raise SignatureError("the evidence was changed after the notary signed it (its digest differs from the "
+                             "signed one)", digest=evidence_digest(evidence))
+    return note
+
+
+def _check_receipts(head: _Head, check: CertificateCheck, verify_one: Callable[[Receipt], Any]) -> CertificateCheck:
+    """Every receipt verified by ``verify_one``, in log order, of this project (and section), with
+    the outcome the evidence states recomputed from its event."""
+    project, section, last = head.project, head.section, -1
+    for raw, said in zip(head.receipts, head.outcomes):
         receipt = parse_receipt(raw)
         event = receipt.event
         if event.get("project") != project or (section is not None and event.get("section") != section):
@@ -158,7 +194,7 @@ def verify_certificate(evidence: dict[str, Any], registry: RegistryView) -> Cert
         if receipt.index <= last:
             raise MalformedError("certificate receipts are not in log order")
         last = receipt.index
-        verified = verifier.verify(receipt)
+        verified = verify_one(receipt)
         found = outcome(event)
         if not isinstance(said, dict) or (said.get("event_id"), said.get("level"), said.get("code")) != (
                 receipt.event_id, found.level, found.code):

@@ -118,6 +118,12 @@ class NotaryClient:
         body = self._request("GET", "/v1/proofs/consistency", params={"from": from_size, "to": to_size})
         return [base64.b64decode(h) for h in body["hashes"]]
 
+    def cosign(self, cosignature: dict[str, Any], tree_size: int, root: bytes) -> dict[str, Any]:
+        """Hand over an alliance member's cosignature (``sdk.receipt.Cosignature`` fields) of the
+        checkpoint anchored at ``tree_size`` with ``root``; the notary checks it before holding it."""
+        return self._request("POST", "/v1/cosignatures", json={**cosignature, "tree_size": tree_size,
+                                                                "root": root.hex()})
+
     def entries(self, start: int, end: int) -> list[dict[str, Any]]:
         """Log entries [start, end): index, event id and event digest (hex)."""
         return self._request("GET", "/v1/entries", params={"start": start, "end": end})["entries"]

@@ -40,7 +40,8 @@ from typing import Any, Literal
 
 from eth_abi import encode
 from eth_keys import keys
-from eth_keys.exceptions import BadSignature, ValidationError as KeysValidationError
+from eth_keys.exceptions import BadSignature
+from eth_keys.exceptions import ValidationError as KeysValidationError
 from eth_utils import keccak, to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
