@@ -151,7 +151,7 @@ def test_a_higher_threshold_than_the_cosigners_fails_and_says_how_many(cosigned)
 
 
 def test_pending_receipts_and_bad_member_files_are_refused(cosigned, notary):
-    _, roster, members, _ = cosigned
+    _, roster, _, _ = cosigned
     notary.log.submit([make_event(9)], "ts")
     with pytest.raises(PendingError):
         verify_offline(notary.log.receipt("evt-9"), roster)
