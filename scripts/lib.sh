@@ -51,6 +51,12 @@ ensure_browser_tools() {
   apt_install chromium poppler-utils zbar-tools
 }
 
+ensure_fonts() {
+  # What every witness certificate PDF embeds (notary/services/certificate_pdf.py ASSETS): DejaVu
+  # Sans and Sans Mono, Droid Sans Fallback for Chinese, and colord's sRGB profile for PDF/A.
+  apt_install fonts-dejavu-core fonts-droid-fallback colord-data
+}
+
 ensure_slither() {
   # Slither in a virtualenv of its own: slither-analyzer requires web3 < 8 (for its storage
   # reader), the project runs on web3 8. The pin lives in pyproject.toml [tool.lianzheng].

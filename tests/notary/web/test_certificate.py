@@ -3,13 +3,19 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
+from pathlib import Path
 
 import httpx
+import pikepdf
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from PIL import Image, ImageChops
 from pypdf import PdfReader, PdfWriter
 
+from lianzheng.notary.errors import SetupError
+from lianzheng.notary.services import certificate_pdf
 from lianzheng.sdk.certificate import (
     ATTACHMENT,
     extract_evidence,
@@ -19,6 +25,7 @@ from lianzheng.sdk.certificate import (
 from lianzheng.sdk.checkpoint import sign_note
 from lianzheng.sdk.errors import EventMismatchError, SignatureError
 from lianzheng.sdk.registry import RegistryReader
+from lianzheng.sdk.times import utc_iso
 from tests.helpers import cli
 from tests.notary.web.conftest import PROJECT, SECTION
 
@@ -59,6 +66,89 @@ def test_certificate_renders_with_the_evidence_and_a_qr_code_to_the_page(certifi
     assert httpx.get(qr.stdout.strip()).status_code == 200
 
 
+def _pdffonts(pdf: Path) -> list[dict[str, str]]:
+    """``pdffonts`` rows by column name, columns cut where the header's dashes say (a type can be two words)."""
+    lines = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()
+    header, dashes = lines[0], lines[1]
+    spans, start = [], 0
+    for dash in dashes.split(" "):
+        spans.append((start, start + len(dash)))
+        start += len(dash) + 1
+    names = [header[a:b].strip() for a, b in spans]
+    return [{n: line[a:b].strip() for n, (a, b) in zip(names, spans, strict=True)} for line in lines[2:]]
+
+
+def test_every_font_is_embedded_and_one_draws_chinese(certificate):
+    fonts = _pdffonts(certificate)
+    assert fonts and all(f["emb"] == "yes" for f in fonts), fonts
+    assert any("DroidSansFallback" in f["name"] for f in fonts), fonts
+    assert not any(f["name"] in ("Helvetica", "Courier", "STSong-Light") for f in fonts)
+
+
+def _render_page_1(pdf: Path, out: Path, fonts_conf: Path | None) -> tuple[Image.Image, str]:
+    env = dict(os.environ, FONTCONFIG_FILE=str(fonts_conf)) if fonts_conf else None
+    result = subprocess.run(["pdftoppm", "-r", "72", "-f", "1", "-l", "1", "-singlefile", "-png", str(pdf), str(out)],
+                            capture_output=True, text=True, env=env, check=True)
+    return Image.open(out.with_suffix(".png")).convert("RGB"), result.stderr
+
+
+def test_certificate_reads_the_same_on_a_machine_without_fonts(certificate, tmp_path):
+    (tmp_path / "no-fonts").mkdir()
+    fonts_conf = tmp_path / "fonts.conf"  # fontconfig that knows no font at all
+    fonts_conf.write_text(f'<?xml version="1.0"?>\n<fontconfig><dir>{tmp_path / "no-fonts"}</dir>'
+                          f'<cachedir>{tmp_path / "cache"}</cachedir></fontconfig>\n')
+    bare, complaints = _render_page_1(certificate, tmp_path / "bare", fonts_conf)
+    assert "Couldn't find a font" not in complaints and "Syntax Error" not in complaints, complaints
+    usual, _ = _render_page_1(certificate, tmp_path / "usual", None)
+    assert ImageChops.difference(bare, usual).getbbox() is None  # every glyph came from the PDF itself
+    assert bare.convert("L").getextrema()[0] < 64  # and there is something drawn
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(certificate), "-"], capture_output=True, text=True,
+                          env=dict(os.environ, FONTCONFIG_FILE=str(fonts_conf)), check=True).stdout
+    assert "电子见证证书" in text
+
+
+def test_times_and_digests_are_never_split(certificate):
+    lines = subprocess.run(["pdftotext", str(certificate), "-"], capture_output=True, text=True,
+                           check=True).stdout.splitlines()
+    evidence = extract_evidence(certificate.read_bytes())
+
+    def on_one_line(value: str) -> bool:
+        return any(value in line for line in lines)
+
+    for receipt in evidence["receipts"]:
+        assert on_one_line(utc_iso(receipt["anchor"]["block_time"])), receipt["anchor"]
+        assert on_one_line(str(receipt["event"]["occurred_at"]))
+        assert on_one_line(f"event {receipt['event_digest']}")
+        for document in receipt["event"].get("documents", []):
+            assert on_one_line(document["sha256"])
+    assert on_one_line(evidence["chain"]["registry"]) and on_one_line(evidence["issued_at"])
+
+
+def test_certificate_is_pdf_a3_with_the_evidence_as_associated_file(certificate):
+    with pikepdf.open(certificate) as pdf:
+        (spec,) = pdf.Root.AF
+        assert spec.AFRelationship == pikepdf.Name.Data and str(spec.F) == str(spec.UF) == ATTACHMENT
+        assert spec.EF.F.Subtype == pikepdf.Name("/application/json")
+        names = pdf.Root.Names.EmbeddedFiles.Names
+        assert str(names[0]) == ATTACHMENT and names[1].objgen == spec.objgen  # the same file, listed twice
+        assert spec.EF.F.read_bytes() == PdfReader(certificate).attachments[ATTACHMENT][0]
+        (intent,) = pdf.Root.OutputIntents
+        assert intent.S == pikepdf.Name.GTS_PDFA1 and intent.DestOutputProfile.N == 3
+        assert intent.DestOutputProfile.read_bytes()[12:20] == b"mntrRGB "  # an RGB monitor profile
+        xmp = pdf.open_metadata()
+        assert (xmp["pdfaid:part"], xmp["pdfaid:conformance"]) == ("3", "B")
+        assert str(pdf.docinfo.Title) == xmp["dc:title"]
+
+
+def test_a_missing_font_file_names_the_debian_package(monkeypatch):
+    monkeypatch.setitem(certificate_pdf.ASSETS, certificate_pdf.CJK,
+                        ("/nonexistent/DroidSansFallbackFull.ttf", "fonts-droid-fallback"))
+    with pytest.raises(SetupError, match="apt-get install fonts-droid-fallback$") as caught:
+        certificate_pdf.asset_files()
+    assert caught.value.evidence == {"missing": ["/nonexistent/DroidSansFallbackFull.ttf"],
+                                     "packages": ["fonts-droid-fallback"]}
+
+
 def test_certificate_verifies_offline_and_one_changed_byte_fails(certificate, site, tmp_path):
     ok = cli("verify", "--certificate", str(certificate), "--rpc", site.rpc)
     assert ok.returncode == 0, ok.stderr
@@ -76,7 +166,9 @@ def test_certificate_verifies_offline_and_one_changed_byte_fails(certificate, si
     assert bad.returncode == 1 and "FAILED (signature_invalid): the evidence was changed" in bad.stderr
 
     raw = bytearray(pdf)
-    raw[len(raw) // 2] ^= 0xFF
+    with pikepdf.open(io.BytesIO(pdf)) as doc:  # a byte of the evidence as stored (compressed), not of a font
+        stored = doc.attachments[ATTACHMENT].obj.EF.F.read_raw_bytes()
+    raw[pdf.index(stored) + len(stored) // 2] ^= 0xFF
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(bytes(raw))
     result = cli("verify", "--certificate", str(broken), "--rpc", site.rpc)
