@@ -49,7 +49,7 @@ class RelayDomain(BaseModel):
     ``LianzhengAllianceRelay``, version ``1``, this chain id and contract)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    chain_id: int = Field(ge=0)
+    chain_id: int = Field(ge=0, lt=2**63)
     address: str = Field(pattern=ADDRESS)
 
 
