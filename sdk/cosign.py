@@ -31,6 +31,18 @@ What offline verification does not show, and the summary says so: the anchor's t
 block and time (members sign the root, not the block), and the notary's own checkpoint
 signature (its key is registered on chain). Members attested that this root was anchored and
 signed by the registered key; trusting k of them for that is the point.
+
+Threats (who could cheat → how it is refused → test in tests/sdk/test_cosign.py unless named):
+- the operator rewrites an event and re-signs a tree around it → members signed the anchored root,
+  not this one → ``test_a_rewritten_event_in_a_re_signed_tree_is_not_what_members_cosigned``
+- anyone adds signatures by fresh keys, or one member's twice → only distinct listed members
+  count → ``signed-by-a-non-member``, ``same-member-twice``
+- a receipt relabelled to another registry, chain, relay or epoch → all are in the signed
+  struct → ``anchor-registry-relabelled``, ``relay-relabelled``, ``epoch-relabelled``
+- a malleated (high-s) copy of a signature → refused as the relay refuses it → ``high-s-signature``
+- a member removed from the relay → its epoch in members.json differs → ``signed-in-another-epoch``
+- junk handed to the notary → refused unless over its own anchored checkpoint, bounded per size
+  → tests/notary/test_cosignatures.py
 """
 from __future__ import annotations
 
