@@ -22,7 +22,8 @@ ADAPTER = HERE / "solc-npm.js"
 SETTINGS = {
     "evmVersion": "cancun",
     "optimizer": {"enabled": True, "runs": 200},
-    "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+    "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object",
+                                    "evm.deployedBytecode.immutableReferences"]}},
 }
 
 
@@ -61,6 +62,11 @@ def compile_all() -> dict[str, dict]:
                 "abi": out["abi"],
                 "bytecode": "0x" + bytecode,
                 "deployedBytecode": "0x" + out["evm"]["deployedBytecode"]["object"],
+                # [start, length] of each immutable's bytes in the runtime code (set at deployment):
+                # a witness compares deployed code with these ranges zeroed.
+                "immutables": sorted([r["start"], r["length"]] for refs in
+                                     out["evm"]["deployedBytecode"].get("immutableReferences", {}).values()
+                                     for r in refs),
             }
     return artifacts
 

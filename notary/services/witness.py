@@ -85,6 +85,7 @@ class _Anchors:
 
 
 def timeline(log: NotaryLog, store: WitnessStore, project: str, section: str | None) -> dict[str, Any]:
+    size = len(log)  # read before the entries: every entry below this size is in the answer
     anchors = _Anchors(store)
     events = []
     for entry in _entries(store, project, section):
@@ -97,8 +98,9 @@ def timeline(log: NotaryLog, store: WitnessStore, project: str, section: str | N
             "event_digest": entry.digest.hex(), "outcome": outcome(shown).as_dict(),
             "anchor": None if anchor is None else anchor.as_anchor().model_dump(),
         })
+    # log_size: the notary states the list holds every event of the section among its first log_size entries
     return {"project": project, "section": section, "region": log.region, "events": events,
-            "warnings": sum(e["outcome"]["level"] == "warning" for e in events)}
+            "warnings": sum(e["outcome"]["level"] == "warning" for e in events), "log_size": size}
 
 
 def certificate_evidence(log: NotaryLog, store: WitnessStore, key: Ed25519PrivateKey, project: str, section: str,

@@ -1,7 +1,8 @@
 // Receipt verification in the browser: event → public form → digest → leaf → RFC 9162
-// inclusion proof → root, compared with the root the registry contract holds on chain
-// (read through the JSON-RPC URL the user trusts). The notary server is not trusted here:
-// it only hands over the receipt. Mirrors sdk/verifier.py, for SHA-256 and SM3 logs.
+// inclusion proof → checkpoint signed by the key the registry holds for the log → root the
+// registry anchored at that size, by the transaction the receipt names. The chain is read
+// through the JSON-RPC URL and registry the *witness* chose; the notary server is not trusted
+// here: it only hands over the receipt. Mirrors sdk/verifier.py, for SHA-256 and SM3 logs.
 
 import { sha256, toHex } from "./sha256.js";
 import { sm3 } from "./sm3.js";
@@ -9,8 +10,12 @@ import { sm3 } from "./sm3.js";
 // The log's hash (receipt.log.hash) for the event digest, the sealed part and the tree.
 const HASHES = { sha256, sm3 };
 
-// keccak256("checkpointAt(uint32,uint64)")[:4]; tests/web checks it against web3.
-export const CHECKPOINT_AT = "0x60f867b2";
+// Selectors and the anchor event's topic (keccak256 of the signatures); tests/notary/web checks them.
+export const CHECKPOINT_AT = "0x60f867b2"; // checkpointAt(uint32,uint64)
+export const LOG_OF = "0xb613c26b"; // logOf(uint32)
+export const CHECKPOINT_KEY_AT = "0xe0c79cb7"; // checkpointKeyAt(uint32,uint64)
+export const CHECKPOINT_ANCHORED = "0x8b987044b6e3ae2d2879175b66638b191a86cd33538edf6dfbfdfb1a3f3adb94";
+const HASH_NAMES = ["sha256", "sm3"]; // EvidenceRegistry.HashAlgorithm
 
 export class Failure extends Error {
   constructor(code, params = {}) {
@@ -52,7 +57,8 @@ export function canonical(value) {
   return "{" + keys.map((k) => JSON.stringify(k) + ":" + canonical(value[k])).join(",") + "}";
 }
 
-const PUBLIC_FIELDS = ["id", "type", "region", "project", "section", "occurred_at", "actor", "public"];
+const PUBLIC_FIELDS = ["id", "type", "region", "project", "section", "occurred_at", "actor", "public", "prev"];
+export const GENESIS = "0".repeat(64); // the prev of a section's first event
 const SEALED_FIELDS = ["payload", "documents", "salt"];
 
 export function publicForm(event, hash = sha256) {
@@ -109,17 +115,44 @@ export function parseProof(text) {
   const m = /^index (\d+)$/.exec(lines[i] || "");
   if (!m) throw new Failure("malformed", { what: "tlog-proof index" });
   const hashes = lines.slice(i + 1).map(fromB64);
-  const body = text.slice(cut + 2).split("\n");
-  return { index: Number(m[1]), hashes, origin: body[0], size: Number(body[1]), root: fromB64(body[2] || "") };
+  const note = text.slice(cut + 2);
+  const body = note.split("\n");
+  return { index: Number(m[1]), hashes, origin: body[0], size: Number(body[1]), root: fromB64(body[2] || ""), note };
 }
 
-async function rpc(url, method, params) {
+// C2SP signed note: the body, a blank line, "— <name> <base64(key hash[4] ‖ Ed25519 signature)>" lines.
+// Verified with the key the registry holds for the log at this checkpoint's size.
+export async function verifyNote(note, origin, publicKey) {
+  const cut = note.indexOf("\n\n");
+  if (cut < 0) throw new Failure("malformed", { what: "signed checkpoint" });
+  const body = note.slice(0, cut + 1);
+  const want = (await sha256Async(concat(utf8.encode(origin + "\n"), new Uint8Array([1]), publicKey))).slice(0, 4);
+  const key = await crypto.subtle.importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
+  for (const line of note.slice(cut + 2).split("\n")) {
+    const m = /^\u2014 (\S+) (\S+)$/.exec(line);
+    if (!m || m[1] !== origin) continue;
+    const raw = fromB64(m[2]);
+    if (raw.length !== 68 || toHex(raw.slice(0, 4)) !== toHex(want)) continue;
+    if (await crypto.subtle.verify({ name: "Ed25519" }, key, raw.slice(4), utf8.encode(body))) return;
+    throw new Failure("signature_invalid", { origin });
+  }
+  throw new Failure("signature_invalid", { origin });
+}
+
+const sha256Async = async (bytes) => sha256(bytes);
+
+export async function rpc(url, method, params) {
   let response;
-  try {
-    response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
-  } catch (e) {
-    throw new Failure("rpc_unreachable", { url });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
+    } catch (e) {
+      throw new Failure("rpc_unreachable", { url });
+    }
+    if (response.status !== 429 || attempt === 3) break; // a busy node says when to come back
+    const wait = Math.min(Number(response.headers.get("Retry-After")) || 1, 5);
+    await new Promise((resolve) => setTimeout(resolve, 1000 * wait));
   }
   const body = await response.json().catch(() => ({}));
   if (body.error || body.result === undefined) throw new Failure("rpc_error", { method, error: JSON.stringify(body.error || body) });
@@ -143,7 +176,6 @@ export async function checkpointOnChain(rpcUrl, registry, region, size) {
 }
 
 async function readCheckpoint(rpcUrl, registry, region, size) {
-  const word = (n) => BigInt(n).toString(16).padStart(64, "0");
   const data = CHECKPOINT_AT + word(region) + word(size);
   let out;
   try {
@@ -157,22 +189,62 @@ async function readCheckpoint(rpcUrl, registry, region, size) {
            blockNumber: Number(BigInt("0x" + out.slice(130, 194))) };
 }
 
+const word = (n) => BigInt(n).toString(16).padStart(64, "0");
+const readWord = (hex, i) => BigInt("0x" + hex.slice(2 + 64 * i, 66 + 64 * i));
+
+// The registry's record of a region's log: {origin, hash, key (newest)}; null when none.
+export function logOf(rpcUrl, registry, region) {
+  return remembered(`log ${rpcUrl} ${registry.toLowerCase()} ${region}`, async () => {
+    const out = await rpc(rpcUrl, "eth_call", [{ to: registry, data: LOG_OF + word(region) }, "latest"]);
+    if (out.length < 2 + 5 * 64) throw new Failure("not_a_registry", { registry });
+    const key = out.slice(66, 130);
+    if (/^0+$/.test(key)) return null;
+    const at = Number(readWord(out, 3)) * 2 + 2;
+    const length = Number(BigInt("0x" + out.slice(at, at + 64)));
+    const origin = new TextDecoder().decode(fromHex(out.slice(at + 64, at + 64 + 2 * length)));
+    return { origin, hash: HASH_NAMES[Number(readWord(out, 2))], key };
+  });
+}
+
+export function checkpointKeyAt(rpcUrl, registry, region, size) {
+  return remembered(`key ${rpcUrl} ${registry.toLowerCase()} ${region} ${size}`, async () => {
+    const out = await rpc(rpcUrl, "eth_call", [{ to: registry, data: CHECKPOINT_KEY_AT + word(region) + word(size) }, "latest"]);
+    return fromHex(out.slice(2, 66));
+  });
+}
+
+// The transaction the receipt names must be the registry's anchor of (region, size, root).
+async function checkAnchorTx(rpcUrl, registry, anchor, region, size, root) {
+  const tx = await remembered(`tx ${rpcUrl} ${anchor.tx_hash}`, () => rpc(rpcUrl, "eth_getTransactionReceipt", [anchor.tx_hash]));
+  const anchored = tx && tx.status === "0x1" && (tx.to || "").toLowerCase() === registry.toLowerCase() &&
+    Number(BigInt(tx.blockNumber)) === anchor.block_number && (tx.logs || []).some((l) =>
+      l.address.toLowerCase() === registry.toLowerCase() && l.topics[0] === CHECKPOINT_ANCHORED &&
+      l.topics[1] === "0x" + word(region) && l.topics[2] === "0x" + word(size) && l.data.slice(2, 66) === root);
+  if (!anchored) throw new Failure("anchor_tx", { tx: anchor.tx_hash });
+}
+
 export function chainId(rpcUrl) {
   return remembered(`chain ${rpcUrl}`, async () => Number(BigInt(await rpc(rpcUrl, "eth_chainId", []))));
 }
 
-// Verify a receipt; resolves to {index, size, block, time, event} or throws a Failure.
+// Verify a receipt against the chain the witness chose (rpcUrl, registry); resolves to
+// {index, size, block, time, event, digest} or throws a Failure that says which link broke.
 export async function verifyReceipt(receipt, { rpcUrl, registry, documentSha256 = null, heldEvent = null }) {
-  if (!receipt || receipt.format !== "lianzheng-receipt/1" || typeof receipt.event !== "object") {
+  if (!registry) throw new Failure("no_registry");
+  if (!rpcUrl) throw new Failure("no_rpc");
+  if (!receipt || receipt.format !== "lianzheng-receipt/1" || typeof receipt.event !== "object" || !receipt.event) {
     throw new Failure("malformed", { what: "receipt" });
   }
   const name = receipt.log && receipt.log.hash;
   if (!Object.hasOwn(HASHES, name)) throw new Failure("malformed", { what: "log hash" });
   const hash = HASHES[name];
   const event = receipt.event;
+  if (event.id !== receipt.event_id) throw new Failure("id_mismatch", { named: receipt.event_id, event: event.id });
+  if (event.region !== receipt.log.region) throw new Failure("wrong_region", { event: event.region, log: receipt.log.region });
   if (heldEvent) {
     if (!event.salt) throw new Failure("public_receipt");
     const held = { ...heldEvent, salt: event.salt, id: heldEvent.id || event.id };
+    if ("prev" in event && !("prev" in held)) held.prev = event.prev;
     if (toHex(eventDigest(held, hash)) !== toHex(eventDigest(event, hash))) throw new Failure("event_differs");
   }
   if (documentSha256) {
@@ -185,17 +257,28 @@ export async function verifyReceipt(receipt, { rpcUrl, registry, documentSha256 
   const proof = parseProof(receipt.proof);
   if (proof.index !== receipt.index) throw new Failure("proof_invalid", { why: "proof index differs" });
   if (proof.size !== receipt.anchor.tree_size) throw new Failure("proof_invalid", { why: "checkpoint size differs" });
+  if (proof.origin !== receipt.log.origin) throw new Failure("proof_invalid", { why: "checkpoint of another log" });
   const root = toHex(rootFromInclusion(proof.index, proof.size, leafHash(fromHex(digest), hash), proof.hashes, hash));
-  if (registry && receipt.anchor.registry.toLowerCase() !== registry.toLowerCase()) {
+  if (root !== toHex(proof.root)) throw new Failure("proof_invalid", { why: "the proof does not lead to the signed root" });
+  if (receipt.anchor.registry.toLowerCase() !== registry.toLowerCase()) {
     throw new Failure("wrong_registry", { named: receipt.anchor.registry, trusted: registry });
   }
   const chain = await chainId(rpcUrl);
   if (chain !== receipt.anchor.chain_id) throw new Failure("wrong_chain", { named: receipt.anchor.chain_id, chain });
-  const onChain = await checkpointOnChain(rpcUrl, receipt.anchor.registry, Number(receipt.log.region), proof.size);
+  const region = Number(receipt.log.region);
+  const log = await logOf(rpcUrl, registry, region);
+  if (!log) throw new Failure("log_unknown", { region: receipt.log.region });
+  if (log.origin !== receipt.log.origin || log.hash !== name) {
+    throw new Failure("log_differs", { region: receipt.log.region, origin: log.origin, hash: log.hash,
+                                       named: receipt.log.origin, namedHash: name });
+  }
+  await verifyNote(proof.note, log.origin, await checkpointKeyAt(rpcUrl, registry, region, proof.size));
+  const onChain = await checkpointOnChain(rpcUrl, registry, region, proof.size);
   if (!onChain) throw new Failure("not_anchored", { size: proof.size });
   if (onChain.root !== root) throw new Failure("root_mismatch", { computed: root, anchored: onChain.root });
   if (onChain.blockNumber !== receipt.anchor.block_number || onChain.anchoredAt !== receipt.anchor.block_time) {
     throw new Failure("anchor_differs", { block: onChain.blockNumber });
   }
-  return { index: receipt.index, size: proof.size, block: onChain.blockNumber, time: onChain.anchoredAt, event };
+  await checkAnchorTx(rpcUrl, registry, receipt.anchor, region, proof.size, root);
+  return { index: receipt.index, size: proof.size, block: onChain.blockNumber, time: onChain.anchoredAt, event, digest };
 }

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 
 from lianzheng.notary.api.deps import PublicConfigDep, SettingsDep, WitnessDep
 from lianzheng.notary.api.limits import get_limits, limit_reads
-from lianzheng.notary.services import certificate_pdf
+from lianzheng.notary.services import certificate_pdf, page as page_data
 from lianzheng.sdk.event import IDENT_PATTERN
 
 router = APIRouter(tags=["witness"])
@@ -32,6 +32,8 @@ def page() -> HTMLResponse:
 
 @router.get("/web/{name}", include_in_schema=False)
 def asset(name: str) -> Response:
+    if name == "table.js":  # generated: the shared words and the rule contracts' fingerprints
+        return Response(page_data.table_js(), media_type="text/javascript", headers={"Cache-Control": "no-cache"})
     match = ASSET.fullmatch(name)  # checked before the file system sees the name (too long, odd bytes)
     item = WEB / name if match else None
     if item is None or not item.is_file():

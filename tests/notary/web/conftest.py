@@ -48,6 +48,10 @@ class Site:
     def rpc(self) -> str:
         return self.url + "/chain/rpc"
 
+    @property
+    def registry(self) -> str:
+        return self.notary.registry.address
+
     def wait_anchored(self, event_id: str, timeout: float = 20) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -163,11 +167,20 @@ def browser():
         chromium.close()
 
 
+def trust(page, site: Site, rpc: str | None = None) -> None:
+    """What a witness does first: choose the registry (and node) it trusts; the page remembers them."""
+    page.goto(site.url + "/")
+    page.wait_for_selector("body[data-ready='1']")
+    page.fill("#registry", site.registry)
+    page.dispatch_event("#registry", "change")
+    page.fill("#rpc", rpc or site.rpc)
+    page.dispatch_event("#rpc", "change")
+
+
 @pytest.fixture
 def page(browser, site):
     context = browser.new_context()
     page = context.new_page()
-    page.goto(site.url + "/")
-    page.wait_for_selector("body[data-ready='1']")
+    trust(page, site)
     yield page
     context.close()
