@@ -18,7 +18,7 @@ import re
 from importlib import resources
 from typing import Any
 
-from eth_utils import event_abi_to_log_topic
+from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector
 
 from lianzheng.contracts import artifact
 from lianzheng.sdk import event_types as et
@@ -27,6 +27,19 @@ from lianzheng.sdk.witness import TABLE as WORDS
 WEB = resources.files("lianzheng.notary") / "web"
 RULE_CONTRACTS = ("TenderRules", "ExpertDraw")
 KEYS = {"sectionId": "section_id", "drawId": "draw_id"}  # a contract event's first indexed id → public field
+# The contract functions whose transaction each rule step is (rules/tender/sections.py, rules/experts/draw.py):
+# a step event counts only if its transaction called one of these ("<type>.rejected": a reverted call).
+STEPS: dict[str, tuple[str, ...]] = {
+    et.BIDDER_REGISTERED: ("registerBidder",), et.BIDDER_KEY_ROTATED: ("rotateBidderKey",),
+    et.BIDDER_REVOKED: ("revokeBidder",), et.SECTION_OPENED: ("openSection",), et.DEADLINE_EXTENDED: ("extendDeadline",),
+    et.BOX_SEALED: ("sealBox",), et.SECTION_FAILED: ("failUnsealed",),
+    et.SHARES_RELEASED: ("releaseShares", "releaseSharesFor"), et.BID_OPENED: ("openBid",),
+    et.BID_SETTLED: ("markUndecryptable",), et.OPENING_CLOSED: ("closeOpening", "expireOpening"),
+    et.COMMITTEE_SET: ("setCommittee",), et.BIDS_REJECTED: ("rejectAllBids",),
+    et.DRAW_PLANNED: ("createDraw",), et.POOL_COMMITTED: ("commitPool",), et.SEED_COMMITTED: ("commitSeed",),
+    et.SHARES_DISPUTED: ("complain",), et.SHARES_ACKNOWLEDGED: ("acknowledgeShares",), et.SEED_REVEALED: ("revealSeed",),
+    et.SHARE_PUBLISHED: ("publishShare",), et.DRAW_VOIDED: ("voidDraw",), et.EXPERT_REPLACED: ("replaceExpert",),
+}
 # The page's modules in dependency order (each imports only those before it).
 MODULES = ("sha256.js", "sm3.js", "verify.js", "table.js", "witness.js", "rules.js", "app.js")
 
@@ -58,12 +71,24 @@ def _contract_events() -> dict[str, Any]:
     return events
 
 
+def _steps() -> dict[str, list[str]]:
+    selectors: dict[str, str] = {}
+    for contract in RULE_CONTRACTS:
+        for item in artifact(contract)["abi"]:
+            if item["type"] == "function":
+                selectors[item["name"]] = "0x" + function_abi_to_4byte_selector(item).hex()
+    missing = {f for functions in STEPS.values() for f in functions} - set(selectors)
+    if missing:
+        raise RuntimeError(f"rule steps name functions no rule contract has: {sorted(missing)}")
+    return {step: [selectors[f] for f in functions] for step, functions in STEPS.items()}
+
+
 def table() -> dict[str, Any]:
     return {
         **{k: v for k, v in WORDS.items() if k != "comment"},
         "rule_types": sorted(et.RULE_TYPES), "rule_prefixes": ["tender.flag.", "experts."],
         "contracts": {name: _code_fingerprint(name) for name in RULE_CONTRACTS},
-        "events": _contract_events(),
+        "events": _contract_events(), "steps": _steps(),
     }
 
 

@@ -69,7 +69,7 @@ const TEXT = {
         unknown_contract: `合约 ${p.contract} 不是经审计的规则合约`, no_such_tx: `链上没有交易 ${p.tx}`,
         other_contract: `交易 ${p.tx} 并非发给该规则合约`, other_block: `交易 ${p.tx} 不在事件所述的区块`,
         other_status: `交易 ${p.tx} 的结果与事件所述不同`, no_such_log: `交易 ${p.tx} 中合约没有发出事件 ${p.name}（或数值不同）`,
-        other_subject: `交易 ${p.tx} 与事件所述的标段无关` })[p.why] || p.why,
+        other_subject: `交易 ${p.tx} 与事件所述的标段无关`, other_step: `交易 ${p.tx} 调用的合约函数不是此规则步骤` })[p.why] || p.why,
     },
   },
   en: {
@@ -139,7 +139,8 @@ const TEXT = {
         other_contract: `transaction ${p.tx} did not go to the rule contract`, other_block: `transaction ${p.tx} is not in the block the event states`,
         other_status: `transaction ${p.tx} ended otherwise than the event states`,
         no_such_log: `in transaction ${p.tx} the contract emitted no ${p.name} with these values`,
-        other_subject: `transaction ${p.tx} is not about the section the event names` })[p.why] || p.why,
+        other_subject: `transaction ${p.tx} is not about the section the event names`,
+        other_step: `transaction ${p.tx} called another contract function than this rule step` })[p.why] || p.why,
     },
   },
 };
@@ -354,7 +355,8 @@ function renderTimeline() {
       const e = row.result.event;
       const counted = !isRuleType(e.type) || row.rule === "backed";
       const shown = counted ? outcome(e) : { level: "info", zh: t("unbacked"), en: t("unbacked") };
-      if (row.status === "verified" && shown.level === "warning") warnings++;
+      // a verified event's warning counts even when the listing misstated it; another project's does not
+      if (shown.level === "warning" && !(row.error && row.error.code === "spliced")) warnings++;
       li.className = shown.level;
       li.dataset.type = e.type;
       li.dataset.eventId = e.id;

@@ -118,12 +118,18 @@ export async function checkRuleEvent(event, rpcUrl) {
   }
   const ours = (tx.logs || []).filter((l) => l.address.toLowerCase() === p.contract.toLowerCase());
   const found = specOfType(event.type);
-  if (found) {
+  if (found) { // an event the contract emitted: it must be in the transaction, with these values
     const [name, spec] = found;
-    if (spec.contract !== contract || !ours.some((l) => l.topics[0] === spec.topic && matches(spec, l, p))) {
-      throw new Failure("rule_unbacked", { why: "no_such_log", name, tx: p.tx_hash });
+    if (spec.contract === contract && ours.some((l) => l.topics[0] === spec.topic && matches(spec, l, p))) {
+      return { contract, name, spec };
     }
-    return { contract, name, spec };
+    if (!Object.hasOwn(TABLE.steps, event.type)) throw new Failure("rule_unbacked", { why: "no_such_log", name, tx: p.tx_hash });
+  }
+  // a step: the transaction must call the contract function that takes it
+  const base = refused ? event.type.slice(0, -".rejected".length) : event.type;
+  const sent = await once(`txin ${rpcUrl} ${p.tx_hash}`, () => rpc(rpcUrl, "eth_getTransactionByHash", [p.tx_hash]));
+  if (!Object.hasOwn(TABLE.steps, base) || !sent || !TABLE.steps[base].includes((sent.input || "").slice(0, 10))) {
+    throw new Failure("rule_unbacked", { why: found ? "no_such_log" : "other_step", name: found && found[0], tx: p.tx_hash });
   }
   const id = contract === "ExpertDraw" ? p.draw_id : p.section_id;
   if (!refused && typeof id === "string" && !ours.some((l) => (l.topics[1] || "") === "0x" + id.toLowerCase())) {
