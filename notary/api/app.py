@@ -4,6 +4,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from lianzheng.notary.api.errors import install_error_handlers
 from lianzheng.notary.api.limits import ClientLimits, SecurityHeaders
@@ -38,6 +39,11 @@ def create_app(settings: Settings, notary: Notary | None = None) -> FastAPI:
     app = FastAPI(title="Lianzheng notary (链证)", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
     app.add_middleware(SecurityHeaders)
+    # Any page may read the public API and the chain RPC (a witness's own copy of the page, from
+    # file:// or another host); only JSON bodies and no credentials, so an Authorization header
+    # never passes a preflight: writes stay with trading systems, not with other sites' scripts.
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
+                       allow_headers=["Content-Type"], allow_credentials=False, max_age=600)
     app.state.limits = ClientLimits.from_settings(settings)
     app.include_router(health.router)
     app.include_router(events.router)

@@ -117,4 +117,8 @@ def standalone_html() -> str:
                         '<script type="module">\nglobalThis.LIANZHENG_STANDALONE = true;\n'
                         + script.replace("</script", "<\\/script") + "</script>")
     html = html.replace("<html lang=\"zh-CN\">", "<html lang=\"zh-CN\" data-standalone=\"1\">")
-    return html
+    # No server sends this file's headers: its policy travels inside it (inline code only, reads anywhere).
+    policy = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; "
+              "connect-src http: https:; base-uri 'none'; form-action 'none'")
+    return html.replace('<meta charset="utf-8">',
+                        f'<meta charset="utf-8">\n<meta http-equiv="Content-Security-Policy" content="{policy}">', 1)

@@ -459,6 +459,8 @@ async function showTimeline() {
   const query = new URLSearchParams({ project });
   if (section) query.set("section", section);
   const cert = $("certificate");
+  lastTimeline = null;
+  $("timeline-check").dataset.done = "false"; // a new answer is on its way
   try {
     const data = await getJson(`/v1/timeline?${query}`);
     cert.classList.toggle("hidden", !section);

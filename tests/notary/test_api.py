@@ -472,3 +472,16 @@ def test_each_event_links_to_the_previous_event_of_its_section(api):
 def test_a_sender_cannot_choose_the_link(api):
     r = api.post("/v1/events", json={**make_event(990), "prev": "ab" * 32}, headers=api.hdr)
     assert r.status_code == 422 and r.json()["details"]["field"] == "prev"
+
+
+def test_other_sites_may_read_but_never_write_with_a_key(api):
+    """CORS: a witness's own copy of the page (file://, another host) reads the public API and the chain
+    RPC; no site's script gets an Authorization header through a preflight."""
+    read = api.get("/v1/checkpoint", headers={"Origin": "null"})
+    assert read.headers["access-control-allow-origin"] == "*"
+    rpc = api.options("/chain/rpc", headers={"Origin": "https://witness.example", "Access-Control-Request-Method": "POST",
+                                             "Access-Control-Request-Headers": "content-type"})
+    assert rpc.status_code == 200 and "POST" in rpc.headers["access-control-allow-methods"]
+    write = api.options("/v1/events", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
+                                               "Access-Control-Request-Headers": "authorization,content-type"})
+    assert write.status_code == 400 and "authorization" not in write.headers.get("access-control-allow-headers", "").lower()
