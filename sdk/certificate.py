@@ -4,8 +4,14 @@ The PDF shows the evidence; what verifies is the JSON embedded in it as the file
 attachment ``lianzheng-evidence.json``::
 
     {format, issued_at, log{origin, region, hash}, chain{chain_id, registry}, project, section,
-     tree_size, receipts[public receipts, anchored, in log order], outcomes[{event_id, level, code}],
-     verify_url, signature}
+     tree_size, complete_through{tree_size, root}, receipts[public receipts, anchored, in log order],
+     outcomes[{event_id, level, code}], compliance{trading_type, elements[...]}, verify_url, signature}
+
+``complete_through`` is the anchored checkpoint up to which the notary states the receipts are
+*every* event of the section: its events link one to the next from the first (``prev``, see
+``sdk.event``), so none can be left out before the last one shown, and the notary signs that
+none follows below that size. ``compliance`` is the witness-element catalogue (``sdk.compliance``)
+decided from the receipts' events: a verifier recomputes it, as it recomputes the outcomes.
 
 ``signature`` is a C2SP signed note by the notary's checkpoint key (the one registered on
 chain for the region) over ``lianzheng-certificate/1\\n<origin>\\n<sha256 of JCS(evidence
@@ -27,10 +33,12 @@ from typing import Any
 import rfc8785
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from lianzheng.sdk import event_types as et
 from lianzheng.sdk.canonical import canonical_json
 from lianzheng.sdk.checkpoint import SignedNote
 from lianzheng.sdk.cosign import AllianceMembers, verify_offline
 from lianzheng.sdk.errors import EventMismatchError, MalformedError, SignatureError
+from lianzheng.sdk.event import GENESIS
 from lianzheng.sdk.receipt import LogInfo, Receipt, parse_receipt
 from lianzheng.sdk.registry import RegistryView
 from lianzheng.sdk.verifier import Verifier
@@ -90,12 +98,14 @@ class CertificateCheck:
     digest: str
     events: list[tuple[dict[str, Any], Any]] = field(default_factory=list)  # Verified, or CosignedVerified offline
     warnings: list[str] = field(default_factory=list)
+    complete_through: int | None = None
 
     def summary(self) -> str:
         where = f"project {self.project}" + (f" section {self.section}" if self.section else "")
         last = max((v.block_number for _, v in self.events), default=0)
+        complete = f", complete through log size {self.complete_through}" if self.complete_through else ""
         return (f"verified certificate: {where}, region {self.region}, {len(self.events)} events anchored "
-                f"up to block {last}, {len(self.warnings)} warnings; evidence sha256 {self.digest}")
+                f"up to block {last}{complete}, {len(self.warnings)} warnings; evidence sha256 {self.digest}")
 
 
 class _Head(BaseModel):
@@ -109,6 +119,8 @@ class _Head(BaseModel):
     receipts: list[dict[str, Any]]
     outcomes: list[Any]
     signature: str
+    complete_through: dict[str, Any] | None = None
+    compliance: dict[str, Any] | None = None
 
 
 def _head(evidence: Any) -> _Head:
@@ -182,6 +194,67 @@ def _signed_note(head: _Head, evidence: dict[str, Any]) -> SignedNote:
     return note
 
 
+def trading_type_of(events: list[dict[str, Any]]) -> str:
+    """The catalogue a section is judged by: its profile (stated on chain when it opened) when the
+    catalogue has one of that name, else ``engineering`` (the Bidding Law's default)."""
+    from lianzheng.sdk.compliance import trading_types
+
+    for event in events:
+        if event.get("type") == et.SECTION_OPENED:
+            profile = (event.get("public") or {}).get("profile")
+            if profile in trading_types():
+                return str(profile)
+    return "engineering"
+
+
+def compliance_of(receipts: list[dict[str, Any]], trading_type: str | None = None) -> dict[str, Any]:
+    """The witness elements of a section, decided from its (verified) receipts' events."""
+    from lianzheng.sdk.compliance import evaluate
+
+    events = [r["event"] for r in receipts]
+    kind = trading_type or trading_type_of(events)
+    times = [int(r["anchor"]["block_time"]) for r in receipts] if all(r.get("anchor") for r in receipts) else None
+    return {"trading_type": kind, "elements": [e.as_dict() for e in evaluate(kind, events, times)]}
+
+
+def check_chain(receipts: list[Receipt]) -> None:
+    """The receipts (one section, log order) link one to the next from the section's first event."""
+    previous = GENESIS
+    for receipt in receipts:
+        prev = receipt.event.get("prev")
+        if prev is None:
+            raise EventMismatchError(f"event {receipt.event_id} carries no link to its section's previous event: "
+                                     "completeness cannot be checked")
+        if prev != previous:
+            what = "the section's first events are" if previous == GENESIS else "an event before it is"
+            raise EventMismatchError(f"incomplete: {what} missing (event {receipt.event_id} links to {prev[:16]}…)",
+                                     event_id=receipt.event_id)
+        previous = receipt.event_digest
+
+
+def _check_completeness(head: _Head, receipts: list[Receipt]) -> None:
+    if head.section is not None:
+        check_chain(receipts)
+    through = head.complete_through
+    if through is not None:
+        size = through.get("tree_size")
+        if not isinstance(size, int) or size > head.tree_size or any(r.index >= size for r in receipts):
+            raise MalformedError("complete_through must be a size of the log that covers every receipt")
+
+
+def _check_compliance(head: _Head) -> None:
+    if head.compliance is None:
+        return
+    stated = head.compliance
+    kind = stated.get("trading_type")
+    events = [r["event"] for r in head.receipts]
+    natural = trading_type_of(events)
+    if kind != natural and natural != "engineering":
+        raise EventMismatchError(f"the section opened under profile {natural}; the certificate judges it as {kind}")
+    if stated != compliance_of(head.receipts, kind):
+        raise EventMismatchError("the procedural compliance the certificate states is not what its events show")
+
+
 def _check_receipts(head: _Head, check: CertificateCheck, verify_one: Callable[[Receipt], Any]) -> CertificateCheck:
     """Every receipt verified by ``verify_one``, in log order, of this project (and section), with
     the outcome the evidence states recomputed from its event."""
@@ -203,4 +276,8 @@ def _check_receipts(head: _Head, check: CertificateCheck, verify_one: Callable[[
         check.events.append((event, verified))
         if found.level == "warning":
             check.warnings.append(f"{receipt.event_id}: {found.en}")
+    _check_completeness(head, [parse_receipt(raw) for raw in head.receipts])
+    _check_compliance(head)
+    if head.complete_through is not None:
+        check.complete_through = head.complete_through.get("tree_size")
     return check

@@ -152,7 +152,7 @@ def _table(rows: list[list[Any]], widths: list[float], *commands: tuple, **kw: A
 def _facts(evidence: dict[str, Any]) -> list[tuple[str, str]]:
     """The head table, (label, value markup) per row: a new evidence field is one more row here."""
     log, chain = evidence["log"], evidence["chain"]
-    return [
+    facts = [
         ("项目 / 标段  Project / section", f"{_text(evidence['project'])} / {_text(evidence['section'])}"),
         ("区域  Region", _mono(log["region"])),
         ("公证日志  Notary log", f"{_mono(log['origin'])} ({_text(log['hash'])})"),
@@ -160,6 +160,12 @@ def _facts(evidence: dict[str, Any]) -> list[tuple[str, str]]:
         ("出具时间  Issued", _mono(evidence["issued_at"])),
         ("事件数  Events", f"{_mono(len(evidence['receipts']))} (log size {_mono(evidence['tree_size'])})"),
     ]
+    through = evidence.get("complete_through")
+    if through:
+        facts.append(("完整性  Complete",
+                      f"{_text('截至检查点 through checkpoint')} {_mono(through['tree_size'])}<br/>"
+                      f"{_text('标段事件逐条相链 each event links to the one before')}"))
+    return facts
 
 
 # The evidence list: # | time / event | outcome | anchor, then a full-width row of hashes.
@@ -200,6 +206,32 @@ def _evidence_list(receipts: list[dict[str, Any]], outcomes: list[Outcome],
     return _table(rows, [_COLUMNS[c] for c in _ORDER], *styles, repeatRows=1)
 
 
+_STATUS = {"met": ("符合", "met", None), "not_met": ("不符合", "not met", "warning"),
+           "missing": ("缺少记录", "missing", "notice")}
+
+
+def _compliance(compliance: dict[str, Any], s: dict[str, ParagraphStyle]) -> list[Any]:
+    """The witness elements (见证要素) of the trading type, each with its status and legal source."""
+    from lianzheng.sdk.compliance import catalogue
+
+    kind = compliance["trading_type"]
+    name = catalogue()["trading_types"].get(kind, {}).get("name", {"zh": kind, "en": kind})
+    rows = [[Paragraph(_text(h), s["cell"]) for h in ("见证要素  Element", "结果  Status", "依据  Legal source")]]
+    styles: list[tuple] = [("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+                           ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee"))]
+    for n, element in enumerate(compliance["elements"], start=1):
+        zh, en, level = _STATUS.get(element["status"], (element["status"], element["status"], "notice"))
+        sources = "<br/>".join(_text(f"{src['law']} {src['article']}") for src in element["sources"])
+        rows.append([Paragraph(f"{_text(element['name']['zh'])}<br/>{_text(element['name']['en'])}", s["cell"]),
+                     Paragraph(f"{_text(zh + ' / ' + en)}<br/>{_text(element['detail']['zh'])}<br/>"
+                               f"{_text(element['detail']['en'])}", s["cell"]),
+                     Paragraph(sources, s["cell"])])
+        if level:
+            styles.append(("TEXTCOLOR", (1, n), (1, n), _LEVEL_COLOURS[level]))
+    return [Paragraph(_text(f"程序合规 Procedural compliance — {name['zh']} / {name['en']}"), s["h"]),
+            _table(rows, [55 * mm, _PAGE_WIDTH - 110 * mm, 55 * mm], *styles, repeatRows=1)]
+
+
 def _story(evidence: dict[str, Any], digest: str) -> list[Any]:
     s = _styles()
     receipts = evidence["receipts"]
@@ -221,6 +253,8 @@ def _story(evidence: dict[str, Any], digest: str) -> list[Any]:
         story.append(Paragraph(f"{_text(f'【预警 warning】{o.zh} / {o.en} —')} {_mono(r['event_id'])}", s["warn"]))
     if not flagged:
         story.append(Paragraph(_text("无风险预警 / no warnings"), s["body"]))
+    if evidence.get("compliance"):
+        story += _compliance(evidence["compliance"], s)
     story += [
         Paragraph(_text("证据清单 Evidence list"), s["h"]),
         _evidence_list(receipts, outcomes, s),

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from lianzheng.notary.errors import Ambiguous, BadRange, NotAnchored, NotFound
 from lianzheng.notary.models import AnchorIntent, Entry
 from lianzheng.notary.services.log import NotaryLog
-from lianzheng.sdk.certificate import CERT_FORMAT, signed_body
+from lianzheng.sdk.certificate import CERT_FORMAT, compliance_of, signed_body
 from lianzheng.sdk.checkpoint import sign_note
 from lianzheng.sdk.event import public_form
 from lianzheng.sdk.times import utc_iso
@@ -32,6 +32,8 @@ class WitnessStore(Protocol):
     def entries_of_section(self, project: str, section: str | None, limit: int) -> list[Entry]: ...
 
     def anchors(self) -> list[AnchorIntent]: ...
+
+    def latest_anchor(self, status: str | None = None) -> AnchorIntent | None: ...
 
 
 class Witness:
@@ -106,6 +108,7 @@ def timeline(log: NotaryLog, store: WitnessStore, project: str, section: str | N
 def certificate_evidence(log: NotaryLog, store: WitnessStore, key: Ed25519PrivateKey, project: str, section: str,
                          verify_url: str) -> dict[str, Any]:
     """The signed evidence of a section; 409 while any of its events waits for its anchor."""
+    latest = store.latest_anchor("confirmed")  # read before the entries: the list is complete up to it
     entries = _entries(store, project, section)
     receipts = [log.receipt(e.event_id).public() for e in entries]
     pending = [r.event_id for r in receipts if r.status != "anchored"]
@@ -117,10 +120,12 @@ def certificate_evidence(log: NotaryLog, store: WitnessStore, key: Ed25519Privat
         "format": CERT_FORMAT, "issued_at": utc_iso(int(time.time())),
         "log": log.info.model_dump(), "chain": {"chain_id": anchor.chain_id, "registry": anchor.registry},
         "project": project, "section": section, "tree_size": len(log),
+        "complete_through": {"tree_size": latest.tree_size, "root": latest.root.hex()},
         "receipts": [r.model_dump(mode="json") for r in receipts],
         "outcomes": [{"event_id": r.event_id, **{k: v for k, v in outcome(r.event).as_dict().items()
                                                  if k in ("level", "code")}} for r in receipts],
         "verify_url": verify_url,
     }
+    evidence["compliance"] = compliance_of(evidence["receipts"])
     evidence["signature"] = sign_note(signed_body(evidence), log.origin, key)
     return evidence

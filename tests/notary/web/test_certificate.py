@@ -218,3 +218,32 @@ def test_archive_check_tells_when_and_where_and_that_the_file_is_unchanged(site)
     wrong_chain = cli("archive", "check", str(site.files["contract"]), "--url", site.url,
                       "--registry", "0x" + "11" * 20)
     assert wrong_chain.returncode == 1 and "FAILED" in wrong_chain.stdout
+
+
+def test_a_certificate_is_complete_up_to_a_checkpoint_and_cannot_leave_an_event_out(site):
+    """Even the notary's own key cannot sign a certificate that drops an event of the section (the events
+    link one to the next) or states a compliance its events do not show."""
+    notary = site.notary
+    evidence = notary.witness.certificate_evidence(PROJECT, SECTION, site.url)
+    reader = RegistryReader(notary.chain.rpc, notary.registry.address)
+    through = evidence["complete_through"]["tree_size"]
+    assert max(r["index"] for r in evidence["receipts"]) < through <= evidence["tree_size"]
+    assert verify_certificate(evidence, reader).complete_through == through
+    assert "complete through log size" in verify_certificate(evidence, reader).summary()
+    elements = {e["id"]: e["status"] for e in evidence["compliance"]["elements"]}
+    assert evidence["compliance"]["trading_type"] == "engineering" and elements["at_least_three_bidders"] == "met"
+
+    def resigned(changed: dict) -> dict:
+        changed["signature"] = sign_note(signed_body(changed), notary.log.origin, notary.checkpoint_key)
+        return changed
+
+    for dropped in (0, 3):  # the section's first event, and one in the middle
+        short = json.loads(json.dumps(evidence))
+        del short["receipts"][dropped], short["outcomes"][dropped]
+        with pytest.raises(EventMismatchError, match="incomplete"):
+            verify_certificate(resigned(short), reader)
+    claimed = json.loads(json.dumps(evidence))
+    claimed["compliance"]["elements"][0]["status"] = "met"
+    assert evidence["compliance"]["elements"][0]["status"] != "met"  # no announcement event in this section
+    with pytest.raises(EventMismatchError, match="procedural compliance"):
+        verify_certificate(resigned(claimed), reader)
