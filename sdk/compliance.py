@@ -26,12 +26,10 @@ from typing import Any
 from lianzheng.sdk import event_types as et
 from lianzheng.sdk.errors import MalformedError
 
-# --- written by trading systems (new with the catalogue; labels in compliance.json "event_types")
-EVALUATION_REPORTED = "tender.evaluation_reported"
-CANDIDATES_PUBLISHED = "tender.candidates_published"
-RESULT_ANNOUNCED = "tender.result_announced"
-AWARD_NOTIFIED = "tender.award_notified"
-CONTRACT_SIGNED = "contract.signed"
+# Written by trading systems (the shared table names and labels them: sdk/event_types.py, witness.json).
+EVALUATION_REPORTED, CANDIDATES_PUBLISHED, RESULT_ANNOUNCED = (et.EVALUATION_REPORTED, et.CANDIDATES_PUBLISHED,
+                                                               et.RESULT_ANNOUNCED)
+AWARD_NOTIFIED, CONTRACT_SIGNED = et.AWARD_NOTIFIED, et.CONTRACT_SIGNED
 
 MET, NOT_MET, MISSING = "met", "not_met", "missing"
 FEWER_THAN_MIN_BIDDERS = 1  # TenderRules.FailReason
@@ -150,11 +148,8 @@ class _Log:
 
 
 def label(kind: str) -> tuple[str, str]:
-    """(zh, en) of an event type: the shared label table, or the catalogue's new types."""
-    if kind in et.LABELS:
-        return et.LABELS[kind]
-    known = catalogue()["event_types"].get(kind)
-    return (known["zh"], known["en"]) if known else (kind, kind)
+    """(zh, en) of an event type, from the shared label table."""
+    return et.LABELS.get(kind, (kind, kind))
 
 
 def _missing(kind: str) -> Verdict:

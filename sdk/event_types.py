@@ -53,12 +53,19 @@ EXPERT_REVEALED = "experts.expert_revealed"
 TENDER_ANNOUNCED = "tender.announced"
 BID_SUBMITTED = "bid.submitted"
 ARCHIVE_FILED = "archive.filed"
+EVALUATION_REPORTED = "tender.evaluation_reported"  # public.received_at (optional)
+CANDIDATES_PUBLISHED = "tender.candidates_published"  # public.from, public.until: the publicity period
+RESULT_ANNOUNCED = "tender.result_announced"  # public.announced_at (optional)
+AWARD_NOTIFIED = "tender.award_notified"  # public.notified_at (optional)
+CONTRACT_SIGNED = "contract.signed"  # public.signed_at (optional)
+TRADING_TYPES = frozenset({TENDER_ANNOUNCED, BID_SUBMITTED, ARCHIVE_FILED, EVALUATION_REPORTED, CANDIDATES_PUBLISHED,
+                           RESULT_ANNOUNCED, AWARD_NOTIFIED, CONTRACT_SIGNED})
 
 # Each type with what a witness is told it is (zh, en): from witness.json, which the page reads too.
 LABELS: dict[str, tuple[str, str]] = {
     k: (v[0], v[1]) for k, v in json.loads(
         (resources.files("lianzheng.sdk") / "witness.json").read_text(encoding="utf-8"))["labels"].items()}
-RULE_TYPES = frozenset(LABELS) - {TENDER_ANNOUNCED, BID_SUBMITTED, ARCHIVE_FILED}
+RULE_TYPES = frozenset(LABELS) - TRADING_TYPES
 
 # Events of the rule contracts that the rules engine notarizes as events of their own.
 CONTRACT_EVENTS: dict[str, str] = {
