@@ -101,8 +101,8 @@ def module_text(name: str) -> str:
     return table_js() if name == "table.js" else (WEB / name).read_text(encoding="utf-8")
 
 
-_IMPORT = re.compile(r'^import \{[^}]*\} from "\./[a-z0-9_]+\.js";\n', re.M)
-_EXPORT = re.compile(r"^export (?=(const|function|async function|class) )", re.M)
+_IMPORT = re.compile(r'^import \{[^}]*\} from "\./[a-z0-9_]+\.js";\n', re.MULTILINE)
+_EXPORT = re.compile(r"^export (?=(const|function|async function|class) )", re.MULTILINE)
 
 
 def standalone_html() -> str:

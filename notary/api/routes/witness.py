@@ -14,7 +14,8 @@ from fastapi.responses import HTMLResponse
 
 from lianzheng.notary.api.deps import PublicConfigDep, SettingsDep, WitnessDep
 from lianzheng.notary.api.limits import get_limits, limit_reads
-from lianzheng.notary.services import certificate_pdf, page as page_data
+from lianzheng.notary.services import certificate_pdf
+from lianzheng.notary.services import page as page_data
 from lianzheng.sdk.event import IDENT_PATTERN
 
 router = APIRouter(tags=["witness"])
