@@ -61,6 +61,16 @@ contract EvidenceRegistry is AccessControl {
     mapping(uint32 region => mapping(uint64 treeSize => Anchor)) private _anchors;
     mapping(uint32 region => KeyPeriod[]) private _keys;
     mapping(uint32 region => address account) private _proposedNotary;
+    mapping(uint32 region => RuleContracts[]) private _rules;
+
+    /// @notice The rule contracts whose logs are a region's rule outcomes (TenderRules, ExpertDraw).
+    struct RuleContracts {
+        address tender;
+        address draw;
+    }
+
+    /// @notice Bindings of rule contracts a region may have (an upgrade adds one; none is removed).
+    uint256 public constant MAX_RULE_BINDINGS = 16;
 
     /// @notice The code is not a GB/T 2260 province, city or county code.
     error EvidenceRegistryInvalidRegion(uint32 region);
@@ -96,9 +106,16 @@ contract EvidenceRegistry is AccessControl {
     error EvidenceRegistryUnknownCheckpoint(uint32 region, uint64 treeSize);
     /// @notice On-chain inclusion checks exist only for SHA-256 logs (no SM3 precompile).
     error EvidenceRegistryNotSha256Log(uint32 region);
+    /// @notice A rule contract address holds no code.
+    error EvidenceRegistryNotAContract(address account);
+    /// @notice The region has `MAX_RULE_BINDINGS` bindings of rule contracts already.
+    error EvidenceRegistryTooManyRuleBindings(uint32 region);
 
     /// @notice A notary account was bound to a region.
     event NotaryBound(uint32 indexed region, address indexed notary);
+    /// @notice The registrar named the rule contracts of a region: witnesses count rule outcomes only
+    /// from the logs of a region's bound contracts (a copy of the same code elsewhere counts for nothing).
+    event RulesBound(uint32 indexed region, address tender, address draw);
     /// @notice The registrar proposed `proposed` as the region's new notary (zero: withdrawn).
     event NotaryRebindProposed(uint32 indexed region, address indexed current, address indexed proposed);
     /// @notice The proposed account accepted: it is the region's notary, `previous` no longer.
@@ -130,6 +147,17 @@ contract EvidenceRegistry is AccessControl {
         _regionOf[account] = region;
         _grantRole(NOTARY_ROLE, account);
         emit NotaryBound(region, account);
+    }
+
+    /// @notice Name the rule contracts of `region`. Earlier bindings stay: sections opened under them
+    /// keep their evidence. Only the registrar (not the region's notary) binds rules.
+    function bindRules(uint32 region, address tender, address draw) external onlyRole(REGISTRAR_ROLE) {
+        if (region < 110000 || region > 829999) revert EvidenceRegistryInvalidRegion(region);
+        if (tender.code.length == 0) revert EvidenceRegistryNotAContract(tender);
+        if (draw.code.length == 0) revert EvidenceRegistryNotAContract(draw);
+        if (_rules[region].length >= MAX_RULE_BINDINGS) revert EvidenceRegistryTooManyRuleBindings(region);
+        _rules[region].push(RuleContracts(tender, draw));
+        emit RulesBound(region, tender, draw);
     }
 
     /// @notice Step one of handing `region` to a new notary account: the registrar proposes it.
@@ -274,6 +302,11 @@ contract EvidenceRegistry is AccessControl {
             else high = mid;
         }
         return keys[low].key;
+    }
+
+    /// @notice Every binding of rule contracts of `region`, oldest first.
+    function rulesOf(uint32 region) external view returns (RuleContracts[] memory) {
+        return _rules[region];
     }
 
     /// @notice The account the registrar proposed as the region's next notary (zero when none).

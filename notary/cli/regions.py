@@ -1,11 +1,13 @@
-"""``lianzheng registry bind|rebind|accept|show``: the province–city chain (省市数据链) on one
-EvidenceRegistry.
+"""``lianzheng registry bind|rebind|accept|bind-rules|show``: the province–city chain (省市数据链) on
+one EvidenceRegistry.
 
 The province centre deploys the registry (its notary does on first start) and, as registrar,
 binds each city notary's chain account to the city's region; each notary then registers its
 own checkpoint key and anchors only its own log. A region moves to a new notary account in two
 steps: the registrar proposes it (``rebind``), the new account takes it (``accept``); the old
 account then loses the region and its NOTARY_ROLE, and the region's log goes on unchanged.
+The registrar also names each region's rule contracts (``bind-rules``): a witness counts a rule
+outcome only from the logs of the contracts bound to the event's region.
 """
 from __future__ import annotations
 
@@ -91,6 +93,22 @@ def accept(rpc: Rpc, registry: Registry,
     notary, _ = _signer(key_file)
     outcome = _send(rpc, registry, notary, ("acceptRebind", region))
     typer.echo(f"{notary.address} is the notary of {region} (block {outcome.block_number})")
+
+
+@app.command("bind-rules")
+def bind_rules(rpc: Rpc, registry: Registry, key_file: RegistrarKey, region: Region,
+               tender: Annotated[str, typer.Option("--tender", help="the region notary's TenderRules address")],
+               draw: Annotated[str, typer.Option("--draw", help="the region notary's ExpertDraw address")]) -> None:
+    """Name the rule contracts of a region (registrar only): witnesses count rule outcomes from no other."""
+    from eth_utils import to_checksum_address
+
+    registrar, _ = _signer(key_file)
+    try:
+        tender, draw = to_checksum_address(tender), to_checksum_address(draw)
+    except ValueError as exc:
+        fail(f"error: {exc}", 2)
+    outcome = _send(rpc, registry, registrar, ("bindRules", region, tender, draw))
+    typer.echo(f"rule contracts of {region}: tender {tender}, draw {draw} (block {outcome.block_number})")
 
 
 @app.command("show")

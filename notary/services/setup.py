@@ -7,6 +7,7 @@ On later starts it checks that the data dir, the chain and the registry still ag
 from __future__ import annotations
 
 import gc
+import logging
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,8 @@ from lianzheng.rules.journal import SqliteJournal, StepJournal
 from lianzheng.rules.tender.sections import TenderSections, load_profiles
 from lianzheng.sdk.event_types import RULES_ENGINE
 from lianzheng.sdk.merkle import hash_id, hasher
+
+log = logging.getLogger("lianzheng.setup")
 
 if TYPE_CHECKING:
     from lianzheng.chain_node.replica import ReplicaPool
@@ -148,6 +151,22 @@ def _enrol(settings: Settings, chain: Chain, registry: ChainContract, account: L
         raise SetupError(f"region {region} is registered with another checkpoint key, origin or hash")
 
 
+def _bind_rules(settings: Settings, registry: ChainContract, chain: Chain, account: LocalAccount,
+                tender: str, draw: str) -> None:
+    """Have the registry name this notary's rule contracts for its region: witnesses count rule
+    outcomes from no others. A notary that is its own registrar (the embedded default, a province)
+    binds them itself; a city notary logs what its registrar must run."""
+    region = int(settings.region)
+    if any((t, d) == (tender, draw) for t, d in registry.read("rulesOf", region)):
+        return
+    if registry.read("hasRole", registry.read("REGISTRAR_ROLE"), account.address):
+        chain.transact(account, registry.tx("bindRules", region, tender, draw))
+    else:
+        log.warning("the rule contracts of region %s are not bound in registry %s: witnesses will not count "
+                    "their outcomes until the registrar runs `lianzheng registry bind-rules --region %s "
+                    "--tender %s --draw %s`", region, registry.address, region, tender, draw)
+
+
 class LogSink:
     """Lets the rules engine notarize its steps straight into this notary's log."""
 
@@ -200,6 +219,7 @@ def open_notary(settings: Settings) -> Notary:
                         "tender_contract_v2", journal, profiles={n: profiles[n] for n in settings.tender_profiles})
         experts = _rules(settings, store, chain, account, sink, ExpertDraw, settings.expert_draw_contract,
                          "expert_draw_contract_v2", journal, tender=tender.address)
+        _bind_rules(settings, registry, chain, account, tender.address, experts.address)
     except Exception:
         store.close()
         raise

@@ -131,6 +131,27 @@ def test_binding_rules(chain, registry, funded):
     _reverts(chain, unbound, f.tx("registerCheckpointKey", KEY, 0, "x"), "EvidenceRegistryNotRegionNotary")
 
 
+def test_only_the_registrar_names_a_regions_rule_contracts(chain, registry, funded):
+    """A witness counts rule outcomes only from the contracts bound here: a copy of the same code
+    elsewhere (deployed by anyone, the notary included) counts for nothing."""
+    f = registry
+    tender = chain.deploy(registry.admin, "TenderRules", registry.admin.address)
+    draw = chain.deploy(registry.admin, "ExpertDraw", registry.admin.address, tender)
+    assert f.read("rulesOf", 370000) == []
+    _reverts(chain, registry.notary, f.tx("bindRules", 370000, tender, draw), "AccessControlUnauthorizedAccount")
+    _reverts(chain, registry.admin, f.tx("bindRules", 370000, registry.notary.address, draw),
+             "EvidenceRegistryNotAContract")
+    _reverts(chain, registry.admin, f.tx("bindRules", 99, tender, draw), "EvidenceRegistryInvalidRegion(99)")
+    chain.transact(registry.admin, f.tx("bindRules", 370000, tender, draw))
+    assert f.read("rulesOf", 370000) == [(tender, draw)] and f.read("rulesOf", 370100) == []
+    newer = chain.deploy(registry.admin, "TenderRules", registry.admin.address)  # an upgrade adds, keeps the old
+    chain.transact(registry.admin, f.tx("bindRules", 370000, newer, draw))
+    assert f.read("rulesOf", 370000) == [(tender, draw), (newer, draw)]
+    for _ in range(f.read("MAX_RULE_BINDINGS") - 2):
+        chain.transact(registry.admin, f.tx("bindRules", 370000, newer, draw))
+    _reverts(chain, registry.admin, f.tx("bindRules", 370000, newer, draw), "EvidenceRegistryTooManyRuleBindings")
+
+
 def test_key_periods_choose_the_key_by_size(chain, registry):
     f, n, tree = registry, registry.notary, _tree(12)
     _grow(chain, registry, tree, 0, 5)

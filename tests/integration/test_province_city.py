@@ -67,6 +67,16 @@ def test_province_and_cities_share_one_chain_and_each_anchors_only_its_own_log(a
             chain.transact(jinan_account, contract.tx("anchor", 370000, 10**6, b"\x01" * 32, []))
         with pytest.raises(TransactionReverted, match="EvidenceRegistryNotRegionNotary"):
             chain.transact(jinan_account, contract.tx("anchor", 370200, 10**6, b"\x01" * 32, []))
+        # the province binds its own rule contracts; a city's are bound by the registrar, on request
+        assert len(contract.read("rulesOf", 370000)) == 1 and contract.read("rulesOf", 370100) == []
+        jinan = httpx.get(servers[1].url + "/healthz", timeout=10).json()["chain"]
+        refused = cli("registry", "bind-rules", "--rpc", rpc, "--registry", registry, "--key-file", str(keys["370100"]),
+                      "--region", "370100", "--tender", jinan["tender_rules"], "--draw", jinan["expert_draw"])
+        assert refused.returncode == 1 and "AccessControlUnauthorizedAccount" in refused.stderr
+        bound = cli("registry", "bind-rules", "--rpc", rpc, "--registry", registry, "--key-file", str(keys["370000"]),
+                    "--region", "370100", "--tender", jinan["tender_rules"], "--draw", jinan["expert_draw"], check=True)
+        assert bound.stdout.startswith("rule contracts of 370100: tender ")
+        assert contract.read("rulesOf", 370100) == [(jinan["tender_rules"], jinan["expert_draw"])]
         shown = cli("registry", "show", "--rpc", rpc, "--registry", registry, check=True).stdout.splitlines()
         assert [line.split()[0] for line in shown] == ["370000", "370100", "370200"]
         assert all("anchored 0" not in line and "no key yet" not in line for line in shown)
