@@ -159,6 +159,13 @@ def verify_certificate(evidence: dict[str, Any], registry: RegistryView) -> Cert
     if log.origin != origin:
         raise SignatureError(f"region {region} is registered as log {log.origin!r}, the certificate names {origin!r}")
     _verify_signature(note, origin, registry, int(region), head.tree_size)
+    through = head.complete_through
+    if through is not None:  # the checkpoint it is complete through is one the chain holds
+        anchored = registry.checkpoint_at(int(region), through.get("tree_size")) if isinstance(
+            through.get("tree_size"), int) else None
+        if anchored is None or anchored.root.hex() != through.get("root"):
+            raise EventMismatchError(f"the certificate says it is complete through checkpoint "
+                                     f"{through.get('tree_size')}, which is not anchored with that root")
     check = CertificateCheck(head.project, head.section, region, evidence_digest(evidence))
     return _check_receipts(head, check, Verifier(registry).verify)
 
@@ -233,8 +240,11 @@ def check_chain(receipts: list[Receipt]) -> None:
 
 
 def _check_completeness(head: _Head, receipts: list[Receipt]) -> None:
-    if head.section is not None:
-        check_chain(receipts)
+    sections: dict[Any, list[Receipt]] = {}
+    for receipt in receipts:  # a project's certificate: each of its sections (and its own events) a chain
+        sections.setdefault(receipt.event.get("section"), []).append(receipt)
+    for chain in sections.values():
+        check_chain(chain)
     through = head.complete_through
     if through is not None:
         size = through.get("tree_size")

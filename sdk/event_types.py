@@ -81,8 +81,8 @@ CONTRACT_EVENTS: dict[str, str] = {
 
 
 def is_rule_type(event_type: str) -> bool:
-    """Whether ``event_type`` (or its ``.rejected`` form) is written by the rules engine alone.
-
-    Every type under ``tender.flag.`` and ``experts.`` is reserved, named here or not yet."""
+    """Whether ``event_type`` is written by the rules engine alone: the rule types, every type under
+    ``tender.flag.`` and ``experts.`` (named here or not yet), and every refusal ``<type>.rejected``
+    (a trading system must not brand a step as refused by a rule)."""
     base = event_type.removesuffix(REJECTED)
-    return base in RULE_TYPES or base.startswith(("tender.flag.", "experts."))
+    return base != event_type or base in RULE_TYPES or base.startswith(("tender.flag.", "experts."))

@@ -69,6 +69,11 @@ def _is_int(value: Any) -> bool:
     return type(value) is int or (type(value) is float and value.is_integer())
 
 
+def _showable(value: Any) -> bool:
+    """A Unix time datetime (and a JavaScript Date) can show: years 1970 to 9999."""
+    return _is_int(value) and 0 <= value <= 253_402_300_799
+
+
 def _outcome(code: str, level: str | None = None, **values: str) -> Outcome:
     default, zh, en = TABLE["outcomes"][code.split(":")[0] if code.startswith(("collusion", "rejected")) else code]
     for name, value in values.items():
@@ -82,7 +87,7 @@ def outcome(event: dict[str, Any]) -> Outcome:
     data = event.get("public") or {}
     if not isinstance(data, dict):
         data = {}
-    if kind.endswith(et.REJECTED):
+    if kind.endswith(et.REJECTED) and et.is_rule_type(kind.removesuffix(et.REJECTED)):
         reason = text(data.get("reason"), "")
         name = reason.split("(", 1)[0]
         code = f"rejected:{name}" if name else "rejected"
@@ -115,7 +120,7 @@ def outcome(event: dict[str, Any]) -> Outcome:
         return _outcome("holder_withheld", who=_short(data.get("holder")))
     if kind == et.OPENING_CLOSED:
         return _outcome("opening_closed", valid_bids=text(data.get("valid_bids")))
-    if kind == et.DEADLINE_EXTENDED and _is_int(data.get("deadline")):
+    if kind == et.DEADLINE_EXTENDED and _showable(data.get("deadline")):
         return _outcome("deadline_extended", when=utc_iso(int(data["deadline"])), reason=text(data.get("reason"), ""))
     if kind == et.BIDS_REJECTED:
         return _outcome("bids_rejected", decision=text(data.get("decision"), ""))
@@ -132,7 +137,7 @@ def outcome(event: dict[str, Any]) -> Outcome:
         return _outcome("expert_replaced", ordinal=text(data.get("ordinal")), reason=text(data.get("reason"), ""))
     if kind == et.SECRET_RECOVERED:
         return _outcome("seed_withheld", who=_short(data.get("party")))
-    if kind == et.SECTION_OPENED and _is_int(data.get("deadline")):
+    if kind == et.SECTION_OPENED and _showable(data.get("deadline")):
         return _outcome("section_opened", when=utc_iso(int(data["deadline"])))
     if kind == et.BID_SEALED:
         return _outcome("bid_in_time")

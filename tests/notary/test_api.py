@@ -469,6 +469,12 @@ def test_each_event_links_to_the_previous_event_of_its_section(api):
     assert again.status_code in (200, 201) and parse_receipt(again.json()).event_digest == first.event_digest
 
 
+def test_no_trading_system_may_brand_a_step_refused_by_a_rule(api):
+    r = api.post("/v1/events", json={**make_event(991), "type": "bid.submitted.rejected",
+                                     "public": {"reason": "BidDeadlinePassed()"}}, headers=api.hdr)
+    assert r.status_code == 403 and r.json()["code"] == "reserved_type"
+
+
 def test_a_sender_cannot_choose_the_link(api):
     r = api.post("/v1/events", json={**make_event(990), "prev": "ab" * 32}, headers=api.hdr)
     assert r.status_code == 422 and r.json()["details"]["field"] == "prev"
