@@ -40,8 +40,24 @@ STEPS: dict[str, tuple[str, ...]] = {
     et.SHARES_DISPUTED: ("complain",), et.SHARES_ACKNOWLEDGED: ("acknowledgeShares",), et.SEED_REVEALED: ("revealSeed",),
     et.SHARE_PUBLISHED: ("publishShare",), et.DRAW_VOIDED: ("voidDraw",), et.EXPERT_REPLACED: ("replaceExpert",),
 }
+# The contract event each step emits, and which of the step's public values it states (public → event
+# argument): a step's values are shown only when the chain's event holds them; a text the contract only
+# hashes (SHA-256) is checked against its hash (public text → public hash).
+STEP_LOGS: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {
+    et.SECTION_OPENED: ("SectionOpened", {"deadline": "deadline"}, {}),
+    et.DEADLINE_EXTENDED: ("DeadlineExtended", {"deadline": "deadline", "reason_hash": "reasonHash"},
+                           {"reason": "reason_hash"}),
+    et.BOX_SEALED: ("BoxSealed", {"box_size": "size", "box_root": "root"}, {}),
+    et.OPENING_CLOSED: ("OpeningClosed", {"valid_bids": "valid", "bids": "bids"}, {}),
+    et.COMMITTEE_SET: ("CommitteeSet", {"members": "members"}, {}),
+    et.BIDS_REJECTED: ("AllBidsRejected", {"decision_hash": "decisionHash"}, {"decision": "decision_hash"}),
+    et.DRAW_VOIDED: ("DrawVoided", {"defaulters": "defaulters"}, {}),
+    et.EXPERT_REPLACED: ("ExpertReplaced", {"stratum": "stratum", "ordinal": "ordinal"}, {}),
+}
+# Rule types the rules engine records without a transaction of their own (shown, never counted).
+UNTRANSACTED = (et.BID_SEALED, et.EXPERT_REVEALED)
 # The page's modules in dependency order (each imports only those before it).
-MODULES = ("sha256.js", "sm3.js", "verify.js", "table.js", "witness.js", "rules.js", "app.js")
+MODULES = ("sha256.js", "sm3.js", "keccak.js", "verify.js", "table.js", "witness.js", "rules.js", "app.js")
 
 
 def _code_fingerprint(name: str) -> dict[str, Any]:
@@ -52,35 +68,47 @@ def _code_fingerprint(name: str) -> dict[str, Any]:
     return {"code_sha256": hashlib.sha256(code).hexdigest(), "immutables": art["immutables"], "size": len(code)}
 
 
+def _abi_event(contract: str, item: dict[str, Any], kind: str | None, notarized: bool) -> dict[str, Any]:
+    indexed = [i["name"] for i in item["inputs"] if i["indexed"]]
+    return {"contract": contract, "type": kind, "notarized": notarized,
+            "topic": "0x" + event_abi_to_log_topic(item).hex(),
+            "inputs": [{"name": i["name"], "type": i["type"], "indexed": i["indexed"]} for i in item["inputs"]],
+            "key": KEYS.get(indexed[0]) if indexed else None}
+
+
 def _contract_events() -> dict[str, Any]:
+    """The rule contracts' events a witness reads: those the rules engine notarizes as events of their
+    own, those a step emits (STEP_LOGS), and DrawCreated (to find every draw of a section)."""
+    wanted = {name: (kind, True) for name, kind in et.CONTRACT_EVENTS.items()}
+    for kind, (name, _, _) in STEP_LOGS.items():
+        wanted.setdefault(name, (kind, False))
+    wanted["DrawCreated"] = (None, False)
     events: dict[str, Any] = {}
     for contract in RULE_CONTRACTS:
         for item in artifact(contract)["abi"]:
-            if item["type"] != "event" or item["name"] not in et.CONTRACT_EVENTS:
-                continue
-            indexed = [i["name"] for i in item["inputs"] if i["indexed"]]
-            events[item["name"]] = {
-                "contract": contract, "type": et.CONTRACT_EVENTS[item["name"]],
-                "topic": "0x" + event_abi_to_log_topic(item).hex(),
-                "inputs": [{"name": i["name"], "type": i["type"], "indexed": i["indexed"]} for i in item["inputs"]],
-                "key": KEYS.get(indexed[0]) if indexed else None,
-            }
-    missing = set(et.CONTRACT_EVENTS) - set(events)
+            if item["type"] == "event" and item["name"] in wanted:
+                events[item["name"]] = _abi_event(contract, item, *wanted[item["name"]])
+    missing = set(wanted) - set(events)
     if missing:
         raise RuntimeError(f"contract events without an ABI: {sorted(missing)}")
     return events
 
 
-def _steps() -> dict[str, list[str]]:
-    selectors: dict[str, str] = {}
+def _steps() -> dict[str, list[dict[str, Any]]]:
+    """Per step type, the functions that take it: selector, and whether the first argument is the
+    subject (section or draw id), which a refused step is then checked against."""
+    functions: dict[str, dict[str, Any]] = {}
     for contract in RULE_CONTRACTS:
         for item in artifact(contract)["abi"]:
             if item["type"] == "function":
-                selectors[item["name"]] = "0x" + function_abi_to_4byte_selector(item).hex()
-    missing = {f for functions in STEPS.values() for f in functions} - set(selectors)
+                first = item["inputs"][0] if item["inputs"] else {}
+                functions[item["name"]] = {"selector": "0x" + function_abi_to_4byte_selector(item).hex(),
+                                           "subject_arg": first.get("type") == "bytes32" and
+                                           first.get("name") in KEYS}
+    missing = {f for names in STEPS.values() for f in names} - set(functions)
     if missing:
         raise RuntimeError(f"rule steps name functions no rule contract has: {sorted(missing)}")
-    return {step: [selectors[f] for f in functions] for step, functions in STEPS.items()}
+    return {step: [functions[f] for f in names] for step, names in STEPS.items()}
 
 
 def table() -> dict[str, Any]:
@@ -89,6 +117,10 @@ def table() -> dict[str, Any]:
         "rule_types": sorted(et.RULE_TYPES), "rule_prefixes": ["tender.flag.", "experts."],
         "contracts": {name: _code_fingerprint(name) for name in RULE_CONTRACTS},
         "events": _contract_events(), "steps": _steps(),
+        "step_logs": {kind: {"event": name, "fields": fields, "hashed": hashed}
+                      for kind, (name, fields, hashed) in STEP_LOGS.items()},
+        "untransacted": list(UNTRANSACTED), "registry_steps": [et.BIDDER_REGISTERED, et.BIDDER_KEY_ROTATED,
+                                                               et.BIDDER_REVOKED],
     }
 
 
@@ -105,17 +137,25 @@ _IMPORT = re.compile(r'^import \{[^}]*\} from "\./[a-z0-9_]+\.js";\n', re.MULTIL
 _EXPORT = re.compile(r"^export (?=(const|function|async function|class) )", re.MULTILINE)
 
 
-def standalone_html() -> str:
+def _inline(script: str) -> str:
+    """Script text that cannot end its <script> element early or open an HTML comment in it."""
+    return re.sub(r"(?i)</script", "<\\/script", script).replace("<!--", "<\\!--")
+
+
+def standalone_html(registry: str | None = None, rpc: str | None = None) -> str:
     """The page with its modules inlined as one module script (imports dropped: the modules'
     top-level names do not collide), its style inline, and ``standalone`` set so it asks for a
-    notary URL instead of assuming its own origin."""
+    notary URL instead of assuming its own origin. ``registry`` and ``rpc``, when given, are fixed
+    in the file (the witness's choice travels with it; nothing stored in the browser overrides it)."""
     html = (WEB / "index.html").read_text(encoding="utf-8")
     script = "\n".join(_EXPORT.sub("", _IMPORT.sub("", module_text(m))) for m in MODULES)
     style = (WEB / "style.css").read_text(encoding="utf-8")
+    fixed = {k: v for k, v in (("registry", registry), ("rpc", rpc)) if v}
+    trust = ("globalThis.LIANZHENG_STANDALONE = true;\n"
+             f"globalThis.LIANZHENG_FIXED = Object.freeze({json.dumps(fixed)});\n")
     html = html.replace('<link rel="stylesheet" href="/web/style.css">', f"<style>\n{style}</style>")
     html = html.replace('<script type="module" src="/web/app.js"></script>',
-                        '<script type="module">\nglobalThis.LIANZHENG_STANDALONE = true;\n'
-                        + script.replace("</script", "<\\/script") + "</script>")
+                        '<script type="module">\n' + _inline(trust + script) + "</script>")
     html = html.replace("<html lang=\"zh-CN\">", "<html lang=\"zh-CN\" data-standalone=\"1\">")
     # No server sends this file's headers: its policy travels inside it (inline code only, reads anywhere).
     policy = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; "

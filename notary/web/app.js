@@ -16,7 +16,9 @@ const TEXT = {
       (sug ? `公证服务自称使用 ${sug}，请另行核对后再使用。` : ""),
     use_suggestion: "使用公证服务提供的地址",
     own_rpc: "您正在使用公证服务自己的区块链节点（/chain/rpc）：说谎的公证服务也可以让它说谎。请改用独立节点（其他省份、联盟或您自己的节点）。",
-    complete: (n) => `完整性：每个标段的事件从第一条起逐条相链（共 ${n} 条）`,
+    complete: (n) => `完整性：每个标段的事件从第一条起逐条相链，中间无缺漏（共 ${n} 条；最后一条之后是否还有事件，需由日志核对）`,
+    no_rpc_chosen: (sug) => "尚未选择区块链节点：请填写您信任的节点地址。" + (sug ? `公证服务建议 ${sug}。` : ""),
+    use_rpc_suggestion: "使用公证服务建议的节点",
     incomplete: "不完整 INCOMPLETE：时间线缺少事件或混入了其他项目的事件",
     stated_complete: (n) => `公证服务声明：截至日志第 ${n} 条，此列表完整`,
     unbacked: "⚠ 规则结果未经链上合约日志印证：不计入",
@@ -65,7 +67,10 @@ const TEXT = {
       chain_break: "此前的事件缺失：本事件链接的上一条事件不在时间线中",
       chain_start: "本标段更早的事件缺失：第一条显示的事件并非标段的第一条",
       unlinked: "事件没有标段链接（prev），无法核验完整性",
+      other_region: (p) => `事件属于区域 ${p.region}，本时间线是区域 ${p.expected}`,
+      reused: (p) => `与另一条事件引用同一链上记录（交易 ${p.tx}）`,
       rule_unbacked: (p) => ({ no_tx: "规则事件未指明交易", other_chain: "规则事件属于另一条链",
+        unbound_contract: `合约 ${p.contract} 不是存证合约为区域 ${p.region} 登记的规则合约`,
         unknown_contract: `合约 ${p.contract} 不是经审计的规则合约`, no_such_tx: `链上没有交易 ${p.tx}`,
         other_contract: `交易 ${p.tx} 并非发给该规则合约`, other_block: `交易 ${p.tx} 不在事件所述的区块`,
         other_status: `交易 ${p.tx} 的结果与事件所述不同`, no_such_log: `交易 ${p.tx} 中合约没有发出事件 ${p.name}（或数值不同）`,
@@ -80,7 +85,10 @@ const TEXT = {
     use_suggestion: "use the notary's address",
     own_rpc: "You are reading the chain through the notary's own node (/chain/rpc): a lying notary can make it lie too. " +
       "Use an independent node (another province's, the alliance's, or your own).",
-    complete: (n) => `complete: each section's events link one to the next from its first (${n} events)`,
+    complete: (n) => `complete: each section's events link one to the next from its first, no gap (${n} events; ` +
+      "whether any follow the last one needs the log itself)",
+    no_rpc_chosen: (sug) => "No chain node chosen: enter a node you trust." + (sug ? ` The notary suggests ${sug}.` : ""),
+    use_rpc_suggestion: "use the notary's node",
     incomplete: "INCOMPLETE: the timeline leaves out events or splices in another project's",
     stated_complete: (n) => `the notary states this list is complete up to log entry ${n}`,
     unbacked: "⚠ rule outcome not backed by the rule contract's logs on chain: not counted",
@@ -134,7 +142,10 @@ const TEXT = {
       chain_break: "an event is missing before this one: the event it links to is not in the timeline",
       chain_start: "the section's earlier events are missing: the first event shown is not the section's first",
       unlinked: "the event carries no section link (prev): completeness cannot be checked",
+      other_region: (p) => `the event is of region ${p.region}; this timeline is region ${p.expected}'s`,
+      reused: (p) => `another event cites the same record on chain (tx ${p.tx})`,
       rule_unbacked: (p) => ({ no_tx: "the rule event names no transaction", other_chain: "the rule event is of another chain",
+        unbound_contract: `contract ${p.contract} is not a rule contract the registry binds to region ${p.region}`,
         unknown_contract: `contract ${p.contract} is not an audited rule contract`, no_such_tx: `transaction ${p.tx} is not on this chain`,
         other_contract: `transaction ${p.tx} did not go to the rule contract`, other_block: `transaction ${p.tx} is not in the block the event states`,
         other_status: `transaction ${p.tx} ended otherwise than the event states`,
@@ -148,6 +159,7 @@ const TEXT = {
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const STANDALONE = Boolean(globalThis.LIANZHENG_STANDALONE);
+const FIXED = globalThis.LIANZHENG_FIXED || {}; // an exported page's own registry and node: never changed here
 let lang = params.get("lang") === "en" || localStorage.getItem("lianzheng.lang") === "en" ? "en" : "zh";
 const t = (key, ...args) => {
   const v = TEXT[lang][key];
@@ -209,9 +221,10 @@ const settings = () => ({ rpcUrl: $("rpc").value.trim(), registry: $("registry")
 function ownRpc(url) {
   if (!url) return false;
   try {
-    const u = new URL(url, location.href);
+    const u = new URL(url.trim(), location.href);
     const notary = new URL(notaryBase() || location.href, location.href);
-    return url === suggested.rpc || (u.origin === notary.origin && u.pathname.replace(/\/+$/, "") === "/chain/rpc");
+    const same = (a, b) => { try { return new URL(a.trim(), location.href).href === new URL(b.trim(), location.href).href; } catch { return false; } };
+    return (suggested.rpc && same(url, suggested.rpc)) || (u.origin === notary.origin && u.pathname.replace(/\/+$/, "") === "/chain/rpc");
   } catch {
     return false;
   }
@@ -224,9 +237,19 @@ function renderTrust() {
   if (!registry) {
     const div = line(out, "failed", t("no_registry", suggested.registry));
     div.dataset.kind = "no_registry";
-    if (suggested.registry) {
+    if (suggested.registry && !FIXED.registry) {
       const use = Object.assign(document.createElement("button"), { type: "button", id: "use-suggestion", textContent: t("use_suggestion") });
       use.addEventListener("click", () => { setSetting("registry", suggested.registry); });
+      div.appendChild(document.createTextNode(" "));
+      div.appendChild(use);
+    }
+  }
+  if (!rpcUrl) {
+    const div = line(out, "failed", t("no_rpc_chosen", suggested.rpc));
+    div.dataset.kind = "no_rpc";
+    if (suggested.rpc && !FIXED.rpc) {
+      const use = Object.assign(document.createElement("button"), { type: "button", id: "use-rpc-suggestion", textContent: t("use_rpc_suggestion") });
+      use.addEventListener("click", () => { setSetting("rpc", suggested.rpc); });
       div.appendChild(document.createTextNode(" "));
       div.appendChild(use);
     }
@@ -234,9 +257,13 @@ function renderTrust() {
   if (ownRpc(rpcUrl)) line(out, "not_found", t("own_rpc")).dataset.kind = "own_rpc";
 }
 
+let chosen = { rpc: null, registry: null }; // what the notices were drawn for
 function setSetting(name, value) {
+  if (FIXED[name]) return;
   $(name).value = value;
   localStorage.setItem(`lianzheng.${name}`, value.trim());
+  if (chosen[name] === value.trim()) return; // unchanged (a blur after typing): keep the notices as they are
+  chosen[name] = value.trim();
   renderTrust();
 }
 
@@ -395,7 +422,7 @@ function renderTimeline() {
   const bad = rows.filter((r) => r.status === "failed").length + hidden.length;
   out.dataset.done = String(done);
   out.className = bad ? "failed" : "muted";
-  const complete = done && !bad && rows.length ? " · " + t("complete", rows.length) : "";
+  const complete = done && !bad && rows.length && ok === rows.length ? " · " + t("complete", rows.length) : "";
   const incomplete = lastTimeline.incomplete ? " · " + t("incomplete") : "";
   const stated = data.log_size ? " · " + t("stated_complete", data.log_size) : "";
   out.textContent = t("check_summary", ok, rows.length, bad) + complete + incomplete + stated;
@@ -405,6 +432,8 @@ function renderTimeline() {
 async function checkTimeline(data, project, section) {
   const options = settings();
   const state = { data, rows: data.events.map((claim) => ({ claim, status: "checking" })), hidden: [], finished: false };
+  const backing = new Set(); // what on chain backs a rule row: one record, one row
+  let region = null; // one timeline, one region: the first verified event's
   lastTimeline = state;
   renderTimeline();
   const queue = [...state.rows];
@@ -417,12 +446,16 @@ async function checkTimeline(data, project, section) {
         if (e.project !== project || (section && e.section !== section)) {
           throw new Failure("spliced", { project: e.project, section: e.section });
         }
+        region = region || e.region;
+        if (e.region !== region) throw new Failure("other_region", { region: e.region, expected: region });
         if (isRuleType(e.type)) {
           try {
-            row.checked = await checkRuleEvent(e, options.rpcUrl);
+            row.checked = await checkRuleEvent(e, options.rpcUrl, options.registry);
+            if (backing.has(row.checked.key)) throw new Failure("reused", { tx: e.public.tx_hash });
+            backing.add(row.checked.key);
             row.rule = "backed";
           } catch (err) {
-            if (!(err instanceof Failure && err.code === "rule_unbacked" && err.params.why === "no_tx")) throw err;
+            if (!(err instanceof Failure && err.code === "rule_unbacked" && err.params.why === "untransacted")) throw err;
             row.rule = "unbacked"; // recorded without a transaction of its own (e.g. a sealed bid): shown, not counted
           }
         }
@@ -439,11 +472,13 @@ async function checkTimeline(data, project, section) {
   if (lastTimeline !== state) return;
   for (const [row, error] of chainBreaks(state.rows)) if (row.status === "verified") Object.assign(row, { status: "failed", error });
   const incomplete = () => state.hidden.length > 0 ||
-    state.rows.some((r) => r.error && ["chain_break", "chain_start", "unlinked", "spliced"].includes(r.error.code));
+    state.rows.some((r) => r.error && ["chain_break", "chain_start", "unlinked", "spliced", "other_region"].includes(r.error.code));
   try {
-    const checked = state.rows.filter((r) => r.rule === "backed").map((r) => ({ event: r.result.event, contract: r.checked.contract }));
-    const shown = state.rows.filter((r) => r.result).map((r) => r.result.event);
-    state.hidden = await missingRuleLogs(checked, shown, options.rpcUrl);
+    // what the chain holds about the section (and its draws), whatever rows the notary chose to show
+    const stated = state.rows.filter((r) => r.status === "verified" || (r.error && r.error.code === "timeline_differs"));
+    const sections = section ? [section] : [...new Set(stated.map((r) => r.result.event.section).filter((x) => typeof x === "string"))];
+    state.hidden = region ? await missingRuleLogs(Number(region), project, sections, stated.map((r) => r.result.event),
+      options.rpcUrl, options.registry) : [];
   } catch (error) {
     state.hidden = [];
     state.rows.push({ claim: { index: "-", event_id: "chain" }, status: "failed", error });
@@ -463,7 +498,7 @@ async function showTimeline() {
   $("timeline-check").dataset.done = "false"; // a new answer is on its way
   try {
     const data = await getJson(`/v1/timeline?${query}`);
-    cert.classList.toggle("hidden", !section);
+    cert.classList.toggle("hidden", !section || !/^(https?:\/\/[^\s]*)?$/i.test(notaryBase()));
     cert.href = `${notaryBase()}/v1/certificates/${encodeURIComponent(section)}?${new URLSearchParams({ project })}`;
     await checkTimeline(data, project, section);
   } catch (err) {
@@ -484,8 +519,7 @@ async function loadSuggestions() {
     suggested = { rpc: "", registry: "" };
     if (!STANDALONE || notaryBase()) line($("file-result"), "failed", t("failed", reason(err)));
   }
-  // The node may start as the notary's suggestion (said plainly below); the registry never does.
-  if (!$("rpc").value) $("rpc").value = suggested.rpc;
+  // Neither the node nor the registry is ever filled in from the notary: both are shown to check.
   renderTrust();
 }
 
@@ -493,8 +527,10 @@ async function init() {
   document.body.classList.toggle("standalone", STANDALONE);
   $("notary-setting").classList.toggle("hidden", !STANDALONE);
   $("notary").value = localStorage.getItem("lianzheng.notary") || params.get("notary") || "";
-  $("rpc").value = localStorage.getItem("lianzheng.rpc") || "";
-  $("registry").value = localStorage.getItem("lianzheng.registry") || "";
+  $("rpc").value = FIXED.rpc || localStorage.getItem("lianzheng.rpc") || "";
+  $("registry").value = FIXED.registry || localStorage.getItem("lianzheng.registry") || "";
+  $("rpc").readOnly = Boolean(FIXED.rpc);
+  $("registry").readOnly = Boolean(FIXED.registry);
   applyLanguage();
   $("lang").addEventListener("click", () => {
     lang = lang === "zh" ? "en" : "zh";

@@ -69,7 +69,7 @@ export function publicForm(event, hash = sha256) {
   if (event.documents && event.documents.length) {
     shown.documents = event.documents.map((d) => {
       const h = { sha256: d.sha256 };
-      if (d.sm3) h.sm3 = d.sm3;
+      if ("sm3" in d) h.sm3 = d.sm3; // as sdk/event.py: present is kept, whatever its value
       return h;
     });
   }
@@ -227,6 +227,14 @@ export function chainId(rpcUrl) {
   return remembered(`chain ${rpcUrl}`, async () => Number(BigInt(await rpc(rpcUrl, "eth_chainId", []))));
 }
 
+// Numbers as the notary accepts them (RFC 7493): integers within ±(2^53−1), finite.
+function exactNumbers(value) {
+  if (typeof value === "number") return Number.isFinite(value) && Math.abs(value) <= Number.MAX_SAFE_INTEGER;
+  if (Array.isArray(value)) return value.every(exactNumbers);
+  if (value && typeof value === "object") return Object.values(value).every(exactNumbers);
+  return true;
+}
+
 // Verify a receipt against the chain the witness chose (rpcUrl, registry); resolves to
 // {index, size, block, time, event, digest} or throws a Failure that says which link broke.
 export async function verifyReceipt(receipt, { rpcUrl, registry, documentSha256 = null, heldEvent = null }) {
@@ -240,6 +248,8 @@ export async function verifyReceipt(receipt, { rpcUrl, registry, documentSha256 
   const hash = HASHES[name];
   const event = receipt.event;
   if (event.id !== receipt.event_id) throw new Failure("id_mismatch", { named: receipt.event_id, event: event.id });
+  if (!/^[1-8][0-9]{5}$/.test(String(receipt.log && receipt.log.region))) throw new Failure("malformed", { what: "log region" });
+  if (!exactNumbers(event)) throw new Failure("malformed", { what: "a number JSON cannot carry exactly (beyond ±(2^53−1))" });
   if (event.region !== receipt.log.region) throw new Failure("wrong_region", { event: event.region, log: receipt.log.region });
   if (heldEvent) {
     if (!event.salt) throw new Failure("public_receipt");

@@ -14,10 +14,14 @@ export function label(type) {
   return { zh, en };
 }
 
+// Reserved to the rules engine: the rule types, and every refusal (no trading system may brand a step refused).
 export function isRuleType(type) {
   const base = type.endsWith(REJECTED) ? type.slice(0, -REJECTED.length) : type;
-  return TABLE.rule_types.includes(base) || TABLE.rule_prefixes.some((p) => base.startsWith(p));
+  return type !== base || TABLE.rule_types.includes(base) || TABLE.rule_prefixes.some((p) => base.startsWith(p));
 }
+
+// A time a JavaScript Date (and Python's datetime) can show: year 1970 to 9999.
+const showable = (seconds) => Number.isInteger(seconds) && seconds >= 0 && seconds <= 253402300799;
 
 export function text(value, fallback = "?") {
   if (value === null || value === undefined) return fallback;
@@ -50,7 +54,7 @@ export function outcome(event) {
   let data = event.public || {};
   if (typeof data !== "object" || Array.isArray(data)) data = {};
   const get = (key) => own(data, key);
-  if (kind.endsWith(REJECTED)) {
+  if (kind.endsWith(REJECTED) && isRuleType(kind.slice(0, -REJECTED.length))) {
     const reason = text(get("reason"), "");
     const name = reason.split("(")[0];
     const code = name ? `rejected:${name}` : "rejected";
@@ -78,7 +82,7 @@ export function outcome(event) {
     case "tender.holder_withheld": return make("holder_withheld", null, { who: short(get("holder")) });
     case "tender.opening_closed": return make("opening_closed", null, { valid_bids: text(get("valid_bids")) });
     case "tender.deadline_extended":
-      if (isInt(get("deadline"))) return make("deadline_extended", null, { when: utcIso(get("deadline")), reason: text(get("reason"), "") });
+      if (showable(get("deadline"))) return make("deadline_extended", null, { when: utcIso(get("deadline")), reason: text(get("reason"), "") });
       break;
     case "tender.bids_rejected": return make("bids_rejected", null, { decision: text(get("decision"), "") });
     case "experts.draw_voided": {
@@ -92,7 +96,7 @@ export function outcome(event) {
     case "experts.expert_replaced": return make("expert_replaced", null, { ordinal: text(get("ordinal")), reason: text(get("reason"), "") });
     case "experts.secret_recovered": return make("seed_withheld", null, { who: short(get("party")) });
     case "tender.section_opened":
-      if (isInt(get("deadline"))) return make("section_opened", null, { when: utcIso(get("deadline")) });
+      if (showable(get("deadline"))) return make("section_opened", null, { when: utcIso(get("deadline")) });
       break;
     case "bid.sealed": return make("bid_in_time");
     default: break;

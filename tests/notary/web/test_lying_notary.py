@@ -79,13 +79,16 @@ def test_the_chain_is_the_witnesses_not_the_notarys(browser, site):
     page.goto(site.url + "/")
     page.wait_for_selector("body[data-ready='1']")
     kinds = page.eval_on_selector_all("#trust [data-kind]", "els => els.map(e => e.dataset.kind)")
-    assert kinds == ["no_registry", "own_rpc"]  # asked for a registry; told the node is the notary's
-    assert page.input_value("#registry") == ""  # never filled in from the notary
+    assert kinds == ["no_registry", "no_rpc"]  # asked for both; neither filled in from the notary
+    assert page.input_value("#registry") == "" and page.input_value("#rpc") == ""
     status, text = _paste(page, _made_up_receipt(site))
     assert status == "failed" and "未选择存证合约" in text  # an empty registry is an error, not a skipped check
 
-    page.fill("#registry", site.registry)  # the witness's registry, still the notary's made-up node
+    page.fill("#registry", site.registry)  # the witness's registry; then the node the notary suggests
     page.dispatch_event("#registry", "change")
+    page.click("#use-rpc-suggestion")
+    kinds = page.eval_on_selector_all("#trust [data-kind]", "els => els.map(e => e.dataset.kind)")
+    assert kinds == ["own_rpc"] and page.input_value("#rpc") == fake_rpc  # said plainly: the notary's node
     status, text = _paste(page, _made_up_receipt(site))
     assert status == "failed" and "FAILED" in text
 
@@ -130,7 +133,9 @@ def test_a_timeline_that_leaves_out_or_splices_in_events_fails(witness, site, br
         body["events"] = [e for e in body["events"] if e["type"] != et.BOX_SEALED]
     rows, summary, _ = _timeline(witness, site, drop)
     assert "不完整 INCOMPLETE" in summary and "完整性：" not in summary
-    assert [r[1] for r in rows].count("failed") == 1 and any("此前的事件缺失" in r[2] for r in rows)
+    failed = [r for r in rows if r[1] == "failed"]
+    assert len(failed) == 2 and any("此前的事件缺失" in r[2] for r in failed)  # the chain breaks where it was
+    assert any(r[0] == et.BOX_SEALED and "时间线却未显示" in r[2] for r in failed)  # and the chain still holds it
 
     other = {"id": "other-project-1", "type": "archive.filed", "region": "370000", "project": "OTHER-2026-1",
              "section": "S9", "occurred_at": "2026-11-23T10:00:00+08:00", "actor": "archive-system"}
@@ -176,8 +181,8 @@ def test_an_event_of_another_region_fails_in_this_log(witness, site):
 
 
 def test_a_rule_event_the_contract_never_emitted_is_not_counted(witness, site):
-    """The notary logs (as its rules engine) an 'opening closed' step naming the section's opening
-    transaction: the page reads that transaction and finds another function called."""
+    """The notary logs (as its rules engine) an 'opening closed' step of another project naming a real
+    section's opening transaction: the section id the page derives for it is not that transaction's."""
     opened = next(e for e in httpx.get(f"{site.url}/v1/timeline", params={"project": PROJECT, "section": SECTION})
                   .json()["events"] if e["type"] == et.SECTION_OPENED)
     forged = {"id": "forged-close", "type": et.OPENING_CLOSED, "region": "370000", "project": "FORGED-1",
@@ -189,7 +194,7 @@ def test_a_rule_event_the_contract_never_emitted_is_not_counted(witness, site):
     witness.wait_for_selector("#timeline-check[data-done='true']", timeout=60_000)
     row = witness.locator("#timeline li").first
     assert row.locator(".check").get_attribute("data-status") == "failed"
-    assert "调用的合约函数不是此规则步骤" in row.inner_text() and "有效投标 5 个" not in row.inner_text()
+    assert "与事件所述的标段无关" in row.inner_text() and "有效投标 5 个" not in row.inner_text()
 
 
 def test_the_event_id_shown_is_the_verified_one(witness, site):
@@ -216,3 +221,66 @@ def test_hash_of_a_forged_checkpoint_key_is_not_the_registered_one(site):
     on_chain = RegistryReader(site.rpc, site.registry).log_of(370000).checkpoint_key
     signature = base64.b64decode(receipt["proof"].rsplit(" ", 1)[1])
     assert signature[:4] != hashlib.sha256(receipt["log"]["origin"].encode() + b"\n\x01" + on_chain).digest()[:4]
+
+
+def test_a_timeline_with_every_rule_event_left_out_still_shows_the_chains(witness, site):
+    """The page asks the region's bound rule contracts about the section itself (its id derived from
+    region, project and section), whatever rows the notary shows."""
+    def only_trading_systems(body):
+        body["events"] = [e for e in body["events"] if not et.is_rule_type(e["type"])]
+        body["warnings"] = 0
+    rows, summary, banner = _timeline(witness, site, only_trading_systems)
+    hidden = {r[0] for r in rows if r[1] == "failed" and "时间线却未显示" in r[2]}
+    assert {et.FLAG_SHARED_SIGNAL, et.SECTION_OPENED, et.BOX_SEALED, et.OPENING_CLOSED} <= hidden
+    assert "风险预警：1 项" in banner and "不完整 INCOMPLETE" in summary
+
+
+def _forge(site, event_id: str, kind: str, public: dict, section: str) -> None:
+    """The notary logs, as its rules engine, an event its rules never made (a lying notary can)."""
+    site.notary.log.submit([{"id": event_id, "type": kind, "region": "370000", "project": "FORGED-2", "section": section,
+                             "occurred_at": "2026-11-23T10:00:00+08:00", "actor": "0x" + "12" * 20,
+                             "public": public}], "rules-engine", rules=True)
+    site.wait_anchored(event_id)
+
+
+def _first_row(page, site, section: str) -> tuple[str, str]:
+    page.goto(f"{site.url}/?project=FORGED-2&section={section}")
+    page.wait_for_selector("#timeline-check[data-done='true']", timeout=60_000)
+    row = page.locator("#timeline li").first
+    return row.locator(".check").get_attribute("data-status"), row.inner_text()
+
+
+def test_rule_events_of_an_unbound_copy_or_without_a_transaction_count_for_nothing(witness, site):
+    notary = site.notary
+    copy = notary.chain.deploy(notary.account, "TenderRules", notary.account.address)  # same audited code
+    flag = next(e for e in httpx.get(f"{site.url}/v1/timeline", params={"project": PROJECT, "section": SECTION})
+                .json()["events"] if e["type"] == et.FLAG_SHARED_SIGNAL)
+    _forge(site, "forged-copy", et.OPENING_CLOSED, {**flag["public"], "contract": copy, "valid_bids": 3}, "F3")
+    status, text = _first_row(witness, site, "F3")
+    assert status == "failed" and "不是存证合约为区域 370000 登记的规则合约" in text
+
+    bare = {k: v for k, v in flag["public"].items() if k not in ("tx_hash", "block_number")}
+    _forge(site, "forged-bare", et.FLAG_SHARED_SIGNAL, bare, "F4")
+    status, text = _first_row(witness, site, "F4")
+    assert status == "failed" and "规则事件未指明交易" in text
+
+
+def test_a_witnesses_exported_page_keeps_its_chain(browser, site, tmp_path):
+    """`page export --registry --rpc` fixes the witness's chain in the file: what a browser stored (or
+    another file:// page wrote into it) changes nothing."""
+    from tests.helpers import cli
+
+    out = tmp_path / "mine.html"
+    cli("page", "export", "-o", str(out), "--registry", site.registry, "--rpc", site.rpc, check=True)
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(out.as_uri())
+    page.evaluate("localStorage.setItem('lianzheng.rpc', 'http://evil.example/rpc');"
+                  "localStorage.setItem('lianzheng.registry', '0x' + '22'.repeat(20))")
+    page.goto(out.as_uri() + f"?notary={site.url}")
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.input_value("#registry") == site.registry and page.input_value("#rpc") == site.rpc
+    assert page.get_attribute("#registry", "readonly") is not None
+    bad = cli("page", "export", "-o", str(tmp_path / "x.html"), "--rpc", "javascript:alert(1)")
+    assert bad.returncode == 2 and "is not an http(s) URL" in bad.stderr
+    context.close()

@@ -44,3 +44,21 @@ def test_the_exported_page_verifies_from_file_urls(browser, site, tmp_path):
     assert page.locator("#file-result [data-status='verified']").count() == 1
     assert not errors
     context.close()
+
+
+def test_the_inlined_modules_parse_as_one_script(tmp_path):
+    """The export drops the modules' imports and exports: their top-level names must stay distinct (a
+    second `const` of a name is a SyntaxError that would leave the page dead)."""
+    import shutil
+    import subprocess
+
+    from lianzheng.notary.services.page import standalone_html
+
+    html = standalone_html("0x" + "11" * 20, "https://node.example/rpc")
+    script = re.search(r'<script type="module">\n(.*)</script>', html, re.S).group(1)
+    (tmp_path / "inline.mjs").write_text(script)
+    node = shutil.which("node")
+    assert node, "node is installed by ./scripts/test (npm packages)"
+    result = subprocess.run([node, "--check", str(tmp_path / "inline.mjs")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert 'Object.freeze({"registry": "0x1111111111111111111111111111111111111111", "rpc": "https://node.example/rpc"})' in script
