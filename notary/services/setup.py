@@ -32,6 +32,7 @@ from lianzheng.notary.tender_store import TenderStore
 from lianzheng.rules.experts.draw import ExpertDraw
 from lianzheng.rules.journal import SqliteJournal, StepJournal
 from lianzheng.rules.tender.sections import TenderSections, load_profiles
+from lianzheng.sdk.contract import CallReverted
 from lianzheng.sdk.event_types import RULES_ENGINE
 from lianzheng.sdk.merkle import hash_id, hasher
 
@@ -157,7 +158,13 @@ def _bind_rules(settings: Settings, registry: ChainContract, chain: Chain, accou
     outcomes from no others. A notary that is its own registrar (the embedded default, a province)
     binds them itself; a city notary logs what its registrar must run."""
     region = int(settings.region)
-    if any((t, d) == (tender, draw) for t, d in registry.read("rulesOf", region)):
+    try:
+        bound = registry.read("rulesOf", region)
+    except CallReverted:  # a registry deployed before rule bindings existed
+        log.warning("registry %s predates rule bindings (no rulesOf): witnesses cannot count rule outcomes of "
+                    "region %s until the region moves to a current registry", registry.address, region)
+        return
+    if any((t, d) == (tender, draw) for t, d in bound):
         return
     if registry.read("hasRole", registry.read("REGISTRAR_ROLE"), account.address):
         chain.transact(account, registry.tx("bindRules", region, tender, draw))
