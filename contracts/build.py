@@ -2,7 +2,7 @@
 
 ``python -m lianzheng.contracts.build`` writes contracts/build/<Contract>.json and, for the contracts a
 verifier reads, their ABI alone into sdk/abis/ (the SDK installs without the contracts'
-bytecode); ``--check`` compares instead of writing and exits 1 naming every file that differs
+bytecode), and sdk/rules.json (what a witness checks rule events with: ``witness_table``); ``--check`` compares instead of writing and exits 1 naming every file that differs
 from its source.
 """
 from __future__ import annotations
@@ -82,12 +82,15 @@ def _render(art: dict) -> str:
 
 def outputs(artifacts: dict[str, dict]) -> dict[Path, str]:
     """Every file the build writes, with its text: artifacts, and the SDK's copy of some ABIs."""
+    from lianzheng.contracts.witness_table import rules_table
     from lianzheng.sdk.contract import SDK_ABIS
 
     files = {HERE / "build" / f"{name}.json": _render(art) for name, art in artifacts.items()}
     for name in SDK_ABIS:
         files[PROJECT / "sdk" / "abis" / f"{name}.json"] = json.dumps(artifacts[name]["abi"], indent=1,
                                                                     sort_keys=True) + "\n"
+    files[PROJECT / "sdk" / "rules.json"] = json.dumps(rules_table(artifacts.__getitem__), indent=1,
+                                                       sort_keys=True) + "\n"
     return files
 
 

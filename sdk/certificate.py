@@ -167,7 +167,30 @@ def verify_certificate(evidence: dict[str, Any], registry: RegistryView) -> Cert
             raise EventMismatchError(f"the certificate says it is complete through checkpoint "
                                      f"{through.get('tree_size')}, which is not anchored with that root")
     check = CertificateCheck(head.project, head.section, region, evidence_digest(evidence))
-    return _check_receipts(head, check, Verifier(registry).verify)
+    _check_receipts(head, check, Verifier(registry).verify)
+    _check_rules(head, registry)
+    return check
+
+
+def _check_rules(head: _Head, registry: RegistryView) -> None:
+    """Rule events count only when the chain backs them, and the certificate leaves none of the
+    section's out (``sdk.rule_check``; needs a registry read over JSON-RPC)."""
+    from lianzheng.sdk.rule_check import RuleChecker, RuleUnbacked
+
+    reader = getattr(registry, "chain", None)
+    if reader is None:
+        return
+    checker = RuleChecker(reader, registry)
+    events = [r["event"] for r in head.receipts]
+    for event in events:
+        if et.is_rule_type(event["type"]):
+            checker.check(event)
+    sections = [head.section] if head.section else sorted({e["section"] for e in events if e.get("section")})
+    missing = checker.missing_logs(int(head.log.region), head.project, sections, events)
+    if missing:
+        name, tx = missing[0]
+        raise RuleUnbacked(f"the rule contract emitted {name} about the section in {tx}, which the certificate "
+                           f"leaves out ({len(missing)} such events)", missing=[m[1] for m in missing])
 
 
 def verify_certificate_offline(evidence: dict[str, Any], members: AllianceMembers) -> OfflineCertificateCheck:

@@ -247,3 +247,29 @@ def test_a_certificate_is_complete_up_to_a_checkpoint_and_cannot_leave_an_event_
     assert evidence["compliance"]["elements"][0]["status"] != "met"  # no announcement event in this section
     with pytest.raises(EventMismatchError, match="procedural compliance"):
         verify_certificate(resigned(claimed), reader)
+
+
+def test_rule_events_in_a_certificate_count_only_when_the_chain_backs_them(site):
+    """verify_certificate checks each rule event as the page does (sdk.rule_check) and asks the
+    region's bound rule contracts for every event about the section."""
+    from lianzheng.sdk.rule_check import RuleChecker, RuleUnbacked
+
+    notary = site.notary
+    reader = RegistryReader(notary.chain.rpc, notary.registry.address)
+    evidence = notary.witness.certificate_evidence(PROJECT, SECTION, site.url)
+    events = [r["event"] for r in evidence["receipts"]]
+    checker = RuleChecker(reader.chain, reader)
+    flag = next(e for e in events if e["type"] == "tender.flag.shared_signal")
+    assert checker.missing_logs(370000, PROJECT, [SECTION], events) == []
+    missing = checker.missing_logs(370000, PROJECT, [SECTION], [e for e in events if e is not flag])
+    assert [name for name, _ in missing] == ["SharedSignal"] and missing[0][1] == flag["public"]["tx_hash"]
+
+    closed = next(e for e in events if e["type"] == "tender.opening_closed")
+    notary.log.submit([{"id": "cert-forged-close", "type": "tender.opening_closed", "region": "370000",
+                        "project": "FORGED-9", "section": "F9", "occurred_at": closed["occurred_at"],
+                        "actor": closed["actor"], "public": {**closed["public"], "valid_bids": 9}}],
+                      "rules-engine", rules=True)
+    site.wait_anchored("cert-forged-close")
+    forged = notary.witness.certificate_evidence("FORGED-9", "F9", site.url)  # signed by the notary's key
+    with pytest.raises(RuleUnbacked, match="is not about the section it names"):
+        verify_certificate(forged, reader)

@@ -91,7 +91,7 @@ def test_a_pasted_receipt_verifies_and_a_tampered_one_fails_with_its_reason(page
 
 def test_the_timeline_shows_rule_outcomes_and_highlights_the_collusion_flag(page, site):
     page.goto(f"{site.url}/?project={PROJECT}&section={SECTION}")
-    page.wait_for_selector("#timeline li.warning")
+    page.wait_for_selector("#timeline-check[data-done='true']", timeout=60_000)  # rows show what was verified
     warning = page.locator("#timeline li.warning")
     assert warning.count() == 1 and "围标串标预警" in warning.inner_text()
     assert "风险预警" in page.inner_text("#timeline-warnings")
