@@ -37,7 +37,7 @@ from lianzheng.sdk import event_types as et
 from lianzheng.sdk.canonical import canonical_json
 from lianzheng.sdk.checkpoint import SignedNote
 from lianzheng.sdk.cosign import AllianceMembers, verify_offline
-from lianzheng.sdk.errors import EventMismatchError, MalformedError, SignatureError
+from lianzheng.sdk.errors import EventMismatchError, MalformedError, SignatureError, first_invalid
 from lianzheng.sdk.event import GENESIS
 from lianzheng.sdk.receipt import LogInfo, Receipt, parse_receipt
 from lianzheng.sdk.registry import RegistryView
@@ -129,9 +129,7 @@ def _head(evidence: Any) -> _Head:
     try:
         head = _Head.model_validate(evidence)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "evidence"
-        raise MalformedError(f"certificate evidence: {where}: {first['msg']}", field=where) from exc
+        raise first_invalid(exc, "certificate evidence", "evidence") from exc
     if len(head.receipts) != len(head.outcomes):
         raise MalformedError("certificate evidence must list one outcome per receipt")
     return head

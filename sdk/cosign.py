@@ -57,7 +57,7 @@ from eth_keys.exceptions import ValidationError as KeysValidationError
 from eth_utils import keccak, to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from lianzheng.sdk.errors import CosignatureThresholdError, MalformedError
+from lianzheng.sdk.errors import CosignatureThresholdError, MalformedError, first_invalid
 from lianzheng.sdk.receipt import ADDRESS, Cosignature, Receipt, RelayDomain, parse_receipt
 from lianzheng.sdk.times import utc_iso
 from lianzheng.sdk.verifier import check_offline
@@ -171,9 +171,7 @@ def parse_members(data: str | bytes | dict[str, Any]) -> AllianceMembers:
     try:
         members = AllianceMembers.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "members"
-        raise MalformedError(f"not a {MEMBERS_FORMAT} file: {where}: {first['msg']}", field=where) from exc
+        raise first_invalid(exc, f"not a {MEMBERS_FORMAT} file", "members") from exc
     if members.threshold > len(members.members):
         raise MalformedError(f"threshold {members.threshold} is more than the {len(members.members)} members listed")
     return members

@@ -9,6 +9,8 @@ and the HTTP layer turn them into exit codes and statuses.
 """
 from __future__ import annotations
 
+from typing import Any
+
 
 class LianzhengError(Exception):
     """Root of every error the project raises on purpose."""
@@ -30,6 +32,14 @@ class MalformedError(VerificationError):
     """An input (receipt, proof, checkpoint, event) cannot even be parsed."""
 
     code = "malformed"
+
+
+def first_invalid(exc: Any, what: str, whole: str, **evidence: Any) -> MalformedError:
+    """A pydantic ``ValidationError`` as one ``MalformedError``: ``<what>: <field path>: <why>`` of its
+    first complaint (``whole`` names the input itself when the complaint is about all of it)."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or whole
+    return MalformedError(f"{what}: {where}: {first['msg']}", field=where, **evidence)
 
 
 class ProofError(VerificationError):

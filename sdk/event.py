@@ -40,7 +40,7 @@ from pydantic import (
 from typing_extensions import NotRequired, TypedDict
 
 from lianzheng.sdk.canonical import canonical_json
-from lianzheng.sdk.errors import MalformedError
+from lianzheng.sdk.errors import MalformedError, first_invalid
 from lianzheng.sdk.merkle import Hasher
 
 MAX_EVENT_BYTES = 64 * 1024
@@ -173,9 +173,7 @@ def _strict(value: Any, where: str) -> None:
 
 
 def _first_error(exc: ValidationError, what: str) -> MalformedError:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "event"
-    return MalformedError(f"{what}: {where}: {first['msg']}", field=where, errors=exc.errors())
+    return first_invalid(exc, what, "event", errors=exc.errors())
 
 
 def parse_event(data: Any) -> dict[str, Any]:

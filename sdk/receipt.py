@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer
 
-from lianzheng.sdk.errors import MalformedError
+from lianzheng.sdk.errors import MalformedError, first_invalid
 from lianzheng.sdk.merkle import HashName
 
 RECEIPT_FORMAT = "lianzheng-receipt/1"
@@ -107,6 +107,4 @@ def parse_receipt(data: str | bytes | dict[str, Any]) -> Receipt:
     try:
         return Receipt.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "receipt"
-        raise MalformedError(f"not a Lianzheng receipt: {where}: {first['msg']}", field=where) from exc
+        raise first_invalid(exc, "not a Lianzheng receipt", "receipt") from exc
