@@ -1,7 +1,7 @@
 """Tables of the notary store (SQLModel: SQLite and PostgreSQL with the same code)."""
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 from lianzheng.sdk.receipt import Anchor, Cosignature, RelayDomain
@@ -30,6 +30,17 @@ class EntryDocument(SQLModel, table=True):
     __table_args__ = {"sqlite_with_rowid": False}
     sha256: bytes = Field(sa_column=Column(LargeBinary(32), primary_key=True))
     idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+
+
+class TreeTile(SQLModel, table=True):
+    """A C2SP tlog-tile of the log's tree (``notary.tiles``): up to 256 hashes of one level, stored
+    as its longest prefix so far; written with the entries it covers, in the same transaction."""
+
+    __tablename__ = "tiles"
+    __table_args__ = {"sqlite_with_rowid": False}
+    level: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class AnchorIntent(SQLModel, table=True):

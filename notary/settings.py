@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     max_batch: int = Field(10_000, ge=1, description="events per POST /v1/events")
     rate_limit: float = Field(500.0, gt=0, description="write requests per second per API key (bursts 2x)")
     read_rate: float = Field(200.0, gt=0, description="keyless reads per second per client address (bursts 2x)")
+    tile_rate: float = Field(2000.0, gt=0, description="tile, entry bundle and /checkpoint reads per second per "
+                             "client address (bursts 2x; a mirror fetches two per 256 entries)")
     trusted_proxies: list[str] = Field(default_factory=list, description="reverse proxies (IPs or CIDR networks) "
                                        "whose X-Forwarded-For names the client; nobody else's header is believed")
     rpc_gas_cap: int = Field(10_000_000, ge=21_000, le=30_000_000, description="gas per eth_call on /chain/rpc "

@@ -10,13 +10,23 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy import event, func, insert, inspect, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from lianzheng.notary.errors import CosignaturesFull, DuplicateEventId, StoreOutdated, Unavailable
-from lianzheng.notary.models import AnchorIntent, ApiKey, CheckpointCosignature, Entry, EntryDocument, Meta
+from lianzheng.notary.models import (
+    AnchorIntent,
+    ApiKey,
+    CheckpointCosignature,
+    Entry,
+    EntryDocument,
+    Meta,
+    TreeTile,
+)
 
 
 class LogStore(Protocol):
@@ -27,7 +37,14 @@ class LogStore(Protocol):
     an event id is stored already. Entries MUST NOT be rewritten or deleted.
     """
 
-    def append(self, entries: Sequence[dict[str, Any]], documents: Sequence[dict[str, Any]]) -> None: ...
+    def append(self, entries: Sequence[dict[str, Any]], documents: Sequence[dict[str, Any]],
+               tiles: dict[tuple[int, int], bytes] | None = None) -> None: ...
+
+    def size(self) -> int: ...
+
+    def tile(self, level: int, index: int) -> bytes | None: ...
+
+    def put_tiles(self, tiles: dict[tuple[int, int], bytes]) -> None: ...
 
     def digests(self, start: int = 0) -> Iterator[bytes]: ...
 
@@ -115,14 +132,46 @@ class SqlStore:
 
     # --- entries ---------------------------------------------------------------
 
-    def append(self, entries: Sequence[dict[str, Any]], documents: Sequence[dict[str, Any]]) -> None:
+    def append(self, entries: Sequence[dict[str, Any]], documents: Sequence[dict[str, Any]],
+               tiles: dict[tuple[int, int], bytes] | None = None) -> None:
+        """Commit entries, their document index and the tiles they grow, in one transaction.
+        ``DuplicateEventId`` (nothing committed) when an id or an index is stored already: a retry,
+        or another process appended first (``size()`` tells which)."""
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(Entry.__table__), list(entries))
                 if documents:
                     conn.execute(insert(EntryDocument.__table__), list(documents))
-        except IntegrityError as exc:  # the unique index on event_id: nothing was committed
-            raise DuplicateEventId("an event id in this batch is stored already") from exc
+                if tiles:
+                    self._upsert_tiles(conn, tiles)
+        except IntegrityError as exc:  # the unique index on event_id or idx: nothing was committed
+            raise DuplicateEventId("an event id or index in this batch is stored already") from exc
+
+    def _upsert_tiles(self, conn: Any, tiles: dict[tuple[int, int], bytes]) -> None:
+        t = TreeTile.__table__
+        dialect = sqlite_insert if self.engine.dialect.name == "sqlite" else pg_insert
+        stmt = dialect(t)
+        conn.execute(stmt.on_conflict_do_update(index_elements=[t.c.level, t.c.idx], set_={"data": stmt.excluded.data}),
+                     [{"level": level, "idx": index, "data": data} for (level, index), data in tiles.items()])
+
+    def put_tiles(self, tiles: dict[tuple[int, int], bytes]) -> None:
+        """Store tiles built from entries already stored (a log written before tiles)."""
+        if tiles:
+            with self.engine.begin() as conn:
+                self._upsert_tiles(conn, tiles)
+
+    def tile(self, level: int, index: int) -> bytes | None:
+        t = TreeTile.__table__
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.c.data).where(t.c.level == level, t.c.idx == index)).first()
+        return None if row is None else bytes(row.data)
+
+    def size(self) -> int:
+        """Entries stored (indices are dense from 0)."""
+        t = Entry.__table__
+        with self.engine.connect() as conn:
+            last = conn.execute(select(func.max(t.c.idx))).scalar()
+        return 0 if last is None else last + 1
 
     def digests(self, start: int = 0, chunk: int = 50_000) -> Iterator[bytes]:
         t = Entry.__table__

@@ -8,7 +8,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from lianzheng.notary.api.errors import install_error_handlers
 from lianzheng.notary.api.limits import ClientLimits, SecurityHeaders
-from lianzheng.notary.api.routes import chain_rpc, cosignatures, events, experts, health, reads, tender, witness
+from lianzheng.notary.api.routes import chain_rpc, cosignatures, events, experts, health, reads, tender, tiles, witness
 from lianzheng.notary.services.setup import Notary, open_notary
 from lianzheng.notary.settings import Settings
 
@@ -48,6 +48,7 @@ def create_app(settings: Settings, notary: Notary | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(events.router)
     app.include_router(reads.router)
+    app.include_router(tiles.router)
     app.include_router(chain_rpc.router)
     app.include_router(tender.router)
     app.include_router(experts.router)

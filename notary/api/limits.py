@@ -15,6 +15,7 @@ from lianzheng.notary.settings import Settings
 class ClientLimits:
     proxies: tuple[Network, ...]
     reads: RateLimiter
+    tiles: RateLimiter
     rpc: RateLimiter
     rpc_in_flight: InFlightLimit
     certificates: RateLimiter
@@ -26,6 +27,7 @@ class ClientLimits:
         return cls(
             proxies=parse_networks(settings.trusted_proxies),
             reads=RateLimiter(settings.read_rate),
+            tiles=RateLimiter(settings.tile_rate),
             rpc=RateLimiter(settings.rpc_rate),
             rpc_in_flight=InFlightLimit(settings.rpc_in_flight),
             certificates=RateLimiter(2.0, burst=10),  # a PDF costs ~10-100 ms of CPU
@@ -45,6 +47,12 @@ def limit_reads(request: Request) -> None:
     """A dependency: one read of the calling client's budget (429 beyond it)."""
     limits = get_limits(request)
     limits.reads.take(f"reads from {limits.client(request)}")
+
+
+def limit_tiles(request: Request) -> None:
+    """A dependency: one tile (or entry bundle, or checkpoint) of the calling client's budget."""
+    limits = get_limits(request)
+    limits.tiles.take(f"tile reads from {limits.client(request)}")
 
 
 # The page fetches its scripts and styles from here only; it reads roots from whatever

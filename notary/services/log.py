@@ -2,14 +2,17 @@
 
 Appends are serialized under one lock: an index is assigned, each event is linked to the
 previous event of its project and section (``prev``, see ``sdk.event``), the batch is
-committed to the store (durable), and only then does the in-memory tree grow and the caller
-get its answer. The tree is rebuilt from the stored digests on start; section heads are
-looked up when first needed and kept in a bounded cache.
+committed to the store (durable) with the tree tiles it grows (``notary.tiles``), and only
+then does the tree's in-memory right edge move and the caller get its answer. On start only
+that right edge is read, whatever the log's size; section heads are looked up when first
+needed and kept in a bounded cache. Several processes may append to one store: an index
+another process took makes the commit fail as a whole, and it is redone after catching up.
 """
 from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import threading
 import time
@@ -34,16 +37,20 @@ from lianzheng.notary.errors import (
 )
 from lianzheng.notary.services.keys import Viewer
 from lianzheng.notary.store import LogStore
+from lianzheng.notary.tiles import MissingTiles, TileTree, backfill
 from lianzheng.sdk.canonical import canonical_json
 from lianzheng.sdk.checkpoint import Checkpoint, SignedNote, TlogProof
 from lianzheng.sdk.errors import MalformedError
 from lianzheng.sdk.event import GENESIS, canonical_bytes, document_hashes, parse_event, public_form
 from lianzheng.sdk.event_types import is_rule_type
-from lianzheng.sdk.merkle import Hasher, MerkleTree
+from lianzheng.sdk.merkle import Hasher
 from lianzheng.sdk.receipt import RECEIPT_FORMAT, LogInfo, Receipt
 
+log = logging.getLogger("lianzheng.log")
+
 MAX_RANGE = 5000  # entries per page (a mirror pages through the whole log)
-MAX_HEADS = 100_000  # section heads kept in memory; older ones are read from the store again
+MAX_HEADS = 100_000
+APPEND_ATTEMPTS = 8  # commits redone when other processes appended first  # section heads kept in memory; older ones are read from the store again
 
 Head = tuple[str, str | None]  # (project, section)
 
@@ -83,8 +90,7 @@ class NotaryLog:
         self.store, self.hasher, self.region, self.origin = store, h, region, origin
         self.info = LogInfo(origin=origin, region=region, hash=h.name)
         self._log_json = orjson.dumps(self.info.model_dump())
-        self.tree = MerkleTree(h)
-        self.tree.extend_leaf_hashes([h.hash_leaf(d) for d in store.digests()])
+        self.tree = _open_tree(store, h)
         self._commit_lock = threading.Lock()
         self._queue_lock = threading.Lock()
         self._queue: list[_Request] = []
@@ -93,6 +99,16 @@ class NotaryLog:
 
     def __len__(self) -> int:
         return len(self.tree)
+
+    def catch_up(self) -> int:
+        """Take what other processes appended to the store: the tree's right edge is read again
+        and the section heads forgotten. Returns the size. Caller holds the commit lock, or
+        accepts that a concurrent local commit may follow."""
+        size = self.store.size()
+        if size != len(self.tree):
+            self.tree.reload(size)
+            self._heads.clear()
+        return size
 
     def add_listener(self, listener: Callable[[int], None]) -> None:
         """Call ``listener(size)`` after each append that logged something new (in the appender's
@@ -197,20 +213,24 @@ class NotaryLog:
         if not group:
             return
         try:
-            # Optimistic: most ids are new, so insert first and let the unique index on
-            # event_id find retries; only then look the group's ids up and redo it.
-            rows, docs, heads = self._rows(group, {})
-            try:
-                if rows:
-                    self.store.append(rows, docs)
-            except DuplicateEventId:
-                known = self.store.ids([p.event_id for r in group for p in r.prepared if p.given_id])
+            # Optimistic: most ids are new and this process the only writer, so insert first and
+            # let the unique indexes find retries (event_id) and other processes' appends (idx);
+            # only then catch up with the store, look the group's ids up and redo it.
+            known: dict[str, tuple[int, Any, str]] = {}
+            for attempt in range(APPEND_ATTEMPTS):
                 rows, docs, heads = self._rows(group, known)
-                if rows:
-                    self.store.append(rows, docs)
+                growth = self.tree.extend([self.hasher.hash_leaf(row["digest"]) for row in rows])
+                try:
+                    if rows:
+                        self.store.append(rows, docs, growth.tiles)
+                    break
+                except DuplicateEventId:
+                    if attempt == APPEND_ATTEMPTS - 1:
+                        raise
+                    self.catch_up()
+                    known = self.store.ids([p.event_id for r in group for p in r.prepared if p.given_id])
+            self.tree.apply(growth)
             self._remember(heads)
-            for row in rows:
-                self.tree.append_leaf_hash(self.hasher.hash_leaf(row["digest"]))
         except Exception as exc:  # noqa: BLE001 - every caller of the group learns of the failure
             failure = exc if isinstance(exc, NotaryError) else Unavailable(f"storage failed: {exc}")
             for request in group:
@@ -309,6 +329,9 @@ class NotaryLog:
         current = len(self.tree)
         if size is None:
             return current
+        if size > current:  # another process may have grown the log
+            with self._commit_lock:
+                current = self.catch_up()
         if not 0 <= size <= current:
             raise BadRange(f"tree size {size} is outside 0..{current}", size=size, current=current)
         return size
@@ -324,6 +347,28 @@ class NotaryLog:
         if not 1 <= size1 <= size2:  # from the empty tree a proof proves nothing (verifiers refuse it)
             raise BadRange(f"from={size1} must be within 1..{size2}", size1=size1, size2=size2)
         return self.tree.consistency_proof(size1, size2)
+
+    def tile(self, level: int, index: int, width: int) -> bytes:
+        """The C2SP tile (level, index) at ``width`` hashes (``NotFound`` beyond the log)."""
+        data = self.tree.tile(level, index, width)
+        if data is None:
+            with self._commit_lock:
+                self.catch_up()  # another process may have grown the log
+            data = self.tree.tile(level, index, width)
+        if data is None:
+            raise NotFound(f"no tile {level}/{index} of width {width} in a log of {len(self)} entries")
+        return data
+
+    def entry_bundle(self, index: int, width: int) -> bytes:
+        """The C2SP entry bundle ``index`` of ``width`` entries: each leaf's data (its 32-byte event
+        digest) after its length as two big-endian bytes."""
+        start = index * 256
+        if start + width > len(self):
+            with self._commit_lock:
+                self.catch_up()
+        if index < 0 or start + width > len(self):
+            raise NotFound(f"no entry bundle {index} of width {width} in a log of {len(self)} entries")
+        return b"".join(len(d).to_bytes(2, "big") + d for _, _, d in self.store.entry_rows(start, start + width))
 
     def index_of(self, event_id: str) -> int:
         entry = self.store.entry_by_id(event_id)
@@ -366,6 +411,17 @@ class NotaryLog:
         if not 0 <= start < end or end - start > MAX_RANGE:
             raise BadRange(f"need 0 <= start < end and at most {MAX_RANGE} entries per page", start=start, end=end)
         return self.store.entry_rows(start, min(end, size))
+
+
+def _open_tree(store: LogStore, h: Hasher) -> TileTree:
+    """The tree from the store's tiles; a log stored before tiles gets them built once."""
+    size = store.size()
+    try:
+        return TileTree(h, size, store.tile)
+    except MissingTiles:
+        log.warning("building the tiles of a log of %d entries stored before tiles (once)", size)
+        backfill(h, store.digests(), store.put_tiles)
+        return TileTree(h, size, store.tile)
 
 
 def _same_event(existing: str | dict[str, Any], wire: dict[str, Any]) -> bool:
