@@ -37,6 +37,12 @@ class BodyTooLarge(NotaryError):
     code = "body_too_large"
 
 
+class ClientGone(NotaryError):
+    """The client closed its connection before its request arrived whole (nothing was logged)."""
+
+    code = "client_closed"
+
+
 class InvalidJson(NotaryError):
     code = "invalid_json"
 

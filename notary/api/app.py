@@ -38,6 +38,7 @@ def create_app(settings: Settings, notary: Notary | None = None) -> FastAPI:
 
     app = FastAPI(title="Lianzheng notary (链证)", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
+    app.add_middleware(events.WriteLane)  # innermost: writes skip routing, not headers or CORS
     app.add_middleware(SecurityHeaders)
     # Any page may read the public API and the chain RPC (a witness's own copy of the page, from
     # file:// or another host); only JSON bodies and no credentials, so an Authorization header

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 
@@ -77,13 +78,29 @@ RULES = Viewer(RULES_ENGINE, "rules")  # the notary's in-process rules engine
 class KeyCache:
     """Recently verified keys (hash → writer), so a busy writer costs no query per request.
 
-    Entries expire after ``ttl`` seconds: a key revoked in the store stops working within it.
-    Unknown keys are not cached, so a key created while the server runs works at once.
+    Entries expire after ``ttl`` seconds: a key revoked in the store stops working within it (and
+    the one query that re-reads it). Unknown keys are not cached, so a key created while the
+    server runs works at once. One request re-reads an expired key while the others go on with
+    the entry it replaces (hundreds of concurrent writers of one key cost one query, not hundreds).
     """
 
     def __init__(self, store: SqlStore, ttl: float = 2.0) -> None:
         self.store, self.ttl = store, ttl
         self._known: dict[str, tuple[str, str, float]] = {}
+        self._reading: set[str] = set()
+        self._lock = threading.Lock()
+
+    def cached(self, secret: str | None) -> Viewer | None:
+        """The writing key for ``secret`` when known without a query (None: ask ``authenticate``)."""
+        if not secret or len(secret) > 200:
+            return None
+        digest = _hash(secret)
+        cached = self._known.get(digest)
+        if cached is None or cached[1] not in WRITING_ROLES:
+            return None
+        if cached[2] > time.monotonic() or digest in self._reading:
+            return Viewer(cached[0], cached[1])
+        return None
 
     def authenticate(self, secret: str | None) -> Viewer:
         """The writing key for ``secret``; 401 when absent, 403 when unknown, revoked or a reader's."""
@@ -113,7 +130,15 @@ class KeyCache:
         now = time.monotonic()
         if cached and cached[2] > now:
             return cached[0], cached[1]
-        key = self.store.key_by_hash(digest)
+        with self._lock:
+            if cached and digest in self._reading:  # someone re-reads it right now
+                return cached[0], cached[1]
+            self._reading.add(digest)
+        try:
+            key = self.store.key_by_hash(digest)
+        finally:
+            with self._lock:
+                self._reading.discard(digest)
         if key is None or key.revoked:
             self._known.pop(digest, None)
             raise Forbidden("API key not recognised")

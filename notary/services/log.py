@@ -74,6 +74,7 @@ class _Request:
     results: list["Accepted"] = field(default_factory=list)
     error: Exception | None = None
     done: bool = False
+    callback: Callable[["_Request"], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -92,13 +93,19 @@ class NotaryLog:
         self._log_json = orjson.dumps(self.info.model_dump())
         self.tree = _open_tree(store, h)
         self._commit_lock = threading.Lock()
-        self._queue_lock = threading.Lock()
+        self._queue_cond = threading.Condition()
         self._queue: list[_Request] = []
+        self._sequencer: threading.Thread | None = None
         self._listeners: list[Callable[[int], None]] = []
         self._heads: OrderedDict[Head, bytes] = OrderedDict()  # section → digest of its newest event
 
     def __len__(self) -> int:
         return len(self.tree)
+
+    def refresh(self) -> int:
+        """``catch_up`` under the commit lock; the size."""
+        with self._commit_lock:
+            return self.catch_up()
 
     def catch_up(self) -> int:
         """Take what other processes appended to the store: the tree's right edge is read again
@@ -111,7 +118,7 @@ class NotaryLog:
         return size
 
     def add_listener(self, listener: Callable[[int], None]) -> None:
-        """Call ``listener(size)`` after each append that logged something new (in the appender's
+        """Call ``listener(size)`` after each commit that logged something new (in the sequencer's
         thread: it must be quick, e.g. set an event)."""
         self._listeners.append(listener)
 
@@ -146,28 +153,58 @@ class NotaryLog:
         ``rules``: the writer is the rules engine, which alone may write rule types. An id
         belongs to the writer that used it first: another writer's retry of it is refused
         whatever it holds (409), so a guess at someone's payload is never confirmed.
-
-        Validation, salting and hashing happen in the caller's thread. Requests that arrive
-        while a commit is under way queue up and are committed together by the next thread
-        to take the commit lock (group commit): one fsync serves many concurrent callers.
         """
+        request = self.prepare(raw_events, writer, rules)
+        done = threading.Event()
+        self.enqueue(request, lambda _: done.set())
+        done.wait()
+        return self.outcome(request)
+
+    def prepare(self, raw_events: Sequence[Any], writer: str, rules: bool = False) -> _Request:
+        """Validate, salt and hash a request's events in the caller's thread (``InvalidEvent`` …)."""
         # One getrandom call per request, not per event (a syscall per event cost ~10% here).
         salts = os.urandom(32 * len(raw_events)).hex()
         prepared = [self._prepare(i, self._parse(i, raw, rules), salts[64 * i:64 * i + 64])
                     for i, raw in enumerate(raw_events)]
-        request = _Request(prepared, writer)
-        with self._queue_lock:
+        return _Request(prepared, writer)
+
+    def enqueue(self, request: _Request, done: Callable[[_Request], None]) -> None:
+        """Hand a prepared request to the sequencer; ``done(request)`` is called from the sequencer's
+        thread once it is committed (or refused): it must be quick (set an event or a future).
+
+        The sequencer commits whatever queued up while it was busy in one transaction (group
+        commit): one fsync serves every waiting writer, however many, and no thread waits per
+        request.
+        """
+        request.callback = done
+        with self._queue_cond:
             self._queue.append(request)
-        while not request.done:
-            with self._commit_lock:
-                if not request.done:
-                    self._commit_queued()
+            if self._sequencer is None:
+                self._sequencer = threading.Thread(target=self._sequence, name="sequencer", daemon=True)
+                self._sequencer.start()
+            self._queue_cond.notify()
+
+    def outcome(self, request: _Request) -> list[Accepted]:
+        """A committed request's answers (raises what refused it)."""
         if request.error is not None:
             raise request.error
-        if self._listeners and any(not a.duplicate for a in request.results):
-            for listener in self._listeners:
-                listener(len(self.tree))
         return request.results
+
+    def _sequence(self) -> None:
+        while True:
+            with self._queue_cond:
+                while not self._queue:
+                    self._queue_cond.wait()
+            with self._commit_lock:
+                group = self._commit_queued()
+            if self._listeners and any(not a.duplicate for r in group for a in r.results):
+                for listener in self._listeners:
+                    listener(len(self.tree))
+            for request in group:
+                try:
+                    request.callback(request)
+                except Exception:  # noqa: BLE001 - one waiter's failure must not stop the sequencer
+                    log.exception("a writer's completion callback failed")
 
     def _prepare(self, i: int, event: dict[str, Any], salt: str) -> _Prepared:
         given = "id" in event
@@ -206,12 +243,12 @@ class NotaryLog:
         while len(self._heads) > MAX_HEADS:
             self._heads.popitem(last=False)
 
-    def _commit_queued(self) -> None:
+    def _commit_queued(self) -> list[_Request]:
         """Commit every queued request in one transaction (caller holds the commit lock)."""
-        with self._queue_lock:
+        with self._queue_cond:
             group, self._queue = self._queue, []
         if not group:
-            return
+            return group
         try:
             # Optimistic: most ids are new and this process the only writer, so insert first and
             # let the unique indexes find retries (event_id) and other processes' appends (idx);
@@ -238,6 +275,7 @@ class NotaryLog:
                     request.results, request.error = [], failure
         for request in group:
             request.done = True
+        return group
 
     def _rows(self, group: list[_Request], known: dict[str, tuple[int, Any, str]]) -> tuple[list, list, dict]:
         rows: list[dict[str, Any]] = []

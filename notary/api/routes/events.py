@@ -1,16 +1,29 @@
-"""POST /v1/events: one event, or ``{"events": [...]}`` up to the batch limit."""
+"""POST /v1/events: one event, or ``{"events": [...]}`` up to the batch limit.
+
+Trading systems send mostly one event per request, hundreds at once: ``WriteLane`` answers
+that request ahead of the framework's routing and dependency machinery (measured: it cost ~70%
+of the CPU of a single-event write), with the same checks in the same order and the same
+answers, errors included (``accept_events`` is the one implementation, the route uses it too).
+"""
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from lianzheng.notary.api.deps import LogDep, SettingsDep, WriterDep, read_json
+from lianzheng.notary.api.deps import _notary, read_json, writer_of
 from lianzheng.notary.errors import BatchTooLarge, InvalidEvent
+from lianzheng.notary.services.setup import Notary
+from lianzheng.sdk.errors import LianzhengError
 
 router = APIRouter(tags=["events"])
+
+# Requests of up to this many events are validated on the event loop; larger batches in a thread
+# (so one 10,000-event batch does not hold up everyone else's single events).
+INLINE_EVENTS = 16
 
 _BODY = {
     "required": True,
@@ -33,9 +46,17 @@ _BODY = {
                403: {"description": "unknown API key, or a rule type sent by a key that is not the rules "
                                     "engine's"},
                409: {"description": "an id was already used for a different event, or by another writer"},
-               413: {"description": "body or batch too large"}, 422: {"description": "malformed event"}},
+               413: {"description": "body or batch too large"}, 422: {"description": "malformed event"},
+               429: {"description": "the key's write rate is exceeded"}},
 )
-async def post_events(request: Request, log: LogDep, settings: SettingsDep, writer: WriterDep) -> Response:
+async def post_events(request: Request) -> Response:
+    return await accept_events(request, _notary(request))
+
+
+async def accept_events(request: Request, notary: Notary) -> Response:
+    """Authenticate, read, validate, commit (group commit by the sequencer) and answer."""
+    writer = await writer_of(request, notary)
+    log, settings = notary.log, notary.settings
     body = await read_json(request, settings.max_body_bytes)
     single = not (isinstance(body, dict) and "events" in body)
     if single:
@@ -49,7 +70,14 @@ async def post_events(request: Request, log: LogDep, settings: SettingsDep, writ
         if len(events) > settings.max_batch:
             raise BatchTooLarge(f"{len(events)} events in one request, limit {settings.max_batch}",
                                 limit=settings.max_batch)
-    accepted = await run_in_threadpool(log.submit, events, writer.name, writer.writes_rules)
+    if len(events) <= INLINE_EVENTS:  # validating a few events costs less than a thread hop
+        prepared = log.prepare(events, writer.name, writer.writes_rules)
+    else:
+        prepared = await run_in_threadpool(log.prepare, events, writer.name, writer.writes_rules)
+    loop = asyncio.get_running_loop()
+    committed: asyncio.Future = loop.create_future()
+    log.enqueue(prepared, lambda r: loop.call_soon_threadsafe(committed.set_result, r))
+    accepted = log.outcome(await committed)
     if any(a.duplicate for a in accepted):
         receipts = await run_in_threadpool(lambda: [log.receipt_json(a) for a in accepted])
     else:
@@ -57,3 +85,25 @@ async def post_events(request: Request, log: LogDep, settings: SettingsDep, writ
     status = 200 if all(a.duplicate for a in accepted) else 201
     body = receipts[0] if single else b'{"receipts":[' + b",".join(receipts) + b"]}"
     return Response(content=body, status_code=status, media_type="application/json")
+
+
+class WriteLane:
+    """Pure ASGI middleware, inside the security headers and CORS: answers ``POST /v1/events``
+    itself, everything else goes on. Errors become the same answers the app's handlers give
+    (``notary.api.errors.answer``)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/v1/events":
+            await self.app(scope, receive, send)
+            return
+        from lianzheng.notary.api.errors import answer
+
+        request = Request(scope, receive)
+        try:
+            response = await accept_events(request, _notary(request))
+        except LianzhengError as exc:
+            response = answer(exc)
+        await response(scope, receive, send)
