@@ -102,6 +102,7 @@ class AnchorWorker:
             return self._anchor_head()
 
     def _anchor_head(self) -> AnchorIntent | None:
+        self.log.refresh()  # other processes may have appended to the log
         for open_intent in self.store.open_intents():
             self._settle(open_intent, resend=True)
         with self.chain.sender(self.account.address):  # nonce order shared with other senders

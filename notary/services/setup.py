@@ -21,6 +21,7 @@ from lianzheng.chain_node import Chain, ChainContract, open_chain
 from lianzheng.chain_node.accounts import load_or_create_account, load_or_create_ed25519
 from lianzheng.notary.errors import SetupError
 from lianzheng.notary.services.anchoring import AnchorWorker
+from lianzheng.notary.services.election import Election, SequencerLock
 from lianzheng.notary.services.keys import KeyCache
 from lianzheng.notary.services.log import NotaryLog
 from lianzheng.notary.services.ratelimit import RateLimiter
@@ -62,6 +63,7 @@ class Notary:
     public_rpc: ReplicaPool | None = None  # /chain/rpc of the embedded chain
     witness: Witness = field(init=False)
     desk: TenderDesk = field(init=False)
+    election: Election = field(init=False)
 
     def __post_init__(self) -> None:
         self.witness = Witness(self.log, self.store, lambda: self.worker.signer)
@@ -69,6 +71,12 @@ class Notary:
                                load_or_create_holder_key(self.settings.data_dir / "keys" / "holder.x25519.pem"),
                                "sm4-gcm" if self.settings.hash == "sm3" else "aes-128-gcm")
         self.desk.enrol()
+        self.election = Election(SequencerLock(self.store.engine, self.settings.region), self._sequence)
+
+    def _sequence(self) -> None:
+        """Elected: settle what a previous sequencer left open, then anchor."""
+        self.worker.reconcile()
+        self.worker.start()
 
     @property
     def checkpoint_key(self) -> Ed25519PrivateKey:
@@ -81,6 +89,7 @@ class Notary:
             "status": "ok" if self.worker.last_error is None else "degraded",
             "region": self.log.region, "origin": self.log.origin, "hash": self.log.hasher.name,
             "tree_size": len(self.log), "anchored_size": self.log.anchored_size(),
+            "sequencer": self.election.elected,
             "chain": {"kind": self.chain.kind, "chain_id": self.chain.chain_id, "registry": self.registry.address,
                       "tender_rules": self.tender.address, "expert_draw": self.experts.address},
             "anchor_error": self.worker.last_error,
@@ -94,13 +103,13 @@ class Notary:
                 "chain_id": self.chain.chain_id, "registry": self.registry.address, "rpc_url": rpc}
 
     def start(self) -> None:
-        self.worker.reconcile()
-        self.worker.start()
+        self.election.start()  # the only process on its log is elected at once, before serving
         if self.public_rpc is not None:
             self.public_rpc.start()
 
     def close(self) -> None:
         self.worker.stop()
+        self.election.stop()
         if self.public_rpc is not None:
             self.public_rpc.close()
         self.chain.close()
