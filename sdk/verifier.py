@@ -4,11 +4,16 @@ The chain of checks: event (or document) → event digest → leaf → inclusion
 checkpoint signature by the key registered on chain → root anchored in the registry at
 that size, by the transaction the receipt names. Each failure raises a
 ``VerificationError`` subclass that says which link broke.
+
+``Verifier.verify_many`` answers the same for many receipts, reading the chain once per
+checkpoint they lead to.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, TypeVar
 
 from eth_utils import to_checksum_address
 
@@ -19,6 +24,7 @@ from lianzheng.sdk.errors import (
     MalformedError,
     PendingError,
     RootMismatchError,
+    VerificationError,
 )
 from lianzheng.sdk.event import (
     document_hashes,
@@ -29,8 +35,12 @@ from lianzheng.sdk.event import (
 )
 from lianzheng.sdk.merkle import hasher, verify_inclusion
 from lianzheng.sdk.receipt import Receipt, parse_receipt
-from lianzheng.sdk.registry import RegistryView
+from lianzheng.sdk.registry import AnchorRecord, AnchorTx, LogRecord, RegistryView
 from lianzheng.sdk.times import utc_iso
+
+# EIP-55 costs a Keccak hash: a third of a receipt's verification in a batch, where every receipt
+# names the same registry.
+_checksummed = lru_cache(maxsize=64)(to_checksum_address)
 
 
 @dataclass(frozen=True)
@@ -114,6 +124,53 @@ def check_offline(
     return checkpoint, note, notarized
 
 
+T = TypeVar("T")
+
+
+class _ChainReads:
+    """The chain reads (and checkpoint signature checks) of one ``verify`` or ``verify_many``,
+    each distinct question asked once and its answer, or its error, reused.
+
+    Receipts under one checkpoint ask the same questions (the region's log, the key and the
+    anchor at the checkpoint's size, the anchor transaction) and carry the same signed note, so
+    a batch reads the chain and checks the signature once per checkpoint.
+    """
+
+    def __init__(self, registry: RegistryView) -> None:
+        self.registry = registry
+        self._answers: dict[tuple[Any, ...], tuple[Any, VerificationError | None]] = {}
+
+    def _once(self, question: tuple[Any, ...], ask: Callable[[], T]) -> T:
+        found = self._answers.get(question)
+        if found is None:
+            try:
+                answer = ask()
+            except VerificationError as exc:
+                self._answers[question] = (None, exc)
+                raise
+            self._answers[question] = (answer, None)
+            return answer
+        answer, error = found
+        if error is not None:  # the same error for every receipt that asks again
+            raise error.with_traceback(None)
+        return answer
+
+    def log_of(self, region: int) -> LogRecord:
+        return self._once(("log_of", region), lambda: self.registry.log_of(region))
+
+    def checkpoint_key_at(self, region: int, size: int) -> bytes:
+        return self._once(("checkpoint_key_at", region, size), lambda: self.registry.checkpoint_key_at(region, size))
+
+    def checkpoint_at(self, region: int, size: int) -> AnchorRecord | None:
+        return self._once(("checkpoint_at", region, size), lambda: self.registry.checkpoint_at(region, size))
+
+    def anchor_tx(self, tx_hash: str) -> AnchorTx | None:
+        return self._once(("anchor_tx", tx_hash), lambda: self.registry.anchor_tx(tx_hash))
+
+    def verify_note(self, note: SignedNote, name: str, key: bytes) -> None:
+        self._once(("note", note, name, key), lambda: note.verify(name, key))
+
+
 class Verifier:
     """Verifies receipts with what one chain says. ``registry`` is the view of that chain."""
 
@@ -126,6 +183,47 @@ class Verifier:
         event: dict[str, Any] | None = None,
         document_sha256: str | None = None,
     ) -> Verified:
+        return self._verify(receipt, event, document_sha256, _ChainReads(self.registry))
+
+    def verify_many(
+        self,
+        receipts: Iterable[Receipt | str | bytes | dict[str, Any]],
+        events: Sequence[dict[str, Any] | None] | None = None,
+        documents: Sequence[str | None] | None = None,
+    ) -> list[Verified | VerificationError]:
+        """Verify many receipts, reading the chain once per checkpoint they lead to.
+
+        ``events`` and ``documents``, when given, hold for each receipt (same order, ``None``
+        for none) what ``verify`` takes as ``event`` and ``document_sha256``. The answer holds,
+        in the receipts' order, for each receipt what ``verify`` would answer for it alone: its
+        ``Verified``, or the ``VerificationError`` it would raise (one bad receipt fails alone).
+        Receipts under one checkpoint (chain, registry, region, size, root, anchor transaction)
+        cost one ``log_of``, ``checkpoint_key_at``, ``checkpoint_at`` and ``anchor_tx`` in all,
+        and one signature check per distinct note; each receipt then costs its offline checks
+        (event digest, inclusion proof) and the comparison of its claims with those answers. A
+        chain read that fails fails every receipt that needs it, with the same error.
+        """
+        receipts = list(receipts)
+        for given, what in ((events, "events"), (documents, "documents")):
+            if given is not None and len(given) != len(receipts):
+                raise ValueError(f"{len(given)} {what} for {len(receipts)} receipts")
+        chain = _ChainReads(self.registry)
+        results: list[Verified | VerificationError] = []
+        for i, receipt in enumerate(receipts):
+            try:
+                results.append(self._verify(receipt, events[i] if events is not None else None,
+                                            documents[i] if documents is not None else None, chain))
+            except VerificationError as exc:
+                results.append(exc)
+        return results
+
+    def _verify(
+        self,
+        receipt: Receipt | str | bytes | dict[str, Any],
+        event: dict[str, Any] | None,
+        document_sha256: str | None,
+        chain: _ChainReads,
+    ) -> Verified:
         if not isinstance(receipt, Receipt):
             receipt = parse_receipt(receipt)
         checkpoint, note, _ = check_offline(receipt, event, document_sha256)
@@ -134,11 +232,11 @@ class Verifier:
         reg = self.registry
         if anchor.chain_id != reg.chain_id:
             raise AnchorError(f"receipt is anchored on chain {anchor.chain_id}, this node is chain {reg.chain_id}")
-        if to_checksum_address(anchor.registry) != reg.address:
+        if _checksummed(anchor.registry) != reg.address:
             raise AnchorError(f"receipt names registry {anchor.registry}, verifying against {reg.address}")
         region = int(receipt.log.region)
-        log = reg.log_of(region)
-        key = reg.checkpoint_key_at(region, checkpoint.size)  # keys rotate: the one of this size
+        log = chain.log_of(region)
+        key = chain.checkpoint_key_at(region, checkpoint.size)  # keys rotate: the one of this size
         if not any(key):
             raise AnchorError(f"region {region} has no notary key registered on chain {reg.chain_id}")
         if log.origin != checkpoint.origin or log.hash != receipt.log.hash:
@@ -146,13 +244,13 @@ class Verifier:
                 f"region {region} is registered as log {log.origin!r} ({log.hash}), "
                 f"receipt names {checkpoint.origin!r} ({receipt.log.hash})"
             )
-        note.verify(log.origin, key)
-        on_chain = reg.checkpoint_at(region, checkpoint.size)
+        chain.verify_note(note, log.origin, key)
+        on_chain = chain.checkpoint_at(region, checkpoint.size)
         if on_chain is None:
             raise AnchorError(f"nothing anchored for region {region} at tree size {checkpoint.size}")
         if on_chain.root != checkpoint.root:
             raise RootMismatchError(checkpoint.size, checkpoint.root, on_chain.root, "anchored root")
-        tx = reg.anchor_tx(anchor.tx_hash)
+        tx = chain.anchor_tx(anchor.tx_hash)
         if tx is None:
             raise AnchorError(f"transaction {anchor.tx_hash} is not an anchor by registry {reg.address}")
         claimed = (region, checkpoint.size, checkpoint.root, anchor.block_number, anchor.block_time)
