@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="keys, SQLite files and the embedded chain live here")
     host: str = Field("127.0.0.1", description="address to listen on")
     port: int = Field(8000, ge=1, le=65535, description="port to listen on")
+    workers: int = Field(1, ge=1, le=64, description="HTTP worker processes, each a whole notary on the one store "
+                                                      "(one is elected sequencer); more than 1 needs --rpc")
     region: str = Field("370000", pattern=r"^[1-8][0-9]{5}$", description="GB/T 2260 code of this notary's log")
     origin: str | None = Field(None, description="checkpoint origin line; default lianzheng.notary/<region>")
     hash: HashName = Field("sha256", description="Merkle hash, fixed when the log is created")

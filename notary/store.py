@@ -6,7 +6,10 @@ one transaction.
 """
 from __future__ import annotations
 
+import fcntl
+import os
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,6 +32,9 @@ from lianzheng.notary.models import (
 )
 
 
+WRITE_LOCK_KEY = 0x6C7A_7772_6974_6572  # "lzwriter": the advisory lock of a database's log writers
+
+
 class LogStore(Protocol):
     """Storage behind the notary log: what ``NotaryLog`` uses, and all of it.
 
@@ -41,6 +47,8 @@ class LogStore(Protocol):
                tiles: dict[tuple[int, int], bytes] | None = None) -> None: ...
 
     def size(self) -> int: ...
+
+    def write_lock(self) -> Any: ...
 
     def tile(self, level: int, index: int) -> bytes | None: ...
 
@@ -105,6 +113,8 @@ def make_engine(url: str) -> Engine:
 class SqlStore:
     def __init__(self, url: str) -> None:
         self.url = url
+        self._lock_fd: int | None = None
+        self._lock_conn: Any = None
         self.engine = make_engine(url)
         try:
             SQLModel.metadata.create_all(self.engine)
@@ -118,7 +128,50 @@ class SqlStore:
                                 "directory or database")
 
     def close(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+        if self._lock_conn is not None:
+            self._lock_conn.close()
+            self._lock_conn = None
         self.engine.dispose()
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Held while a process sequences and commits appends, so processes sharing this store
+        take turns (each then catches up before assigning indices): an flock beside the SQLite
+        file, a PostgreSQL session advisory lock. Both die with the process."""
+        if self.engine.dialect.name == "sqlite":
+            path = self.engine.url.database
+            if not path or path == ":memory:":
+                yield
+                return
+            if self._lock_fd is None:
+                self._lock_fd = os.open(f"{Path(path).resolve()}.write.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            return
+        if self._lock_conn is None:
+            self._lock_conn = self.engine.raw_connection()
+            self._lock_conn.driver_connection.autocommit = True
+        cur = self._lock_conn.cursor()
+        try:
+            cur.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK_KEY,))
+        except Exception:
+            self._lock_conn.close()  # a broken session: a new one next time
+            self._lock_conn = None
+            raise
+        try:
+            yield
+        finally:
+            try:
+                cur.execute("SELECT pg_advisory_unlock(%s)", (WRITE_LOCK_KEY,))
+            except Exception:  # noqa: BLE001 - the session is gone, and its lock with it
+                self._lock_conn.close()
+                self._lock_conn = None
 
     # --- meta ------------------------------------------------------------------
 
@@ -239,6 +292,14 @@ class SqlStore:
             row = conn.execute(select(t.c.digest).where(t.c.project == project, where)
                                .order_by(t.c.idx.desc()).limit(1)).first()
         return None if row is None else bytes(row.digest)
+
+    def heads_between(self, start: int, end: int) -> list[tuple[str, str | None, bytes]]:
+        """(project, section, digest) of entries [start, end), in log order."""
+        t = Entry.__table__
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.c.project, t.c.section, t.c.digest)
+                                .where(t.c.idx >= start, t.c.idx < end).order_by(t.c.idx))
+            return [(r.project, r.section, bytes(r.digest)) for r in rows]
 
     def projects_with_section(self, section: str, limit: int = 20) -> list[str]:
         t = Entry.__table__

@@ -21,6 +21,21 @@ Limits (defaults): request body 8 MiB, 10,000 events per batch, canonical event 
 (429 `rate_limited` with Retry-After beyond); chain-RPC calls get 10M gas and 2 s each. Alliance members hand
 over cosignatures keyless (the signature authenticates), 20/s per client address.
 """
+SETTINGS_ENV = "LZ_SERVE_SETTINGS"  # `serve --workers N` hands its settings to each worker here
+
+
+def app_from_environment() -> events.WriteLane:
+    """The app of one worker process of ``serve --workers N``."""
+    import os
+
+    return serving_app(Settings.model_validate_json(os.environ[SETTINGS_ENV]))
+
+
+def serving_app(settings: Settings) -> events.WriteLane:
+    """What ``lianzheng serve`` runs: the app behind the write lane (``notary.api.routes.events``)."""
+    return events.WriteLane(create_app(settings))
+
+
 def create_app(settings: Settings, notary: Notary | None = None) -> FastAPI:
     """The app for ``settings``; pass ``notary`` to serve an already assembled one."""
 
@@ -38,7 +53,6 @@ def create_app(settings: Settings, notary: Notary | None = None) -> FastAPI:
 
     app = FastAPI(title="Lianzheng notary (链证)", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
-    app.add_middleware(events.WriteLane)  # innermost: writes skip routing, not headers or CORS
     app.add_middleware(SecurityHeaders)
     # Any page may read the public API and the chain RPC (a witness's own copy of the page, from
     # file:// or another host); only JSON bodies and no credentials, so an Authorization header

@@ -99,5 +99,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error")
-        return _answer(500, "internal", "internal error; the event was not accepted unless a receipt was returned")
+        return unexpected_answer()
+
+
+def unexpected_answer() -> JSONResponse:
+    """The answer to an error nobody foresaw (logged with its traceback: call it in the handler)."""
+    log.exception("unexpected error")
+    return _answer(500, "internal", "internal error; the event was not accepted unless a receipt was returned")

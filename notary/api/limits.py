@@ -63,6 +63,7 @@ PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
 _COMMON = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
            (b"x-frame-options", b"DENY")]
 _PAGE = [*_COMMON, (b"content-security-policy", PAGE_CSP.encode())]
+PAGE_HEADERS = _PAGE
 _DOCS = [*_COMMON, (b"content-security-policy", b"frame-ancestors 'none'")]  # Swagger UI loads its own scripts
 
 

@@ -8,6 +8,7 @@ environment.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -28,6 +29,7 @@ def _option(field: str, flag: str | None = None) -> Any:
 
 def serve(
     port: Annotated[Optional[int], _option("port")] = None,
+    workers: Annotated[Optional[int], _option("workers")] = None,
     host: Annotated[Optional[str], _option("host")] = None,
     data_dir: Annotated[Optional[Path], _option("data_dir")] = None,
     region: Annotated[Optional[str], _option("region")] = None,
@@ -61,12 +63,25 @@ def serve(
         first = exc.errors()[0]
         typer.echo(f"error: --{'-'.join(str(p) for p in first['loc']).replace('_', '-')}: {first['msg']}", err=True)
         raise typer.Exit(2) from exc
-    from lianzheng.notary.api.app import create_app
+    from lianzheng.notary.api.app import SETTINGS_ENV, serving_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per chain call otherwise
+    if settings.workers > 1 and settings.rpc_url is None:
+        typer.echo("error: --workers above 1 needs --rpc: the embedded chain lives inside one process", err=True)
+        raise typer.Exit(2)
     typer.echo(f"lianzheng notary: region {settings.region}, data {settings.data_dir}, "
-               f"chain {settings.rpc_url or 'embedded'}, http://{settings.host}:{settings.port}")
+               f"chain {settings.rpc_url or 'embedded'}, http://{settings.host}:{settings.port}"
+               + (f", {settings.workers} worker processes" if settings.workers > 1 else ""))
     # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1; the app decides
     # whose header to believe (--trusted-proxies).
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False,
-                proxy_headers=False)
+    common = {"host": settings.host, "port": settings.port, "log_level": "warning", "access_log": False,
+              "proxy_headers": False}
+    if settings.workers == 1:
+        uvicorn.run(serving_app(settings), **common)
+        return
+    from lianzheng.notary.services.setup import open_notary
+
+    open_notary(settings).close()  # first start (keys, contracts, enrolment) once, not in every worker
+    os.environ[SETTINGS_ENV] = settings.model_dump_json()
+    uvicorn.run("lianzheng.notary.api.app:app_from_environment", factory=True, workers=settings.workers, **common)

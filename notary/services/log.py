@@ -50,7 +50,7 @@ log = logging.getLogger("lianzheng.log")
 
 MAX_RANGE = 5000  # entries per page (a mirror pages through the whole log)
 MAX_HEADS = 100_000
-APPEND_ATTEMPTS = 8  # commits redone when other processes appended first  # section heads kept in memory; older ones are read from the store again
+APPEND_ATTEMPTS = 4  # a commit redone after finding retried ids (or another writer's appends)  # section heads kept in memory; older ones are read from the store again
 
 Head = tuple[str, str | None]  # (project, section)
 
@@ -109,12 +109,15 @@ class NotaryLog:
 
     def catch_up(self) -> int:
         """Take what other processes appended to the store: the tree's right edge is read again
-        and the section heads forgotten. Returns the size. Caller holds the commit lock, or
-        accepts that a concurrent local commit may follow."""
-        size = self.store.size()
-        if size != len(self.tree):
+        and the section heads they moved are taken (all forgotten after a long absence). Returns
+        the size. Caller holds the commit lock, or accepts that a local commit may follow."""
+        size, mine = self.store.size(), len(self.tree)
+        if size != mine:
             self.tree.reload(size)
-            self._heads.clear()
+            if size - mine > MAX_HEADS:
+                self._heads.clear()
+            else:
+                self._remember({(p, s): d for p, s, d in self.store.heads_between(mine, size)})
         return size
 
     def add_listener(self, listener: Callable[[int], None]) -> None:
@@ -250,24 +253,27 @@ class NotaryLog:
         if not group:
             return group
         try:
-            # Optimistic: most ids are new and this process the only writer, so insert first and
-            # let the unique indexes find retries (event_id) and other processes' appends (idx);
-            # only then catch up with the store, look the group's ids up and redo it.
-            known: dict[str, tuple[int, Any, str]] = {}
-            for attempt in range(APPEND_ATTEMPTS):
-                rows, docs, heads = self._rows(group, known)
-                growth = self.tree.extend([self.hasher.hash_leaf(row["digest"]) for row in rows])
-                try:
-                    if rows:
-                        self.store.append(rows, docs, growth.tiles)
-                    break
-                except DuplicateEventId:
-                    if attempt == APPEND_ATTEMPTS - 1:
-                        raise
-                    self.catch_up()
-                    known = self.store.ids([p.event_id for r in group for p in r.prepared if p.given_id])
-            self.tree.apply(growth)
-            self._remember(heads)
+            # Processes sharing the store take turns; each catches up with the others' appends
+            # first. Most ids are new, so insert at once and let the unique index on event_id
+            # find retries; only then look the group's ids up and redo it.
+            with self.store.write_lock():
+                self.catch_up()
+                known: dict[str, tuple[int, Any, str]] = {}
+                for attempt in range(APPEND_ATTEMPTS):
+                    rows, docs, heads = self._rows(group, known)
+                    growth = self.tree.extend([self.hasher.hash_leaf(row["digest"]) for row in rows])
+                    try:
+                        if rows:
+                            self.store.append(rows, docs, growth.tiles)
+                        break
+                    except DuplicateEventId:
+                        if attempt == APPEND_ATTEMPTS - 1:
+                            raise Unavailable("the log is busy: commits kept colliding with other writers; "
+                                              "nothing of this request was logged, send it again") from None
+                        self.catch_up()  # a writer outside the lock (an older version) appended
+                        known = self.store.ids([p.event_id for r in group for p in r.prepared if p.given_id])
+                self.tree.apply(growth)
+                self._remember(heads)
         except Exception as exc:  # noqa: BLE001 - every caller of the group learns of the failure
             failure = exc if isinstance(exc, NotaryError) else Unavailable(f"storage failed: {exc}")
             for request in group:

@@ -88,7 +88,7 @@ class Notary:
         return {
             "status": "ok" if self.worker.last_error is None else "degraded",
             "region": self.log.region, "origin": self.log.origin, "hash": self.log.hasher.name,
-            "tree_size": len(self.log), "anchored_size": self.log.anchored_size(),
+            "tree_size": self.log.refresh(), "anchored_size": self.log.anchored_size(),
             "sequencer": self.election.elected,
             "chain": {"kind": self.chain.kind, "chain_id": self.chain.chain_id, "registry": self.registry.address,
                       "tender_rules": self.tender.address, "expert_draw": self.experts.address},

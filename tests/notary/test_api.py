@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from lianzheng.notary.api.app import create_app
+from lianzheng.notary.api.app import create_app, serving_app
 from lianzheng.notary.services.keys import create_key
 from lianzheng.notary.services.log import MAX_RANGE
 from lianzheng.notary.settings import Settings
@@ -21,9 +21,10 @@ from tests.helpers import make_event
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
+    """The app as `lianzheng serve` runs it: writes answered by the write lane."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("api") / "data", anchor_interval=0.2, max_batch=50,
                         max_body_bytes=64 * 1024)
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+    with TestClient(serving_app(settings), raise_server_exceptions=False) as client:
         client.key = create_key(client.app.state.notary.store, "trading-system")
         client.hdr = {"Authorization": f"Bearer {client.key}"}
         yield client

@@ -88,22 +88,30 @@ async def accept_events(request: Request, notary: Notary) -> Response:
 
 
 class WriteLane:
-    """Pure ASGI middleware, inside the security headers and CORS: answers ``POST /v1/events``
-    itself, everything else goes on. Errors become the same answers the app's handlers give
-    (``notary.api.errors.answer``)."""
+    """Pure ASGI app around the whole notary app: answers ``POST /v1/events`` itself, hands
+    everything else on. Its answers carry the headers every answer carries; a browser's request
+    (with an ``Origin`` header) goes the whole way, through CORS. Errors become the answers the
+    app's handlers give (``notary.api.errors``)."""
 
     def __init__(self, app) -> None:
         self.app = app
+        self.state = app.state  # as the app's, for whoever holds the outer object
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/v1/events":
+        if (scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/v1/events"
+                or any(name == b"origin" for name, _ in scope["headers"])):
             await self.app(scope, receive, send)
             return
-        from lianzheng.notary.api.errors import answer
+        from lianzheng.notary.api.errors import answer, unexpected_answer
+        from lianzheng.notary.api.limits import PAGE_HEADERS
 
+        scope["app"] = self.app
         request = Request(scope, receive)
         try:
-            response = await accept_events(request, _notary(request))
+            response = await accept_events(request, self.app.state.notary)
         except LianzhengError as exc:
             response = answer(exc)
+        except Exception:  # noqa: BLE001 - as the app's last-resort handler answers
+            response = unexpected_answer()
+        response.raw_headers.extend(PAGE_HEADERS)
         await response(scope, receive, send)
