@@ -3,6 +3,10 @@
 ``--offline --alliance members.json`` reads no chain at all: a receipt (or every receipt of a
 certificate) verifies by k-of-n alliance members' cosignatures (``sdk.cosign``). With no event
 or file given offline, the receipt's own (public) event is what is verified.
+
+``--receipts DIR_OR_FILE`` (repeatable; a directory means its ``*.json``) verifies many receipts
+with ``Verifier.verify_many``, reading the chain once per checkpoint: one line per receipt on
+stdout, ``<file>: verified: ...`` or ``<file>: FAILED (<code>): <reason>``; exit 1 if any failed.
 """
 from __future__ import annotations
 
@@ -15,9 +19,9 @@ import typer
 from lianzheng.sdk.cli.support import fail
 from lianzheng.sdk.documents import file_sha256
 from lianzheng.sdk.errors import PendingError, VerificationError
-from lianzheng.sdk.receipt import parse_receipt
+from lianzheng.sdk.receipt import Receipt, parse_receipt
 from lianzheng.sdk.registry import RegistryReader
-from lianzheng.sdk.verifier import Verifier
+from lianzheng.sdk.verifier import Verified, Verifier
 
 
 def verify(
@@ -40,8 +44,20 @@ def verify(
     alliance: Annotated[Optional[Path], typer.Option(
         "--alliance", metavar="MEMBERS_JSON", help="members.json (`lianzheng alliance members`) for --offline")]
     = None,
+    receipts: Annotated[Optional[list[Path]], typer.Option(
+        "--receipts", metavar="DIR_OR_FILE",
+        help="verify many receipts (files, or directories of *.json; repeat the option) against --rpc, "
+             "the chain read once per checkpoint: one line each, exit 1 if any failed")] = None,
 ) -> None:
     """Verify evidence against the chain alone, without trusting the notary server."""
+    if receipts is not None:
+        others = (receipt_arg, receipt, certificate, file, event, via_alliance, alliance)
+        if any(o is not None for o in others) or offline:
+            fail("error: --receipts takes only --rpc and --registry", 2)
+        if rpc is None:
+            fail("error: --receipts needs --rpc", 2)
+        _verify_many(receipts, rpc, registry)
+        return
     if receipt_arg is not None:
         if receipt is not None:
             fail("error: give the receipt once (as an argument or with --receipt)", 2)
@@ -139,3 +155,57 @@ def _verify_certificate(path: Path, rpc: str | None, registry: str | None, membe
     typer.echo(check.summary())
     for warning in check.warnings:
         typer.echo(f"warning: {warning}")
+
+
+def _receipt_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.glob("*.json") if p.is_file())
+            if not found:
+                fail(f"error: no receipts (*.json) in {path}", 2)
+            files += found
+        elif path.is_file():
+            files.append(path)
+        else:
+            fail(f"error: cannot read {path}: no such file or directory", 2)
+    return files
+
+
+def _verify_many(paths: list[Path], rpc: str, registry: str | None) -> None:
+    """Each receipt as ``verify --receipt`` would judge it, the receipts naming one registry (or all,
+    with --registry) verified together; one line per receipt, exit 1 if any failed."""
+    files = _receipt_files(paths)
+    results: dict[int, Verified | VerificationError] = {}
+    by_registry: dict[str, tuple[str, list[tuple[int, Receipt]]]] = {}
+    for i, path in enumerate(files):
+        try:
+            parsed = parse_receipt(path.read_bytes())
+            if parsed.anchor is None:
+                raise PendingError("receipt is pending: fetch the anchored receipt from the notary and verify again")
+            if registry and registry.lower() != parsed.anchor.registry.lower():
+                raise VerificationError(f"receipt names registry {parsed.anchor.registry}, you pinned {registry}")
+        except OSError as exc:
+            fail(f"error: cannot read {path}: {exc.strerror}", 2)
+        except VerificationError as exc:
+            results[i] = exc
+            continue
+        address = registry or parsed.anchor.registry
+        by_registry.setdefault(address.lower(), (address, []))[1].append((i, parsed))
+    for address, members in by_registry.values():
+        try:
+            answers = Verifier(RegistryReader(rpc, address)).verify_many([r for _, r in members])
+        except VerificationError as exc:  # the chain or the registry cannot be read at all
+            answers = [exc] * len(members)
+        results.update((i, answer) for (i, _), answer in zip(members, answers))
+    failed = 0
+    for i, path in enumerate(files):
+        result = results[i]
+        if isinstance(result, Verified):
+            typer.echo(f"{path}: {result.summary()}")
+        else:
+            failed += 1
+            reason = " ".join(str(result).split("\n"))
+            typer.echo(f"{path}: FAILED ({result.code}): {reason}")
+    if failed:
+        raise typer.Exit(1)

@@ -194,3 +194,59 @@ def test_a_receipt_under_another_registry_fails_alone(logged, view):
     results = Verifier(view).verify_many([other, _receipt(notary, 31)])
     assert isinstance(results[0], AnchorError) and "names registry" in str(results[0])
     assert isinstance(results[1], Verified)
+
+
+def _cli(monkeypatch, notary, *args):
+    """``lianzheng verify`` in this process, its chain reads going to the notary's embedded chain."""
+    from typer.testing import CliRunner
+
+    from lianzheng.sdk.cli import app
+    from lianzheng.sdk.cli import verify as verify_cli
+
+    monkeypatch.setattr(verify_cli, "RegistryReader", lambda rpc, address: RegistryReader(notary.chain.rpc, address))
+    return CliRunner().invoke(app, ["verify", *args])
+
+
+def test_cli_verifies_a_directory_of_receipts_one_line_each(logged, tmp_path, monkeypatch):
+    notary, _, _ = logged
+    folder = tmp_path / "receipts"
+    folder.mkdir()
+    for i in (40, 41, 42):
+        (folder / f"r{i}.json").write_text(_receipt(notary, i).to_json())
+    (folder / "notes.txt").write_text("not a receipt, not *.json")
+    done = _cli(monkeypatch, notary, "--receipts", str(folder), "--rpc", "http://chain.invalid")
+    assert done.exit_code == 0, done.output
+    lines = done.stdout.splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == [str(folder / f"r{i}.json") for i in (40, 41, 42)]
+    assert all(": verified: region 370000, index " in line for line in lines)
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "a-tampered.json").write_text(_mutate(_receipt(notary, 43), _flip_proof_hash).to_json())
+    (bad / "b-pending.json").write_text(_receipt(notary, 105).to_json())
+    (bad / "c-garbage.json").write_text("{not json")
+    single = tmp_path / "d-good.json"
+    single.write_text(_receipt(notary, 44).to_json())
+    done = _cli(monkeypatch, notary, "--receipts", str(bad), "--receipts", str(single), "--rpc", "http://x.invalid")
+    assert done.exit_code == 1
+    lines = done.stdout.splitlines()
+    assert len(lines) == 4
+    assert "a-tampered.json: FAILED (root_mismatch)" in lines[0]
+    assert "b-pending.json: FAILED (pending)" in lines[1]
+    assert "c-garbage.json: FAILED (malformed)" in lines[2]
+    assert lines[3].startswith(f"{single}: verified: ")
+
+
+def test_cli_receipts_takes_only_rpc_and_registry(logged, tmp_path, monkeypatch):
+    notary, _, _ = logged
+    one = tmp_path / "r.json"
+    one.write_text(_receipt(notary, 45).to_json())
+    for extra in (["--event", str(one)], ["--receipt", str(one)], []):
+        args = ["--receipts", str(one), *extra] + (["--rpc", "http://x.invalid"] if extra else [])
+        done = _cli(monkeypatch, notary, *args)
+        assert done.exit_code == 2, (extra, done.output)
+    done = _cli(monkeypatch, notary, "--receipts", str(tmp_path / "missing"), "--rpc", "http://x.invalid")
+    assert done.exit_code == 2 and "cannot read" in done.output
+    pinned = _cli(monkeypatch, notary, "--receipts", str(one), "--rpc", "http://x.invalid",
+                  "--registry", "0x" + "12" * 20)
+    assert pinned.exit_code == 1 and "you pinned" in pinned.stdout
