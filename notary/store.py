@@ -32,6 +32,7 @@ from lianzheng.notary.models import (
 )
 
 
+ENTRY_COLUMNS = ("idx", "event_id", "digest", "event_json", "writer", "received_at", "project", "section")
 WRITE_LOCK_KEY = 0x6C7A_7772_6974_6572  # "lzwriter": the advisory lock of a database's log writers
 
 
@@ -192,11 +193,17 @@ class SqlStore:
         """Commit entries, their document index and the tiles they grow, in one transaction.
         ``DuplicateEventId`` (nothing committed) when an id or an index is stored already: a retry,
         or another process appended first (``size()`` tells which)."""
+        # Straight to the driver's executemany: SQLAlchemy's per-row parameter processing cost
+        # more than the inserts themselves (measured ~20% of a batched write).
+        mark = "?" if self.engine.dialect.name == "sqlite" else "%s"
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(Entry.__table__), list(entries))
+                conn.exec_driver_sql(
+                    f"INSERT INTO entries ({', '.join(ENTRY_COLUMNS)}) VALUES ({', '.join([mark] * len(ENTRY_COLUMNS))})",
+                    [tuple(e[c] for c in ENTRY_COLUMNS) for e in entries])
                 if documents:
-                    conn.execute(insert(EntryDocument.__table__), list(documents))
+                    conn.exec_driver_sql(f"INSERT INTO entry_documents (sha256, idx) VALUES ({mark}, {mark})",
+                                         [(d["sha256"], d["idx"]) for d in documents])
                 if tiles:
                     self._upsert_tiles(conn, tiles)
         except IntegrityError as exc:  # the unique index on event_id or idx: nothing was committed
