@@ -143,7 +143,8 @@ class TileTree(MerkleTree):
         if index < 0 or not 1 <= width <= WIDTH or have < width:
             return None
         if have >= WIDTH:
-            data = b"".join(self._full(level, index)[0])
+            cached = self._cache.get((level, index))
+            data = b"".join(cached[0]) if cached is not None else self._stored(level, index)
         else:
             data = edge[level]
         return data[:width * self.hasher.size]
