@@ -1,6 +1,6 @@
 """Benchmarks: ``scripts/bench ingest [--events N] [--anvil-events N]``, ``scripts/bench tender``,
 ``scripts/bench experts``,
-``scripts/bench alliance``, ``scripts/bench registry``.
+``scripts/bench alliance``, ``scripts/bench registry``, ``scripts/bench scale [--leaves N]``.
 They print figures and assert nothing."""
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ def main() -> None:
     alliance = sub.add_parser("alliance", help="mirror sync speed and relay latency on three anvil chains")
     alliance.add_argument("--events", type=int, default=200_000)
     sub.add_parser("registry", help="anchor gas with its consistency proof from 10^3, 10^6 and 10^9 leaves")
+    scale = sub.add_parser("scale", help="start time and memory of a notary on a log of 10 million leaves")
+    scale.add_argument("--leaves", type=int, default=10_000_000)
     args = parser.parse_args()
     if args.suite == "ingest":
         from scripts import bench_ingest
@@ -39,6 +41,10 @@ def main() -> None:
         from scripts import bench_alliance
 
         bench_alliance.run(args.events)
+    elif args.suite == "scale":
+        from scripts import bench_scale
+
+        bench_scale.run(args.leaves)
     elif args.suite == "registry":
         from scripts import bench_registry
 

@@ -11,6 +11,7 @@ verifier's own cost: against a node, add one round of reads per checkpoint.
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import random
@@ -25,6 +26,7 @@ from lianzheng.sdk.merkle import SHA256, MerkleTree, verify_inclusion
 from lianzheng.sdk.registry import AnchorRecord, AnchorTx, LogRecord
 from lianzheng.sdk.verifier import Verified, Verifier
 
+ROUNDS = 5
 REGION = "370000"
 ORIGIN = "notary.example/370000"
 REGISTRY = "0x5a5A5a5a5A5a5a5a5a5A5a5A5A5a5a5A5A5A5A5A"  # checksummed, as a RegistryView says it
@@ -39,10 +41,15 @@ def proofs_per_second(size: int = 1_000_000, proofs: int = 20_000) -> float:
     tree.extend_leaf_hashes([SHA256.hash_leaf(rng.randbytes(32)) for _ in range(size)])
     root = tree.root()
     cases = [(i, tree.leaf_hash(i), tree.inclusion_proof(i)) for i in rng.sample(range(size), proofs)]
-    start = time.perf_counter()
-    for index, leaf, proof in cases:
-        verify_inclusion(SHA256, index, size, leaf, proof, root)
-    return len(cases) / (time.perf_counter() - start)
+    del tree
+    gc.collect()
+    best = 0.0
+    for _ in range(ROUNDS):  # the best of a few rounds, as timeit does: this machine is shared
+        start = time.perf_counter()
+        for index, leaf, proof in cases:
+            verify_inclusion(SHA256, index, size, leaf, proof, root)
+        best = max(best, len(cases) / (time.perf_counter() - start))
+    return best
 
 
 class _OneCheckpointChain:
