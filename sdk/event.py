@@ -71,14 +71,26 @@ def _rfc3339(value: str) -> str:
     return value
 
 
-def _depth(value: Any, level: int = 1) -> int:
-    if level > MAX_PAYLOAD_DEPTH:
-        return level
-    if isinstance(value, dict):
-        return max((_depth(v, level + 1) for v in value.values()), default=level)
-    if isinstance(value, list):
-        return max((_depth(v, level + 1) for v in value), default=level)
-    return level
+def _depth(value: Any) -> int:
+    """How deep containers nest in ``value`` (1: a scalar or an empty container), counted up to
+    one level past the limit. Iterative: it runs on every event's payload."""
+    deepest, stack = 1, [(value, 1)]
+    while stack:
+        v, level = stack.pop()
+        if level > deepest:
+            deepest = level
+            if deepest > MAX_PAYLOAD_DEPTH:
+                return deepest
+        t = type(v)
+        if t is dict:
+            stack.extend((item, level + 1) for item in v.values() if type(item) in (dict, list))
+            if v and level + 1 > deepest and any(type(i) not in (dict, list) for i in v.values()):
+                deepest = level + 1
+        elif t is list:
+            stack.extend((item, level + 1) for item in v if type(item) in (dict, list))
+            if v and level + 1 > deepest and any(type(i) not in (dict, list) for i in v):
+                deepest = level + 1
+    return deepest
 
 
 def _shallow(value: dict[str, Any]) -> dict[str, Any]:
