@@ -62,6 +62,17 @@ StatusDep = Annotated[dict, Depends(get_status)]
 PublicConfigDep = Annotated[dict, Depends(get_public_config)]
 
 
+def _bearer(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The key of a well-formed ``Authorization: Bearer <key>`` header, read from the raw ASGI
+    headers (building a Headers object cost ~3% of a write); None for anything else."""
+    for name, value in headers:
+        if name == b"authorization":
+            if value[:7].lower() == b"bearer " and value[7:].strip():
+                return value[7:].strip().decode("latin-1")
+            return None
+    return None
+
+
 def _secret(request: Request) -> str | None:
     header = request.headers.get("authorization")
     if header:
@@ -80,8 +91,11 @@ async def get_writer(request: Request) -> Viewer:
 
 async def writer_of(request: Request, notary: Notary) -> Viewer:
     """``get_writer`` for a caller that holds the notary (the write lane)."""
-    secret = _secret(request)
+    secret = _bearer(request.scope["headers"])
     writer = notary.keys.cached(secret)
+    if writer is None:
+        secret = _secret(request)  # the full rules, with their errors
+        writer = notary.keys.cached(secret)
     if writer is None:
         writer = await run_in_threadpool(notary.keys.authenticate, secret)
     notary.rate.take(writer.name)

@@ -88,13 +88,19 @@ class KeyCache:
         self.store, self.ttl = store, ttl
         self._known: dict[str, tuple[str, str, float]] = {}
         self._reading: set[str] = set()
+        self._digests: dict[str, str] = {}  # key → its SHA-256 (a write costs no hashing of its key)
         self._lock = threading.Lock()
 
     def cached(self, secret: str | None) -> Viewer | None:
         """The writing key for ``secret`` when known without a query (None: ask ``authenticate``)."""
         if not secret or len(secret) > 200:
             return None
-        digest = _hash(secret)
+        digest = self._digests.get(secret)
+        if digest is None:
+            digest = _hash(secret)
+            if len(self._digests) > 10_000:
+                self._digests.clear()
+            self._digests[secret] = digest
         cached = self._known.get(digest)
         if cached is None or cached[1] not in WRITING_ROLES:
             return None
