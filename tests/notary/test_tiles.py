@@ -99,10 +99,13 @@ def test_backfill_matches_growing_in_one_go():
     assert chunked == whole
 
 
-def test_two_processes_append_to_one_store_without_a_fork(tmp_path):
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_two_processes_append_to_one_store_without_a_fork(tmp_path, request, db):
     """Two logs on one database (as two notary processes): each takes the other's appends, no index
-    is given twice, each section's chain of ``prev`` links stays whole, and both answer the same tree."""
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    is given twice, each section's chain of ``prev`` links stays whole, and both answer the same tree;
+    a retry through the other process gets the first answer, a reused id is refused."""
+    url = (f"sqlite:///{tmp_path / 'shared.db'}" if db == "sqlite"
+           else request.getfixturevalue("postgres").create_database(f"shared{abs(hash(tmp_path)) % 10**6}"))
     logs = [NotaryLog(SqlStore(url), SHA256, "370000", "o") for _ in range(2)]
     errors: list[Exception] = []
 
@@ -139,6 +142,15 @@ def test_two_processes_append_to_one_store_without_a_fork(tmp_path):
         assert event["prev"] == prev, f"event {event['id']} is not linked to the one before it"
         prev = digest.hex()
     assert len(digests) == len(by_digest) == 800
+    first = make_event(100_000 + 3, section="s1")  # first logged through logs[1], retried through logs[0]
+    retried = logs[0].submit([first, make_event(7_777_777, section="s1")], "ts")
+    assert retried[0].duplicate and retried[0].index == [r[0] for r in rows if r[1] == first["id"]][0]
+    assert not retried[1].duplicate and retried[1].index == 800
+    from lianzheng.notary.errors import IdConflict
+
+    with pytest.raises(IdConflict):
+        logs[1].submit([{**first, "actor": "someone else"}], "ts")
+    assert store.size() == 801
     for log in logs:
         log.store.close()
 
