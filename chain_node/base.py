@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -112,6 +114,39 @@ def decode_revert(data: bytes | None, contract: Contract | None = None) -> str:
     return named or f"reverted (0x{data.hex()})"
 
 
+class _SenderLock:
+    """Reentrant in its thread; the outermost holder also takes the chain's lock between processes
+    (``Chain.share_senders``), if it has one."""
+
+    def __init__(self, chain: "Chain") -> None:
+        self._chain = chain
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._held: AbstractContextManager[None] | None = None
+
+    def __enter__(self) -> "_SenderLock":
+        self._lock.acquire()
+        if self._depth == 0 and self._chain._shared_sender is not None:
+            held = self._chain._shared_sender()
+            try:
+                held.__enter__()
+            except BaseException:
+                self._lock.release()
+                raise
+            self._held = held
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        try:
+            if self._depth == 0 and self._held is not None:
+                held, self._held = self._held, None
+                held.__exit__(None, None, None)
+        finally:
+            self._lock.release()
+
+
 class Chain:
     """A chain reached through a ``JsonRpc`` transport. Subclasses say how."""
 
@@ -122,7 +157,8 @@ class Chain:
         self.reader = ChainReader(rpc)
         self._nonce_lock = threading.Lock()
         self._next_nonce: dict[str, int] = {}
-        self._senders: dict[str, threading.RLock] = {}
+        self._senders: dict[str, _SenderLock] = {}
+        self._shared_sender: Callable[[], AbstractContextManager[None]] | None = None
         self.chain_id = self._ask(lambda: self.reader.chain_id)
 
     @staticmethod
@@ -174,11 +210,20 @@ class Chain:
         with self._nonce_lock:
             self._next_nonce.pop(address, None)
 
-    def sender(self, address: str) -> threading.RLock:
+    def sender(self, address: str) -> "_SenderLock":
         """The lock to hold from signing to sending for ``address``: nonces then reach the node
-        in order (some nodes refuse a gap) and a failed step can hand its nonce back safely."""
+        in order (some nodes refuse a gap) and a failed step can hand its nonce back safely.
+        With ``share_senders`` it is also held against the other processes sending for the account."""
         with self._nonce_lock:
-            return self._senders.setdefault(address, threading.RLock())
+            lock = self._senders.get(address)
+            if lock is None:
+                lock = self._senders[address] = _SenderLock(self)
+            return lock
+
+    def share_senders(self, lock: Callable[[], AbstractContextManager[None]]) -> None:
+        """Processes sharing an account take turns from signing to sending: ``lock()`` is a lock
+        between processes (the notary's store gives one), held inside the in-process one."""
+        self._shared_sender = lock
 
     def _fields(self, account: LocalAccount, call: PreparedCall) -> dict[str, Any]:
         fields: dict[str, Any] = {"from": account.address, "data": "0x" + call.data.hex()}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import fcntl
 import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,7 +34,8 @@ from lianzheng.notary.models import (
 
 
 ENTRY_COLUMNS = ("idx", "event_id", "digest", "event_json", "writer", "received_at", "project", "section")
-WRITE_LOCK_KEY = 0x6C7A_7772_6974_6572  # "lzwriter": the advisory lock of a database's log writers
+# PostgreSQL advisory lock keys of the locks between processes sharing a database
+LOCK_KEYS = {"write": 0x6C7A_7772_6974_6572, "sender": 0x6C7A_7365_6E64_6572}  # "lzwriter", "lzsender"
 
 
 class LogStore(Protocol):
@@ -115,8 +116,8 @@ def make_engine(url: str) -> Engine:
 class SqlStore:
     def __init__(self, url: str) -> None:
         self.url = url
-        self._lock_fd: int | None = None
-        self._lock_conn: Any = None
+        self._lock_fds: dict[str, int] = {}
+        self._lock_conns: dict[str, Any] = {}
         self.engine = make_engine(url)
         try:
             SQLModel.metadata.create_all(self.engine)
@@ -130,50 +131,58 @@ class SqlStore:
                                 "directory or database")
 
     def close(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
-        if self._lock_conn is not None:
-            self._lock_conn.close()
-            self._lock_conn = None
+        for fd in self._lock_fds.values():
+            os.close(fd)
+        for conn in self._lock_conns.values():
+            conn.close()
+        self._lock_fds, self._lock_conns = {}, {}
         self.engine.dispose()
 
-    @contextmanager
-    def write_lock(self) -> Iterator[None]:
+    def write_lock(self) -> AbstractContextManager[None]:
         """Held while a process sequences and commits appends, so processes sharing this store
-        take turns (each then catches up before assigning indices): an flock beside the SQLite
-        file, a PostgreSQL session advisory lock. Both die with the process."""
+        take turns (each then catches up before assigning indices)."""
+        return self.process_lock("write")
+
+    @contextmanager
+    def process_lock(self, name: str) -> Iterator[None]:
+        """A lock between the processes sharing this store (``write``: appends; ``sender``: the
+        notary account's transactions): an flock beside the SQLite file, a PostgreSQL session
+        advisory lock on a connection of its own. Both die with the process that holds them."""
         if self.engine.dialect.name == "sqlite":
             path = self.engine.url.database
             if not path or path == ":memory:":
                 yield
                 return
-            if self._lock_fd is None:
-                self._lock_fd = os.open(f"{Path(path).resolve()}.write.lock", os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            fd = self._lock_fds.get(name)
+            if fd is None:
+                fd = self._lock_fds[name] = os.open(f"{Path(path).resolve()}.{name}.lock", os.O_RDWR | os.O_CREAT,
+                                                    0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 yield
             finally:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
             return
-        if self._lock_conn is None:
-            self._lock_conn = self.engine.raw_connection()
-            self._lock_conn.driver_connection.autocommit = True
-        cur = self._lock_conn.cursor()
+        key = LOCK_KEYS[name]
+        conn = self._lock_conns.get(name)
+        if conn is None:
+            conn = self._lock_conns[name] = self.engine.raw_connection()
+            conn.driver_connection.autocommit = True
+        cur = conn.cursor()
         try:
-            cur.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK_KEY,))
+            cur.execute("SELECT pg_advisory_lock(%s)", (key,))
         except Exception:
-            self._lock_conn.close()  # a broken session: a new one next time
-            self._lock_conn = None
+            self._lock_conns.pop(name, None)
+            conn.close()  # a broken session: a new one next time
             raise
         try:
             yield
         finally:
             try:
-                cur.execute("SELECT pg_advisory_unlock(%s)", (WRITE_LOCK_KEY,))
+                cur.execute("SELECT pg_advisory_unlock(%s)", (key,))
             except Exception:  # noqa: BLE001 - the session is gone, and its lock with it
-                self._lock_conn.close()
-                self._lock_conn = None
+                self._lock_conns.pop(name, None)
+                conn.close()
 
     # --- meta ------------------------------------------------------------------
 

@@ -222,6 +222,9 @@ def open_notary(settings: Settings) -> Notary:
         account = load_or_create_account(settings.chain_key_path)
         key = load_or_create_ed25519(settings.checkpoint_key_path)
         chain = open_chain(settings.rpc_url, data_dir / "chain")
+        # Processes on one store (serve --workers, several machines on PostgreSQL) share the account:
+        # they take turns from signing to sending, or their nonces would collide.
+        chain.share_senders(lambda: store.process_lock("sender"))
         chain.ensure_gas_money(account.address)
         registry = _registry(settings, store, chain, account)
         _enrol(settings, chain, registry, account, key)

@@ -112,3 +112,36 @@ def test_killing_the_sequencer_under_load_loses_nothing_and_anchors_each_size_on
             second.stop()
             if first.process and first.process.poll() is None:
                 first.stop()
+
+
+def test_processes_sharing_the_account_take_turns_with_nonces(tmp_path):
+    """Two processes' chains (here two Chain objects with their own nonce state, as two notaries
+    would have) send for one account at once: with the store's lock between them, no nonce collides."""
+    from lianzheng.chain_node.accounts import load_or_create_account
+    from lianzheng.chain_node.rpc import RpcChain
+    from lianzheng.notary.store import SqlStore
+
+    with AnvilNode() as node:
+        account = load_or_create_account(funded_key_file(node.url, tmp_path / "k"))
+        stores = [SqlStore(f"sqlite:///{tmp_path / 'shared.db'}") for _ in range(2)]
+        chains = [RpcChain(node.url) for _ in range(2)]
+        for chain, store in zip(chains, stores):
+            chain.share_senders(lambda store=store: store.process_lock("sender"))
+        errors: list[Exception] = []
+
+        def send(chain) -> None:
+            try:
+                for _ in range(12):
+                    assert chain.transfer(account, "0x000000000000000000000000000000000000dEaD", 1).status == 1
+            except Exception as exc:  # noqa: BLE001
+                errors.append(exc)
+
+        threads = [threading.Thread(target=send, args=(c,)) for c in chains for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors[:3]
+        assert chains[0].nonce_of(account.address) == 48
+        for store in stores:
+            store.close()
