@@ -168,6 +168,12 @@ class SetupError(NotaryError):
     code = "setup_failed"
 
 
+class NotSequencer(NotaryError):
+    """Asked of a process that is not the log's sequencer (the one that anchors)."""
+
+    code = "not_sequencer"
+
+
 class AnchorRefused(NotaryError):
     """The registry reverted an anchor (e.g. a data dir whose log forked from what is anchored)."""
 

@@ -1,8 +1,10 @@
-"""Durable storage of the log: entries, document index, anchors, alliance cosignatures, API keys.
+"""Durable storage of the log: entries, document index, tree tiles, anchors, alliance
+cosignatures, API keys.
 
 One implementation over SQLAlchemy/SQLModel serves SQLite (WAL, synchronous=FULL) and
-PostgreSQL. The hot path (appending a batch) is one multi-row Core insert per table in
-one transaction.
+PostgreSQL. The hot path (appending a batch) goes to the driver — executemany on SQLite, COPY
+on PostgreSQL — with the batch's tiles, in one transaction. Processes sharing a store take
+turns through ``process_lock`` (appends; the notary account's transactions).
 """
 from __future__ import annotations
 
@@ -106,10 +108,13 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # A pool as large as the thread pool that reads through it: a connection opened past the
         # pool is closed again after one use (measured: re-running the pragmas cost ~5% at load).
-        engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=20, max_overflow=20)
+        engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=20, max_overflow=20,
+                               hide_parameters=True)  # an error's text never carries events' payloads
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8, hide_parameters=True,
+                               connect_args={"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+                                             "keepalives_count": 3})
     return engine
 
 
@@ -166,8 +171,11 @@ class SqlStore:
         key = LOCK_KEYS[name]
         conn = self._lock_conns.get(name)
         if conn is None:
-            conn = self._lock_conns[name] = self.engine.raw_connection()
-            conn.driver_connection.autocommit = True
+            pooled = self.engine.raw_connection()
+            conn = pooled.driver_connection
+            pooled.detach()  # its own session: never handed back to the pool in autocommit mode
+            conn.autocommit = True
+            self._lock_conns[name] = conn
         cur = conn.cursor()
         try:
             cur.execute("SELECT pg_advisory_lock(%s)", (key,))

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account.signers.local import LocalAccount
 
 from lianzheng.chain_node import Chain, ChainError, SignedTx
-from lianzheng.notary.errors import AnchorRefused
+from lianzheng.notary.errors import AnchorRefused, NotSequencer
 from lianzheng.notary.models import AnchorIntent
 from lianzheng.notary.services.log import NotaryLog
 from lianzheng.notary.store import AnchorStore
@@ -53,6 +53,7 @@ class AnchorWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._run_lock = threading.Lock()
+        self.fence: Callable[[], bool] = lambda: True  # still the sequencer? (checked before each round)
         self.last_error: str | None = None
         last = store.latest_anchor()
         self._anchoring_size = last.tree_size if last else 0  # size of the newest intent
@@ -61,13 +62,16 @@ class AnchorWorker:
     # --- lifecycle ---------------------------------------------------------------
 
     def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="anchor-worker", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
         self._wake.set()
-        if self._thread:
+        if self._thread and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
     def _appended(self, size: int) -> None:
@@ -81,6 +85,8 @@ class AnchorWorker:
             self._wake.wait(self.interval)
             self._wake.clear()
             if self._stop.is_set():
+                break
+            if not self.fence():  # another process is the sequencer now (this one stood down)
                 break
             try:
                 self.anchor_once()
@@ -121,6 +127,9 @@ class AnchorWorker:
         the new key owns, nor one signed by the new key for a size the old key owns.
         """
         with self._run_lock:
+            if not self.fence():
+                raise NotSequencer("this process is not the log's sequencer: rotate the key on the one that is "
+                                   "(its /healthz says sequencer: true)")
             self._anchor_head()
             confirmed = self.store.latest_anchor("confirmed")
             from_size = (confirmed.tree_size if confirmed else 0) + 1

@@ -71,7 +71,9 @@ class Notary:
                                load_or_create_holder_key(self.settings.data_dir / "keys" / "holder.x25519.pem"),
                                "sm4-gcm" if self.settings.hash == "sm3" else "aes-128-gcm")
         self.desk.enrol()
-        self.election = Election(SequencerLock(self.store.engine, self.settings.region), self._sequence)
+        self.election = Election(SequencerLock(self.store.engine, self.settings.region), self._sequence,
+                                 self.worker.stop)
+        self.worker.fence = self.election.check
 
     def _sequence(self) -> None:
         """Elected: settle what a previous sequencer left open, then anchor."""
@@ -88,7 +90,7 @@ class Notary:
         return {
             "status": "ok" if self.worker.last_error is None else "degraded",
             "region": self.log.region, "origin": self.log.origin, "hash": self.log.hasher.name,
-            "tree_size": self.log.refresh(), "anchored_size": self.log.anchored_size(),
+            "tree_size": max(len(self.log), self.store.size()), "anchored_size": self.log.anchored_size(),
             "sequencer": self.election.elected,
             "chain": {"kind": self.chain.kind, "chain_id": self.chain.chain_id, "registry": self.registry.address,
                       "tender_rules": self.tender.address, "expert_draw": self.experts.address},
