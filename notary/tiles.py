@@ -19,7 +19,7 @@ from lianzheng.sdk.merkle import Hasher, MerkleTree
 
 HEIGHT = 8
 WIDTH = 1 << HEIGHT  # hashes per full tile
-CACHED_TILES = 2048  # expanded full tiles kept (≈ 16 KiB each)
+CACHED_TILES = 1024  # expanded full tiles kept, least recently used out (≈ 38 KB each in Python objects)
 
 TileKey = tuple[int, int]  # (level, index)
 ReadTile = Callable[[int, int], bytes | None]
@@ -113,8 +113,8 @@ class TileTree(MerkleTree):
         """Take a growth whose tiles are durably stored."""
         self._state = (growth.size, growth.edge)
 
-    def append_leaf_hash(self, leaf_hash: bytes) -> int:  # MerkleTree's API, for completeness
-        raise TypeError("a TileTree grows through extend() and apply(), after its tiles are stored")
+    def append_leaf_hash(self, leaf_hash: bytes) -> int:  # MerkleTree's growing API does not apply
+        raise NotImplementedError("a TileTree grows through extend() and apply(), after its tiles are stored")
 
     # --- reading ---------------------------------------------------------------
 
@@ -158,7 +158,12 @@ class TileTree(MerkleTree):
     def _full(self, level: int, index: int) -> list[list[bytes]]:
         key = (level, index)
         levels = self._cache.get(key)
-        if levels is None:
+        if levels is not None:
+            try:
+                self._cache.move_to_end(key)
+            except KeyError:  # evicted by another thread meanwhile
+                pass
+        else:
             levels = _expand(self.hasher, self._stored(level, index))
             self._cache[key] = levels
             if len(self._cache) > CACHED_TILES:

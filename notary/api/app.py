@@ -21,14 +21,16 @@ Limits (defaults): request body 8 MiB, 10,000 events per batch, canonical event 
 (429 `rate_limited` with Retry-After beyond); chain-RPC calls get 10M gas and 2 s each. Alliance members hand
 over cosignatures keyless (the signature authenticates), 20/s per client address.
 """
-SETTINGS_ENV = "LZ_SERVE_SETTINGS"  # `serve --workers N` hands its settings to each worker here
+SETTINGS_ENV = "LZ_SERVE_SETTINGS"  # `serve --workers N` names the file of its settings for the workers here
 
 
 def app_from_environment() -> events.WriteLane:
     """The app of one worker process of ``serve --workers N``."""
     import os
 
-    return serving_app(Settings.model_validate_json(os.environ[SETTINGS_ENV]))
+    from pathlib import Path
+
+    return serving_app(Settings.model_validate_json(Path(os.environ[SETTINGS_ENV]).read_text()))
 
 
 def serving_app(settings: Settings) -> events.WriteLane:

@@ -83,5 +83,11 @@ def serve(
     from lianzheng.notary.services.setup import open_notary
 
     open_notary(settings).close()  # first start (keys, contracts, enrolment) once, not in every worker
-    os.environ[SETTINGS_ENV] = settings.model_dump_json()
+    # The workers' settings in a 0600 file (they may hold a database password): the environment
+    # only names it, and every process of the user could read the environment.
+    handed = settings.data_dir / "serve-settings.json"
+    fd = os.open(handed, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(settings.model_dump_json())
+    os.environ[SETTINGS_ENV] = str(handed.resolve())
     uvicorn.run("lianzheng.notary.api.app:app_from_environment", factory=True, workers=settings.workers, **common)

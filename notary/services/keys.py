@@ -104,7 +104,8 @@ class KeyCache:
         cached = self._known.get(digest)
         if cached is None or cached[1] not in WRITING_ROLES:
             return None
-        if cached[2] > time.monotonic() or digest in self._reading:
+        now = time.monotonic()
+        if cached[2] > now or (digest in self._reading and cached[2] + self.ttl > now):
             return Viewer(cached[0], cached[1])
         return None
 
@@ -137,7 +138,7 @@ class KeyCache:
         if cached and cached[2] > now:
             return cached[0], cached[1]
         with self._lock:
-            if cached and digest in self._reading:  # someone re-reads it right now
+            if cached and digest in self._reading and cached[2] + self.ttl > now:  # someone re-reads it now
                 return cached[0], cached[1]
             self._reading.add(digest)
         try:

@@ -49,8 +49,8 @@ from lianzheng.sdk.receipt import RECEIPT_FORMAT, LogInfo, Receipt
 log = logging.getLogger("lianzheng.log")
 
 MAX_RANGE = 5000  # entries per page (a mirror pages through the whole log)
-MAX_HEADS = 100_000
-APPEND_ATTEMPTS = 4  # a commit redone after finding retried ids (or another writer's appends)  # section heads kept in memory; older ones are read from the store again
+MAX_HEADS = 100_000  # section heads kept in memory; older ones are read from the store again
+APPEND_ATTEMPTS = 4  # a commit redone after finding retried ids
 
 Head = tuple[str, str | None]  # (project, section)
 
@@ -73,7 +73,6 @@ class _Request:
     writer: str
     results: list["Accepted"] = field(default_factory=list)
     error: Exception | None = None
-    done: bool = False
     callback: Callable[["_Request"], None] | None = None
 
 
@@ -202,7 +201,10 @@ class NotaryLog:
                 group = self._commit_queued()
             if self._listeners and any(not a.duplicate for r in group for a in r.results):
                 for listener in self._listeners:
-                    listener(len(self.tree))
+                    try:
+                        listener(len(self.tree))
+                    except Exception:  # noqa: BLE001 - the sequencer must outlive a listener
+                        log.exception("a commit listener failed")
             for request in group:
                 try:
                     request.callback(request)
@@ -270,17 +272,19 @@ class NotaryLog:
                         if attempt == APPEND_ATTEMPTS - 1:
                             raise Unavailable("the log is busy: commits kept colliding with other writers; "
                                               "nothing of this request was logged, send it again") from None
-                        self.catch_up()  # a writer outside the lock (an older version) appended
+                        self.catch_up()  # (every writer appends under the lock: mixed versions are unsupported)
                         known = self.store.ids([p.event_id for r in group for p in r.prepared if p.given_id])
                 self.tree.apply(growth)
                 self._remember(heads)
         except Exception as exc:  # noqa: BLE001 - every caller of the group learns of the failure
-            failure = exc if isinstance(exc, NotaryError) else Unavailable(f"storage failed: {exc}")
+            if isinstance(exc, NotaryError):
+                failure = exc
+            else:  # the text stays in the server's log: it may quote other writers' events
+                log.error("storage failed: %s", exc)
+                failure = Unavailable("storage failed; nothing of this request was logged, send it again")
             for request in group:
                 if request.error is None:
                     request.results, request.error = [], failure
-        for request in group:
-            request.done = True
         return group
 
     def _rows(self, group: list[_Request], known: dict[str, tuple[int, Any, str]]) -> tuple[list, list, dict]:
@@ -362,7 +366,8 @@ class NotaryLog:
         anchor = self.store.anchor_covering(entry.idx)
         if anchor is None:
             return receipt
-        proof = TlogProof(entry.idx, tuple(self.tree.inclusion_proof(entry.idx, anchor.tree_size)), anchor.checkpoint)
+        size = self._check_size(anchor.tree_size)  # this process may lag the one that anchored
+        proof = TlogProof(entry.idx, tuple(self.tree.inclusion_proof(entry.idx, size)), anchor.checkpoint)
         receipt.status = "anchored"
         receipt.proof = proof.text()
         receipt.anchor = anchor.as_anchor()
@@ -373,7 +378,7 @@ class NotaryLog:
         current = len(self.tree)
         if size is None:
             return current
-        if size > current:  # another process may have grown the log
+        if size > current and self.store.size() >= size:  # another process grew the log
             with self._commit_lock:
                 current = self.catch_up()
         if not 0 <= size <= current:
@@ -392,13 +397,20 @@ class NotaryLog:
             raise BadRange(f"from={size1} must be within 1..{size2}", size1=size1, size2=size2)
         return self.tree.consistency_proof(size1, size2)
 
-    def tile(self, level: int, index: int, width: int) -> bytes:
-        """The C2SP tile (level, index) at ``width`` hashes (``NotFound`` beyond the log)."""
-        data = self.tree.tile(level, index, width)
-        if data is None:
+    def _published(self, leaves: int) -> None:
+        """Tiles are served up to the latest anchored checkpoint only: beyond it nothing is yet
+        committed to in public, and what a CDN caches as immutable must be (``NotFound``)."""
+        anchored = self.anchored_size()
+        if leaves > anchored:
+            raise NotFound(f"beyond the latest anchored checkpoint (size {anchored})", anchored=anchored)
+        if anchored > len(self.tree):  # anchored by another process's appends: take them
             with self._commit_lock:
-                self.catch_up()  # another process may have grown the log
-            data = self.tree.tile(level, index, width)
+                self.catch_up()
+
+    def tile(self, level: int, index: int, width: int) -> bytes:
+        """The C2SP tile (level, index) at ``width`` hashes (``NotFound`` beyond the anchored log)."""
+        self._published((index * 256 + width) << (8 * level))
+        data = self.tree.tile(level, index, width)
         if data is None:
             raise NotFound(f"no tile {level}/{index} of width {width} in a log of {len(self)} entries")
         return data
@@ -407,11 +419,7 @@ class NotaryLog:
         """The C2SP entry bundle ``index`` of ``width`` entries: each leaf's data (its 32-byte event
         digest) after its length as two big-endian bytes."""
         start = index * 256
-        if start + width > len(self):
-            with self._commit_lock:
-                self.catch_up()
-        if index < 0 or start + width > len(self):
-            raise NotFound(f"no entry bundle {index} of width {width} in a log of {len(self)} entries")
+        self._published(start + width)
         return b"".join(len(d).to_bytes(2, "big") + d for _, _, d in self.store.entry_rows(start, start + width))
 
     def index_of(self, event_id: str) -> int:

@@ -7,6 +7,8 @@ served as immutable: mirrors and CDNs may keep them forever. Read-only, no key.
 """
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Depends, Response
 
 from lianzheng.notary.api.deps import LogDep
@@ -30,7 +32,7 @@ def get_tile(level: str, index: str, log: LogDep) -> Response:
         raise BadRange(f"tile path {index!r}: {exc}") from exc
     if level == "entries":
         body = log.entry_bundle(number, width)
-    elif level.isdigit() and level == str(int(level)) and int(level) <= MAX_LEVEL:
+    elif re.fullmatch(f"[0-{MAX_LEVEL}]", level):
         body = log.tile(int(level), number, width)
     else:
         raise BadRange(f"tile level {level!r}: expected 0..{MAX_LEVEL} or 'entries'")
