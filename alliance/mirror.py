@@ -30,6 +30,7 @@ import httpx
 
 from lianzheng.alliance.errors import MirrorError
 from lianzheng.alliance.tiles import WIDTH, entries_path, parse_bundle, tile_path, tiles_covering
+from lianzheng.sdk.checkpoint import Checkpoint, SignedNote
 from lianzheng.sdk.client import NotaryClient, NotaryClientError
 from lianzheng.sdk.errors import MalformedError, VerificationError
 from lianzheng.sdk.merkle import MerkleTree, hasher, root_from_inclusion_proof, verify_consistency
@@ -133,21 +134,31 @@ class Mirror:
         """``"tiles"`` if the source serves C2SP tlog-tiles (it answers ``GET /checkpoint``), else
         ``"json"`` (a notary from before tiles). Asked once."""
         if self._source is None:
-            try:
-                self.client._request("GET", "/checkpoint", raw=True)
-                self._source = "tiles"
-            except NotaryClientError as exc:
-                if exc.status != 404:
-                    raise
-                self._source = "json"
+            self._source = "json" if self._served_size() is None else "tiles"
         return self._source
+
+    def _served_size(self) -> int | None:
+        """The size of the checkpoint at the source's ``/checkpoint``, which its tiles are served up
+        to (a notary may learn of an anchor after the chain shows it); None if it has none (404).
+        Only a bound on what to fetch: what is accepted is what the chain anchored."""
+        try:
+            text = self.client._request("GET", "/checkpoint", raw=True)
+        except NotaryClientError as exc:
+            if exc.status != 404:
+                raise
+            return None
+        try:
+            return Checkpoint.parse_body(SignedNote.parse(text.decode()).body).size
+        except (MalformedError, UnicodeDecodeError) as exc:
+            raise MirrorError(f"the source's /checkpoint is not a checkpoint: {exc}") from exc
 
     def sync(self, limit: int | None = None, progress: Callable[[int], None] | None = None,
              source: str | None = None) -> SyncResult:
         """Copy and verify up to the latest anchored checkpoint (or ``limit`` more entries).
 
-        ``source``: ``"tiles"`` or ``"json"`` (the JSON API: slower, but it copies event ids too,
-        and notaries from before tiles serve only it); by default tiles if the source serves them."""
+        ``source``: ``"tiles"`` or ``"json"`` (the JSON API, which copies event ids too; notaries from
+        before tiles serve only it); by default tiles if the source serves them. From tiles, only
+        checkpoints up to the source's ``/checkpoint`` are copied now (it serves tiles that far)."""
         if source not in (None, *SOURCES):
             raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
         started, copied, used = time.perf_counter(), 0, ""
@@ -161,8 +172,14 @@ class Mirror:
             if previous:
                 self._check_consistency(previous, checkpoint)
             previous = checkpoint
+        if todo and (source or self._source) != "json":  # tiles go up to the source's own latest checkpoint
+            served = self._served_size()
+            if self._source is None:
+                self._source = "json" if served is None else "tiles"
+            if (source or self._source) == "tiles":
+                used, todo = "tiles", [(s, r) for s, r in todo if s <= (served or 0)]
         if todo:
-            used = source or self.source_kind()
+            used = used or "json"
             end = todo[-1][0]
             chunks = self._tile_chunks(have, end) if used == "tiles" else self._json_chunks(have, end)
             try:

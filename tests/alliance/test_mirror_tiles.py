@@ -147,7 +147,7 @@ def test_sync_from_tiles_across_full_tiles_to_a_partial_edge_resumes_and_matches
     assert (done.verified_size, done.root, done.copied) == (600, source.notary.log.tree.root(600), 300)
     assert sorted(set(proxy.tiles())) == ["/tile/0/001", "/tile/0/002.p/88", "/tile/entries/001",
                                           "/tile/entries/002.p/88"]
-    assert proxy.paths.count("/checkpoint") == 1  # probed once per mirror
+    assert proxy.paths.count("/checkpoint") == 2  # once a sync: how far the source serves tiles
 
     proxy.paths.clear()
     by_json = Mirror(tmp_path / "j", client, source.rpc).sync(source="json")
@@ -173,9 +173,24 @@ def test_sync_from_tiles_across_full_tiles_to_a_partial_edge_resumes_and_matches
 def test_a_notary_without_tiles_is_mirrored_over_the_json_api(source, tmp_path):
     client, proxy = connect(source)
     proxy.hide = {"/checkpoint"}
-    result = Mirror(tmp_path / "m", client, source.rpc).sync(limit=300)
+    mirror = Mirror(tmp_path / "m", client, source.rpc)
+    result = mirror.sync(limit=300)
     assert (result.source, result.verified_size) == ("json", 300)
     assert proxy.tiles() == [] and ids(tmp_path / "m")[299][1] == "evt-299"
+    assert mirror.sync().source == "json" and proxy.paths.count("/checkpoint") == 1  # asked once
+
+
+def test_from_tiles_a_mirror_goes_only_as_far_as_the_source_serves_them(source, tmp_path):
+    """A notary may learn of its anchor after the chain shows it: its /checkpoint says how far its
+    tiles go, and the rest waits for the next sync instead of failing."""
+    client, proxy = connect(source)
+    behind = source.notary.log.checkpoint(300)["note"].encode()
+    proxy.tamper = {"/checkpoint": lambda body: body.__setitem__(slice(None), behind)}
+    mirror = Mirror(tmp_path / "m", client, source.rpc)
+    assert (mirror.sync().verified_size, max(mirror.anchored())[0]) == (300, 600)
+    assert "/tile/0/002.p/88" not in proxy.paths
+    proxy.tamper = {}
+    assert mirror.sync().verified_size == 600
 
 
 def flip(offset: int):
