@@ -33,8 +33,9 @@ class EntryDocument(SQLModel, table=True):
 
 
 class TreeTile(SQLModel, table=True):
-    """A C2SP tlog-tile of the log's tree (``notary.tiles``): up to 256 hashes of one level, stored
-    as its longest prefix so far; written with the entries it covers, in the same transaction."""
+    """A C2SP tlog-tile of the log's tree (``notary.tiles``): up to 256 hashes of one level, or at
+    level -1 an entry bundle; stored as its longest prefix so far, written with the entries it
+    covers, in the same transaction."""
 
     __tablename__ = "tiles"
     __table_args__ = {"sqlite_with_rowid": False}

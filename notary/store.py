@@ -294,12 +294,11 @@ class SqlStore:
             return s.execute(select(Entry).where(Entry.event_id == event_id)).scalars().first()
 
     def entry_rows(self, start: int, end: int) -> list[tuple[int, str, bytes]]:
-        t = Entry.__table__
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(t.c.idx, t.c.event_id, t.c.digest).where(t.c.idx >= start, t.c.idx < end).order_by(t.c.idx)
-            )
-            return [(r.idx, r.event_id, bytes(r.digest)) for r in rows]
+        mark = "?" if self.engine.dialect.name == "sqlite" else "%s"
+        with self.engine.connect() as conn:  # the driver's SQL: mirrors page through the whole log here
+            rows = conn.exec_driver_sql(f"SELECT idx, event_id, digest FROM entries WHERE idx >= {mark} AND "
+                                        f"idx < {mark} ORDER BY idx", (start, end)).all()
+        return [(idx, event_id, bytes(digest)) for idx, event_id, digest in rows]
 
     def entries_with_document(self, sha256: str, limit: int) -> list[Entry]:
         with Session(self.engine, expire_on_commit=False) as s:

@@ -13,7 +13,7 @@ algorithms are the SDK's own, only where a node's hash comes from differs.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from lianzheng.sdk.merkle import Hasher, MerkleTree
 
@@ -21,7 +21,8 @@ HEIGHT = 8
 WIDTH = 1 << HEIGHT  # hashes per full tile
 CACHED_TILES = 1024  # expanded full tiles kept, least recently used out (≈ 38 KB each in Python objects)
 
-TileKey = tuple[int, int]  # (level, index)
+ENTRIES = -1  # the level under which entry bundles are stored with the tiles
+TileKey = tuple[int, int]  # (level, index); level ENTRIES: an entry bundle
 ReadTile = Callable[[int, int], bytes | None]
 
 
@@ -61,11 +62,17 @@ class TileTree(MerkleTree):
     def __init__(self, h: Hasher, size: int, read_tile: ReadTile) -> None:
         self.hasher = h
         self._read = read_tile
+        self._record = 2 + h.size  # an entry of a bundle: its length (2 bytes), then the leaf data (a digest)
         self._cache: OrderedDict[TileKey, list[bytes]] = OrderedDict()
         self.reload(size)
 
     def reload(self, size: int) -> None:
         """Read the right edge of the stored tree of ``size`` leaves (another process grew it)."""
+        count = size % WIDTH
+        stored = self._read(ENTRIES, size // WIDTH) if count else b""
+        if stored is None or len(stored) < count * self._record:
+            raise MissingTiles(f"the stored entry bundles stop short of the log's {size} entries")
+        bundle = bytes(stored[:count * self._record])
         edge: list[bytes] = []
         level = 0
         while size >> (HEIGHT * level):
@@ -76,22 +83,33 @@ class TileTree(MerkleTree):
             edge.append(bytes(stored[:count * self.hasher.size]))
             level += 1
         # One attribute, replaced whole: a reader in another thread sees the old state or the new.
-        self._state = (size, edge)
+        self._state = (size, edge, bundle)
 
     def __len__(self) -> int:
         return self._state[0]
 
     # --- growing ---------------------------------------------------------------
 
-    def extend(self, leaf_hashes: Iterable[bytes]) -> "Growth":
-        """The tiles that appending ``leaf_hashes`` writes, without changing this tree: store them
-        (with the entries, in one transaction), then ``apply`` the growth."""
+    def extend(self, entries: Sequence[bytes]) -> "Growth":
+        """The tiles and entry bundles that appending leaves with data ``entries`` (event digests)
+        writes, without changing this tree: store them (with the entries, in one transaction),
+        then ``apply`` the growth."""
         s = self.hasher.size
-        size, edge_now = self._state
+        size, edge_now, bundle_now = self._state
         edge = [bytearray(e) for e in edge_now]
+        bundle = bytearray(bundle_now)
         dirty: dict[TileKey, bytes] = {}
-        for leaf in leaf_hashes:
-            node, level, position = leaf, 0, size
+        hash_leaf = self.hasher.hash_leaf
+        for data in entries:
+            if len(data) != s:
+                raise ValueError(f"leaf data must be {s} bytes (an event digest)")
+            bundle += s.to_bytes(2, "big") + data
+            if len(bundle) == WIDTH * self._record:
+                dirty[(ENTRIES, size // WIDTH)] = bytes(bundle)
+                bundle = bytearray()
+            else:
+                dirty[(ENTRIES, size // WIDTH)] = bundle  # partial, final content read below
+            node, level, position = hash_leaf(data), 0, size
             while True:
                 if level == len(edge):
                     edge.append(bytearray())
@@ -107,11 +125,11 @@ class TileTree(MerkleTree):
                 level, position = level + 1, position // WIDTH
             size += 1
         tiles = {k: bytes(v) for k, v in dirty.items() if v}
-        return Growth(size, [bytes(e) for e in edge], tiles)
+        return Growth(size, [bytes(e) for e in edge], bytes(bundle), tiles)
 
     def apply(self, growth: "Growth") -> None:
         """Take a growth whose tiles are durably stored."""
-        self._state = (growth.size, growth.edge)
+        self._state = (growth.size, growth.edge, growth.bundle)
 
     def append_leaf_hash(self, leaf_hash: bytes) -> int:  # MerkleTree's growing API does not apply
         raise NotImplementedError("a TileTree grows through extend() and apply(), after its tiles are stored")
@@ -119,7 +137,7 @@ class TileTree(MerkleTree):
     # --- reading ---------------------------------------------------------------
 
     def _node(self, level: int, i: int) -> bytes:
-        size, edge = self._state
+        size, edge, _ = self._state
         tile_level, inner = divmod(level, HEIGHT)
         first = i << inner  # the node's first hash in its tile level
         index, offset = divmod(first, WIDTH)
@@ -138,7 +156,7 @@ class TileTree(MerkleTree):
 
     def tile(self, level: int, index: int, width: int = WIDTH) -> bytes | None:
         """The hashes of tile (level, index) at ``width``, or None when the tree has fewer."""
-        size, edge = self._state
+        size, edge, _ = self._state
         have = (size >> (HEIGHT * level)) - index * WIDTH if level >= 0 else 0
         if index < 0 or not 1 <= width <= WIDTH or have < width:
             return None
@@ -148,6 +166,17 @@ class TileTree(MerkleTree):
         else:
             data = edge[level]
         return data[:width * self.hasher.size]
+
+    def bundle(self, index: int, width: int = WIDTH) -> bytes | None:
+        """The C2SP entry bundle ``index`` of ``width`` entries, or None when the log has fewer."""
+        size, _, edge_bundle = self._state
+        have = size - index * WIDTH
+        if index < 0 or not 1 <= width <= WIDTH or have < width:
+            return None
+        data = edge_bundle if have < WIDTH else self._read(ENTRIES, index)
+        if data is None or len(data) < width * self._record:
+            raise MissingTiles(f"entry bundle {index} is missing from the store")
+        return bytes(data[:width * self._record])
 
     def _stored(self, level: int, index: int) -> bytes:
         data = self._read(level, index)
@@ -179,10 +208,10 @@ class MissingTiles(RuntimeError):
 
 
 class Growth:
-    __slots__ = ("size", "edge", "tiles")
+    __slots__ = ("size", "edge", "bundle", "tiles")
 
-    def __init__(self, size: int, edge: list[bytes], tiles: dict[TileKey, bytes]) -> None:
-        self.size, self.edge, self.tiles = size, edge, tiles
+    def __init__(self, size: int, edge: list[bytes], bundle: bytes, tiles: dict[TileKey, bytes]) -> None:
+        self.size, self.edge, self.bundle, self.tiles = size, edge, bundle, tiles
 
 
 def _split_hashes(data: bytes, s: int) -> list[bytes]:
@@ -210,12 +239,12 @@ def _reduce(h: Hasher, data: bytes, height: int) -> bytes:
 
 def backfill(h: Hasher, digests: Iterable[bytes], write: Callable[[dict[TileKey, bytes]], None],
              chunk: int = 65_536) -> int:
-    """Build the tiles of a log stored before tiles existed, from its digests in order; ``write``
-    stores each chunk's tiles. Returns the size. Memory stays bounded by ``chunk``."""
+    """Build the tiles and entry bundles of a log stored before them, from its digests in order;
+    ``write`` stores each chunk's. Returns the size. Memory stays bounded by ``chunk``."""
     tree = TileTree(h, 0, lambda level, index: None)
     batch: list[bytes] = []
     for digest in digests:
-        batch.append(h.hash_leaf(digest))
+        batch.append(bytes(digest))
         if len(batch) == chunk:
             growth = tree.extend(batch)
             write(growth.tiles)

@@ -97,6 +97,7 @@ class NotaryLog:
         self._sequencer: threading.Thread | None = None
         self._listeners: list[Callable[[int], None]] = []
         self._heads: OrderedDict[Head, bytes] = OrderedDict()  # section → digest of its newest event
+        self._anchored: tuple[int, float] = (0, 0.0)  # latest anchored size seen, and when it was read
 
     def __len__(self) -> int:
         return len(self.tree)
@@ -263,7 +264,7 @@ class NotaryLog:
                 known: dict[str, tuple[int, Any, str]] = {}
                 for attempt in range(APPEND_ATTEMPTS):
                     rows, docs, heads = self._rows(group, known)
-                    growth = self.tree.extend([self.hasher.hash_leaf(row["digest"]) for row in rows])
+                    growth = self.tree.extend([row["digest"] for row in rows])
                     try:
                         if rows:
                             self.store.append(rows, docs, growth.tiles)
@@ -400,7 +401,10 @@ class NotaryLog:
     def _published(self, leaves: int) -> None:
         """Tiles are served up to the latest anchored checkpoint only: beyond it nothing is yet
         committed to in public, and what a CDN caches as immutable must be (``NotFound``)."""
-        anchored = self.anchored_size()
+        anchored, read_at = self._anchored
+        if leaves > anchored and time.monotonic() - read_at > 0.2:  # it only grows: re-read when asked beyond
+            anchored = self.anchored_size()
+            self._anchored = (anchored, time.monotonic())
         if leaves > anchored:
             raise NotFound(f"beyond the latest anchored checkpoint (size {anchored})", anchored=anchored)
         if anchored > len(self.tree):  # anchored by another process's appends: take them
@@ -418,9 +422,11 @@ class NotaryLog:
     def entry_bundle(self, index: int, width: int) -> bytes:
         """The C2SP entry bundle ``index`` of ``width`` entries: each leaf's data (its 32-byte event
         digest) after its length as two big-endian bytes."""
-        start = index * 256
-        self._published(start + width)
-        return b"".join(len(d).to_bytes(2, "big") + d for _, _, d in self.store.entry_rows(start, start + width))
+        self._published(index * 256 + width)
+        data = self.tree.bundle(index, width)
+        if data is None:
+            raise NotFound(f"no entry bundle {index} of width {width} in a log of {len(self)} entries")
+        return data
 
     def index_of(self, event_id: str) -> int:
         entry = self.store.entry_by_id(event_id)

@@ -71,6 +71,11 @@ def test_a_tampered_entry_is_rejected_with_its_index(source, tmp_path):
     verified = mirror.verified_size
     db = sqlite3.connect(tmp_path / "src" / "notary.db")
     db.execute("UPDATE entries SET digest = ? WHERE idx = ?", (b"\x13" * 32, 1789))
+    # ... and in the entry bundle the notary serves it from (tiles level -1: 2-byte length, digest)
+    (bundle,) = db.execute("SELECT data FROM tiles WHERE level = -1 AND idx = ?", (1789 // 256,)).fetchone()
+    at = (1789 % 256) * 34 + 2
+    db.execute("UPDATE tiles SET data = ? WHERE level = -1 AND idx = ?",
+               (bundle[:at] + b"\x13" * 32 + bundle[at + 32:], 1789 // 256))
     db.commit()
     with pytest.raises(MirrorError) as rejected:
         mirror.sync()

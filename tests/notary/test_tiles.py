@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from lianzheng.notary.services.log import NotaryLog
 from lianzheng.notary.store import SqlStore
-from lianzheng.notary.tiles import WIDTH, TileTree, backfill, parse_tile_index, tile_path
+from lianzheng.notary.tiles import ENTRIES, WIDTH, TileTree, backfill, parse_tile_index, tile_path
 from lianzheng.sdk.merkle import SHA256, MerkleTree, hasher
 from tests.helpers import NotaryServer, cli, make_event
 
 
-def _grow(tree: TileTree, tiles: dict, leaves: list[bytes]) -> None:
-    growth = tree.extend(leaves)
+def _grow(tree: TileTree, tiles: dict, entries: list[bytes]) -> None:
+    growth = tree.extend(entries)
     tiles.update(growth.tiles)
     tree.apply(growth)
 
@@ -29,10 +29,12 @@ def _grow(tree: TileTree, tiles: dict, leaves: list[bytes]) -> None:
 def test_tile_tree_answers_as_the_in_memory_tree(batches, rng):
     tiles: dict = {}
     tree, reference = TileTree(SHA256, 0, lambda level, index: tiles.get((level, index))), MerkleTree()
+    data: list[bytes] = []
     for n in batches:
-        leaves = [SHA256.hash_leaf(rng.randbytes(32)) for _ in range(n)]
-        _grow(tree, tiles, leaves)
-        reference.extend_leaf_hashes(leaves)
+        entries = [rng.randbytes(32) for _ in range(n)]
+        _grow(tree, tiles, entries)
+        reference.extend_leaf_hashes([SHA256.hash_leaf(d) for d in entries])
+        data += entries
     reopened = TileTree(SHA256, len(tree), lambda level, index: tiles.get((level, index)))
     size = len(reference)
     for candidate in (tree, reopened):
@@ -42,26 +44,31 @@ def test_tile_tree_answers_as_the_in_memory_tree(batches, rng):
             assert candidate.root(s) == reference.root(s)
             assert candidate.inclusion_proof(i, s) == reference.inclusion_proof(i, s)
             assert candidate.consistency_proof(s1, s) == reference.consistency_proof(s1, s)
-    # Tiles are the level-8k hashes, full or partial, and a full tile never changes again.
-    for (level, index), data in tiles.items():
-        assert len(data) % 32 == 0 and 0 < len(data) <= WIDTH * 32
-        first = index * WIDTH
-        assert data[:32] == reference._node(8 * level, first)
+    # Tiles are the level-8k hashes, full or partial; bundles the entries' data after their length.
+    for (level, index), stored in tiles.items():
+        if level == ENTRIES:
+            assert stored == b"".join(b"\x00\x20" + d for d in data[index * WIDTH:(index + 1) * WIDTH])
+            continue
+        assert len(stored) % 32 == 0 and 0 < len(stored) <= WIDTH * 32
+        assert stored[:32] == reference._node(8 * level, index * WIDTH)
+    for candidate in (tree, reopened):
+        last = (size - 1) // WIDTH
+        assert candidate.bundle(last, size - last * WIDTH) == b"".join(b"\x00\x20" + d for d in data[last * WIDTH:])
 
 
 def test_only_the_right_edge_is_read_on_start():
     tiles: dict = {}
     reads: list = []
     tree = TileTree(SHA256, 0, lambda level, index: tiles.get((level, index)))
-    _grow(tree, tiles, [SHA256.hash_leaf(i.to_bytes(32, "big")) for i in range(70_000)])
+    _grow(tree, tiles, [i.to_bytes(32, "big") for i in range(70_000)])
 
     def read(level, index):
         reads.append((level, index))
         return tiles.get((level, index))
 
     reopened = TileTree(SHA256, 70_000, read)
-    # 70,000 = 1·65,536 + 17·256 + 112: one partial tile per level, nothing else.
-    assert sorted(reads) == [(0, 273), (1, 1), (2, 0)]
+    # 70,000 = 1·65,536 + 17·256 + 112: one partial tile per level and the partial bundle, nothing else.
+    assert sorted(reads) == [(ENTRIES, 273), (0, 273), (1, 1), (2, 0)]
     assert [len(e) // 32 for e in reopened._state[1]] == [112, 17, 1]
     with pytest.raises(IndexError):
         reopened.leaf_hash(70_000)
@@ -96,7 +103,7 @@ def test_backfill_matches_growing_in_one_go():
     chunked: dict = {}
     assert backfill(SHA256, digests, chunked.update, chunk=333) == 5000
     whole: dict = {}
-    _grow(TileTree(SHA256, 0, lambda *a: None), whole, [SHA256.hash_leaf(d) for d in digests])
+    _grow(TileTree(SHA256, 0, lambda *a: None), whole, digests)
     assert chunked == whole
 
 

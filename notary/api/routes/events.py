@@ -96,15 +96,27 @@ async def accept_events(request: Request, notary: Notary) -> Response:
     return Response(content=body, status_code=status, media_type="application/json")
 
 
+async def serve_tile(request: Request, notary: Notary) -> Response:
+    """``GET /tile/<level>/<index>`` as the tiles route answers it (``notary.api.routes.tiles``)."""
+    from lianzheng.notary.api.limits import limit_tiles
+    from lianzheng.notary.api.routes.tiles import IMMUTABLE, tile_bytes
+
+    limit_tiles(request)
+    level, _, index = request.scope["path"][len("/tile/"):].partition("/")
+    body = await run_in_threadpool(tile_bytes, notary.log, level, index)
+    return Response(content=body, media_type="application/octet-stream", headers=IMMUTABLE)
+
+
 def _settle(future: asyncio.Future, request: Any) -> None:
     if not future.done():  # a client that went away cancelled it; its events are logged all the same
         future.set_result(request)
 
 
 class WriteLane:
-    """Pure ASGI app around the whole notary app: answers ``POST /v1/events`` itself, hands
-    everything else on. Its answers carry the headers every answer carries; a browser's request
-    (with an ``Origin`` header) goes the whole way, through CORS. Errors become the answers the
+    """Pure ASGI app around the whole notary app: answers ``POST /v1/events`` and ``GET /tile/…``
+    itself (the hot paths of writers and mirrors), hands everything else on. Its answers carry
+    the headers every answer carries; a browser's request (with an ``Origin`` header) goes the
+    whole way, through CORS. Errors become the answers the
     app's handlers give (``notary.api.errors``)."""
 
     def __init__(self, app) -> None:
@@ -112,8 +124,14 @@ class WriteLane:
         self.state = app.state  # as the app's, for whoever holds the outer object
 
     async def __call__(self, scope, receive, send) -> None:
-        if (scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/v1/events"
-                or any(name == b"origin" for name, _ in scope["headers"])):
+        if scope["type"] != "http" or any(name == b"origin" for name, _ in scope["headers"]):
+            await self.app(scope, receive, send)  # a browser's request goes through CORS
+            return
+        if scope["method"] == "POST" and scope["path"] == "/v1/events":
+            handle = accept_events
+        elif scope["method"] == "GET" and scope["path"].startswith("/tile/"):
+            handle = serve_tile  # mirrors fetch two of these per 256 entries
+        else:
             await self.app(scope, receive, send)
             return
         from lianzheng.notary.api.errors import answer, unexpected_answer
@@ -122,7 +140,7 @@ class WriteLane:
         scope["app"] = self.app
         request = Request(scope, receive)
         try:
-            response = await accept_events(request, self.app.state.notary)
+            response = await handle(request, self.app.state.notary)
         except LianzhengError as exc:
             response = answer(exc)
         except Exception:  # noqa: BLE001 - as the app's last-resort handler answers
