@@ -13,6 +13,7 @@ from lianzheng.sdk.receipt import parse_receipt
 from lianzheng.sdk.registry import RegistryReader
 from lianzheng.sdk.verifier import Verified, Verifier
 from tests.helpers import make_event
+from tests.sdk.test_verifier import _flip_signature
 
 READS = ("log_of", "checkpoint_key_at", "checkpoint_at", "anchor_tx")
 
@@ -84,14 +85,6 @@ def _flip_proof_hash(d):
     hashes = list(proof.hashes)
     hashes[-1] = bytes([hashes[-1][0] ^ 1]) + hashes[-1][1:]
     d["proof"] = TlogProof(proof.index, tuple(hashes), proof.checkpoint_note).text()
-
-
-def _flip_signature(d):
-    proof = TlogProof.parse(d["proof"])
-    note = SignedNote.parse(proof.checkpoint_note)
-    name, sig = note.signatures[0]
-    bad = SignedNote(note.body, ((name, sig[:-1] + bytes([sig[-1] ^ 1])),)).text()
-    d["proof"] = TlogProof(proof.index, proof.hashes, bad).text()
 
 
 def _unanchored(notary, receipt, size=7):
