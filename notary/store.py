@@ -124,6 +124,7 @@ class SqlStore:
         self._lock_fds: dict[str, int] = {}
         self._lock_conns: dict[str, Any] = {}
         self.engine = make_engine(url)
+        self._mark = "?" if self.engine.dialect.name == "sqlite" else "%s"  # the driver's placeholder
         try:
             SQLModel.metadata.create_all(self.engine)
             columns = {c["name"] for c in inspect(self.engine).get_columns("entries")}
@@ -251,7 +252,7 @@ class SqlStore:
                 self._upsert_tiles(conn, tiles)
 
     def tile(self, level: int, index: int) -> bytes | None:
-        mark = "?" if self.engine.dialect.name == "sqlite" else "%s"
+        mark = self._mark
         with self.engine.connect() as conn:  # the driver's SQL: a proof reads several tiles
             row = conn.exec_driver_sql(f"SELECT data FROM tiles WHERE level = {mark} AND idx = {mark}",
                                        (level, index)).first()
@@ -294,7 +295,7 @@ class SqlStore:
             return s.execute(select(Entry).where(Entry.event_id == event_id)).scalars().first()
 
     def entry_rows(self, start: int, end: int) -> list[tuple[int, str, bytes]]:
-        mark = "?" if self.engine.dialect.name == "sqlite" else "%s"
+        mark = self._mark
         with self.engine.connect() as conn:  # the driver's SQL: mirrors page through the whole log here
             rows = conn.exec_driver_sql(f"SELECT idx, event_id, digest FROM entries WHERE idx >= {mark} AND "
                                         f"idx < {mark} ORDER BY idx", (start, end)).all()
