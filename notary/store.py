@@ -34,7 +34,6 @@ from lianzheng.notary.models import (
     TreeTile,
 )
 
-
 ENTRY_COLUMNS = ("idx", "event_id", "digest", "event_json", "writer", "received_at", "project", "section")
 # PostgreSQL advisory lock keys of the locks between processes sharing a database
 LOCK_KEYS = {"write": 0x6C7A_7772_6974_6572, "sender": 0x6C7A_7365_6E64_6572}  # "lzwriter", "lzsender"
