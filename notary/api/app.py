@@ -9,6 +9,7 @@ from starlette.middleware.cors import CORSMiddleware
 from lianzheng.notary.api.errors import install_error_handlers
 from lianzheng.notary.api.limits import ClientLimits, SecurityHeaders
 from lianzheng.notary.api.routes import chain_rpc, cosignatures, events, experts, health, reads, tender, tiles, witness
+from lianzheng.notary.api.routes.docs import docs_router
 from lianzheng.notary.services.setup import Notary, open_notary
 from lianzheng.notary.settings import Settings
 
@@ -53,7 +54,8 @@ def create_app(settings: Settings, notary: Notary | None = None) -> FastAPI:
             if own:
                 app.state.notary.close()
 
-    app = FastAPI(title="Lianzheng notary (链证)", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="Lianzheng notary (链证)", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # /docs is served from here: docs_router
     install_error_handlers(app)
     app.add_middleware(SecurityHeaders)
     # Any page may read the public API and the chain RPC (a witness's own copy of the page, from
@@ -71,6 +73,7 @@ def create_app(settings: Settings, notary: Notary | None = None) -> FastAPI:
     app.include_router(experts.router)
     app.include_router(witness.router)
     app.include_router(cosignatures.router)
+    app.include_router(docs_router(app))
     _publish_event_schema(app)
     return app
 
