@@ -171,6 +171,10 @@ def members(rpc: Annotated[str, typer.Option("--rpc", help="JSON-RPC URL of the 
 
 def register(app: typer.Typer) -> None:
     """The alliance's commands: ``chain up|down``, ``relay``, ``mirror``, ``alliance members``."""
+    from lianzheng.alliance import chain_keys
+
+    chain_app.command("new-key")(chain_keys.new_key)
+    chain_app.command("fund")(chain_keys.fund)
     app.add_typer(chain_app, name="chain")
     app.add_typer(alliance_app, name="alliance")
     app.command("relay")(relay)

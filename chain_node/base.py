@@ -344,7 +344,8 @@ class Chain:
         balance = self.balance_of(address)
         if balance < price * gas:
             raise ChainError(f"account {address} holds {balance} wei on chain {self.chain_id}, less than the "
-                             f"{price * gas} wei that {gas} gas costs: fund it from an account of the chain's operator")
+                             f"{price * gas} wei that {gas} gas costs: fund it from an account of the chain's operator "
+                             f"(a dev chain: lianzheng chain fund --rpc URL --account {address})")
 
     def public_reads(self, gas_cap: int, workers: int, timeout: float):
         """What answers anyone's JSON-RPC reads of this chain through the notary, or None when

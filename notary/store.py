@@ -128,7 +128,9 @@ class SqlStore:
             SQLModel.metadata.create_all(self.engine)
             columns = {c["name"] for c in inspect(self.engine).get_columns("entries")}
         except OperationalError as exc:
-            raise Unavailable(f"database unavailable: {exc.orig}") from exc
+            where = self.engine.url.render_as_string(hide_password=True)
+            raise Unavailable(f"database {where} unavailable: {' '.join(str(exc.orig).split())} "
+                              "(check --database-url)") from exc
         if "project" not in columns:
             self.engine.dispose()
             raise StoreOutdated("this data directory was written by a Lianzheng before event format 2 (public form "

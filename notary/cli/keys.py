@@ -10,6 +10,7 @@ from lianzheng.notary.errors import NotaryError
 from lianzheng.notary.services.keys import create_key, list_keys, revoke_key
 from lianzheng.notary.settings import Settings
 from lianzheng.notary.store import SqlStore
+from lianzheng.sdk.cli.support import fail
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="API keys: writers log events, readers see payloads, rules keys write rule outcomes")
@@ -19,7 +20,19 @@ DatabaseUrl = Annotated[Optional[str], typer.Option("--database-url", envvar="LI
 
 
 def _store(data_dir: Path, database_url: str | None) -> SqlStore:
-    return SqlStore(Settings(data_dir=data_dir, database_url=database_url).db_url)
+    """The store of the notary whose keys these are; exit 2 naming the place when no notary has
+    started there (keys made elsewhere would never be recognised by the server)."""
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    where = f"database {database_url.split('@')[-1]}" if database_url else f"data dir {data_dir.resolve()}"
+    hint = ("no notary has started on this {}: give the server's --data-dir (or --database-url), or set "
+            "LIANZHENG_DATA_DIR for both the server and this command")
+    if database_url is None and not (data_dir / "notary.db").is_file():
+        fail(f"error: {hint.format(where)}", 2)
+    store = SqlStore(settings.db_url)
+    if store.meta("region") is None:
+        store.close()
+        fail(f"error: {hint.format(where)}", 2)
+    return store
 
 
 @app.command("add")

@@ -7,7 +7,6 @@ environment.
 """
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -17,6 +16,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from lianzheng.notary.settings import Settings
+from lianzheng.sdk.cli.support import fail
 
 
 def _option(field: str, flag: str | None = None) -> Any:
@@ -49,6 +49,7 @@ def serve(
     tender_profiles: Annotated[Optional[str], _option("tender_profiles")] = None,
     chain_key_file: Annotated[Optional[Path], _option("chain_key_file")] = None,
     checkpoint_key_file: Annotated[Optional[Path], _option("checkpoint_key_file")] = None,
+    log_format: Annotated[Optional[str], _option("log_format")] = None,
 ) -> None:
     """Serve the notary HTTP API."""
     given = {k: v for k, v in locals().items() if v is not None}
@@ -64,9 +65,9 @@ def serve(
         typer.echo(f"error: --{'-'.join(str(p) for p in first['loc']).replace('_', '-')}: {first['msg']}", err=True)
         raise typer.Exit(2) from exc
     from lianzheng.notary.api.app import SETTINGS_ENV, serving_app
+    from lianzheng.notary.api.logs import configure_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per chain call otherwise
+    configure_logging(settings.log_format)
     if settings.workers > 1 and settings.rpc_url is None:
         typer.echo("error: --workers above 1 needs --rpc: the embedded chain lives inside one process", err=True)
         raise typer.Exit(2)
@@ -77,12 +78,13 @@ def serve(
     # whose header to believe (--trusted-proxies).
     common = {"host": settings.host, "port": settings.port, "log_level": "warning", "access_log": False,
               "proxy_headers": False}
+    if settings.log_format == "json":
+        common["log_config"] = None  # uvicorn's own lines go to the root logger: JSON too
+    _check_port(settings.host, settings.port)
     if settings.workers == 1:
-        uvicorn.run(serving_app(settings), **common)
+        uvicorn.run(serving_app(settings, _open(settings)), **common)
         return
-    from lianzheng.notary.services.setup import open_notary
-
-    open_notary(settings).close()  # first start (keys, contracts, enrolment) once, not in every worker
+    _open(settings).close()  # first start (keys, contracts, enrolment) once, not in every worker
     # The workers' settings in a 0600 file (they may hold a database password): the environment
     # only names it, and every process of the user could read the environment.
     handed = settings.data_dir / "serve-settings.json"
@@ -90,4 +92,49 @@ def serve(
     with os.fdopen(fd, "w") as out:
         out.write(settings.model_dump_json())
     os.environ[SETTINGS_ENV] = str(handed.resolve())
+    _count_across_workers(settings.data_dir)
     uvicorn.run("lianzheng.notary.api.app:app_from_environment", factory=True, workers=settings.workers, **common)
+
+
+def _count_across_workers(data_dir: Path) -> None:
+    """/metrics of any worker shows every worker's counts: prometheus-client's multiprocess mode,
+    each worker (a fresh process: uvicorn spawns them) writing its counts to files in an emptied
+    ``<data dir>/metrics`` (an earlier run's counts would be summed in)."""
+    import shutil
+
+    where = (data_dir / "metrics").resolve()
+    shutil.rmtree(where, ignore_errors=True)
+    where.mkdir(parents=True, mode=0o700)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(where)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail in one line when the address is taken, before anything is opened."""
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        fail(f"error: cannot listen on {host}:{port} ({reason}): another notary there? choose --port", 1)
+
+
+def _open(settings: Settings):
+    """Assemble the notary (keys, store, chain, registry); every failure is one line saying what to do."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from lianzheng.notary.services.setup import open_notary
+    from lianzheng.sdk.errors import LianzhengError
+
+    try:
+        return open_notary(settings)
+    except LianzhengError as exc:
+        fail(f"error: {' '.join(str(exc).split())}", 1)
+    except SQLAlchemyError as exc:
+        url = make_url(settings.db_url).render_as_string(hide_password=True)
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        fail(f"error: cannot use the database {url}: {reason[:300]} (check --database-url)", 1)
+    except OSError as exc:
+        fail(f"error: {exc.filename or settings.data_dir}: {exc.strerror} (check --data-dir and its permissions)", 1)

@@ -75,6 +75,10 @@ ANONYMOUS = Viewer(None, None)
 RULES = Viewer(RULES_ENGINE, "rules")  # the notary's in-process rules engine
 
 
+UNKNOWN_KEY = ("API key not recognised (revoked, or made for another notary: keys live in the server's data dir "
+               "or database, so run `lianzheng keys add` with the server's --data-dir or LIANZHENG_DATA_DIR)")
+
+
 class KeyCache:
     """Recently verified keys (hash → writer), so a busy writer costs no query per request.
 
@@ -131,7 +135,7 @@ class KeyCache:
     def identify(self, secret: str) -> tuple[str, str]:
         """(name, role) of a key; 403 when unknown or revoked."""
         if len(secret) > 200:
-            raise Forbidden("API key not recognised")
+            raise Forbidden(UNKNOWN_KEY)
         digest = _hash(secret)
         cached = self._known.get(digest)
         now = time.monotonic()
@@ -148,7 +152,7 @@ class KeyCache:
                 self._reading.discard(digest)
         if key is None or key.revoked:
             self._known.pop(digest, None)
-            raise Forbidden("API key not recognised")
+            raise Forbidden(UNKNOWN_KEY)
         if len(self._known) > 10_000:
             self._known.clear()
         self._known[digest] = (key.name, key.role, now + self.ttl)

@@ -150,7 +150,8 @@ def _enrol(settings: Settings, chain: Chain, registry: ChainContract, account: L
     if bound == 0:
         if not registry.read("hasRole", registry.read("REGISTRAR_ROLE"), account.address):
             raise SetupError(f"account {account.address} is not bound to region {region}: "
-                             f"ask the registry's registrar to call bindNotary({account.address}, {region})")
+                             f"ask the registry's registrar to call bindNotary({account.address}, {region}) "
+                             f"(lianzheng registry bind --account {account.address} --region {region} …)")
         chain.transact(account, registry.tx("bindNotary", account.address, region))
     elif bound != region:
         raise SetupError(f"account {account.address} is bound to region {bound}, not {region}")
