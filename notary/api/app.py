@@ -34,18 +34,21 @@ def app_from_environment() -> events.WriteLane:
     return serving_app(Settings.model_validate_json(Path(os.environ[SETTINGS_ENV]).read_text()))
 
 
-def serving_app(settings: Settings) -> events.WriteLane:
-    """What ``lianzheng serve`` runs: the app behind the write lane (``notary.api.routes.events``)."""
-    return events.WriteLane(create_app(settings))
+def serving_app(settings: Settings, notary: Notary | None = None) -> events.WriteLane:
+    """What ``lianzheng serve`` runs: the app behind the write lane (``notary.api.routes.events``).
+    Given an opened ``notary`` (``serve`` opens it first, to fail in one line), the app starts and
+    closes it."""
+    return events.WriteLane(create_app(settings, notary, owned=notary is not None))
 
 
-def create_app(settings: Settings, notary: Notary | None = None) -> FastAPI:
-    """The app for ``settings``; pass ``notary`` to serve an already assembled one."""
+def create_app(settings: Settings, notary: Notary | None = None, owned: bool = False) -> FastAPI:
+    """The app for ``settings``; pass ``notary`` to serve an already assembled one (``owned``: the
+    app starts it and closes it with the server; otherwise its opener does)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        own = notary is None
-        app.state.notary = open_notary(settings) if own else notary
+        own = notary is None or owned
+        app.state.notary = open_notary(settings) if notary is None else notary
         if own:
             app.state.notary.start()
         try:
