@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from lianzheng.alliance.besu_cli import besu_config
 from lianzheng.sdk.cli.support import fail
 
 chain_app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -52,6 +53,9 @@ def down(directory: Dir = Path("alliance-local")) -> None:
     except AllianceError as exc:
         fail(f"error: {exc}", 2)
     typer.echo(f"stopped {count} processes")
+
+
+chain_app.command("besu-config")(besu_config)  # the production chain's files (docker-compose.yml)
 
 
 def relay(deployment: Annotated[Path, typer.Option("--deployment", help="deployment.json or its directory")],
