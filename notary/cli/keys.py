@@ -15,23 +15,26 @@ from lianzheng.sdk.cli.support import fail
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="API keys: writers log events, readers see payloads, rules keys write rule outcomes")
 
-DataDir = Annotated[Path, typer.Option("--data-dir", envvar="LIANZHENG_DATA_DIR")]
+DataDir = Annotated[Optional[Path], typer.Option("--data-dir", envvar="LIANZHENG_DATA_DIR",
+                                                  help="the server's data dir (default ./data)")]
 DatabaseUrl = Annotated[Optional[str], typer.Option("--database-url", envvar="LIANZHENG_DATABASE_URL")]
 
 
-def _store(data_dir: Path, database_url: str | None) -> SqlStore:
-    """The store of the notary whose keys these are; exit 2 naming the place when no notary has
-    started there (keys made elsewhere would never be recognised by the server)."""
+def _store(data_dir: Path | None, database_url: str | None) -> SqlStore:
+    """The store of the notary whose keys these are. With no --data-dir, LIANZHENG_DATA_DIR or
+    --database-url given, the default ./data must hold a notary (exit 2 naming the directory
+    otherwise: a key made there would never be recognised by a server started elsewhere); a place
+    named on purpose may be provisioned before its notary first starts."""
+    named = data_dir is not None or database_url is not None
+    data_dir = data_dir if data_dir is not None else Path("data")
     settings = Settings(data_dir=data_dir, database_url=database_url)
     where = f"database {database_url.split('@')[-1]}" if database_url else f"data dir {data_dir.resolve()}"
-    hint = ("no notary has started on this {}: give the server's --data-dir (or --database-url), or set "
-            "LIANZHENG_DATA_DIR for both the server and this command")
-    if database_url is None and not (data_dir / "notary.db").is_file():
-        fail(f"error: {hint.format(where)}", 2)
+    if not named and not (data_dir / "notary.db").is_file():
+        fail(f"error: no notary has started in the {where}: give the server's --data-dir (or --database-url), "
+             "or set LIANZHENG_DATA_DIR for both the server and this command", 2)
     store = SqlStore(settings.db_url)
     if store.meta("region") is None:
-        store.close()
-        fail(f"error: {hint.format(where)}", 2)
+        typer.echo(f"note: no notary has started in the {where} yet; its keys work once one does", err=True)
     return store
 
 
@@ -42,7 +45,7 @@ def add(
                                                      "rules: a rules engine (may write rule outcomes); "
                                                      "operator: keeps the bidder registry and names key holders")]
     = "writer",
-    data_dir: DataDir = Path("data"),
+    data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a key for NAME with ROLE and print it once."""
@@ -58,7 +61,7 @@ def add(
 
 
 @app.command("list")
-def list_(data_dir: DataDir = Path("data"), database_url: DatabaseUrl = None) -> None:
+def list_(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Every key: name, role, creation time, and whether it is revoked (secrets are never shown)."""
     from lianzheng.sdk.times import utc_iso
 
@@ -72,7 +75,7 @@ def list_(data_dir: DataDir = Path("data"), database_url: DatabaseUrl = None) ->
 
 
 @app.command("revoke")
-def revoke(name: Annotated[str, typer.Argument(help="the key's name")], data_dir: DataDir = Path("data"),
+def revoke(name: Annotated[str, typer.Argument(help="the key's name")], data_dir: DataDir = None,
            database_url: DatabaseUrl = None) -> None:
     """Revoke NAME's key: it stops working within 2 seconds; its events stay in the log."""
     store = _store(data_dir, database_url)

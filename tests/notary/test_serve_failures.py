@@ -14,7 +14,7 @@ from tests.helpers import LIANZHENG, ROOT, NotaryServer, cli
 
 def _serve_fails(tmp_path, *args: str) -> str:
     done = subprocess.run([*LIANZHENG, "serve", "--port", str(free_port()), *args], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120,
+                          capture_output=True, text=True, timeout=120, check=False,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 1, done.stderr
     said = done.stderr.strip().splitlines()
@@ -40,7 +40,8 @@ def test_an_unreachable_chain_or_database_and_a_taken_port_are_one_line_each(tmp
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
         done = subprocess.run([*LIANZHENG, "serve", "--port", str(port), "--data-dir", str(tmp_path / "c")],
-                              capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                              capture_output=True, text=True, timeout=120, check=False,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 1 and done.stderr.strip() == (
         f"error: cannot listen on 127.0.0.1:{port} (Address already in use): another notary there? choose --port")
     assert not (tmp_path / "c").exists()  # nothing was made for a server that never ran
@@ -65,7 +66,7 @@ def test_an_unfunded_account_and_an_unbound_city_say_what_to_do(anvil_node, tmp_
 
 def test_keys_go_to_the_servers_data_dir_or_fail_naming_where_they_looked(tmp_path):
     elsewhere = subprocess.run([*LIANZHENG, "keys", "add", "--name", "x"], cwd=tmp_path, capture_output=True,
-                               text=True, timeout=60, env={k: v for k, v in os.environ.items()
+                               text=True, timeout=60, check=False, env={k: v for k, v in os.environ.items()
                                                            if k != "LIANZHENG_DATA_DIR"})
     assert elsewhere.returncode == 2 and str(tmp_path / "data") in elsewhere.stderr
     assert "LIANZHENG_DATA_DIR" in elsewhere.stderr and not (tmp_path / "data").exists()
@@ -77,9 +78,9 @@ def test_keys_go_to_the_servers_data_dir_or_fail_naming_where_they_looked(tmp_pa
         (tmp_path / "doc.txt").write_text("a document")
         wrong = subprocess.run([*LIANZHENG, "notarize", str(tmp_path / "doc.txt"), "--url", server.url,
                                 "--key", "lzk_" + "0" * 40], cwd=tmp_path, capture_output=True, text=True,
-                               timeout=60, env=env)
+                               timeout=60, env=env, check=False)
         right = subprocess.run([*LIANZHENG, "notarize", str(tmp_path / "doc.txt"), "--url", server.url, "--key", key,
-                                "--no-wait"], cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)
+                                "--no-wait"], cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env, check=False)
     finally:
         server.stop()
     assert right.returncode == 0, right.stderr
