@@ -34,8 +34,15 @@ from eth_utils import is_address, is_checksum_address, to_checksum_address
 from lianzheng.chain_node.accounts import load_or_create_account, write_account_key
 from lianzheng.chain_node.errors import ChainError
 
-__all__ = ["BesuConfigError", "BesuNetwork", "QbftParams", "Validator", "MAX_VALIDATORS", "qbft_extra_data",
-           "write_network"]
+__all__ = [
+    "MAX_VALIDATORS",
+    "BesuConfigError",
+    "BesuNetwork",
+    "QbftParams",
+    "Validator",
+    "qbft_extra_data",
+    "write_network",
+]
 
 MAX_VALIDATORS = 32  # QBFT sends O(n²) messages per block; a province chain has a handful of centres
 P2P_PORT = 30303
