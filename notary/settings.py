@@ -5,6 +5,7 @@ Nothing reads settings at import time: ``create_app(settings)`` and the CLI buil
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +56,8 @@ class Settings(BaseSettings):
     rpc_workers: int = Field(1, ge=1, le=16, description="processes answering /chain/rpc")
     rpc_rate: float = Field(200.0, gt=0, description="/chain/rpc calls per second per client address (bursts 2x)")
     rpc_in_flight: int = Field(4, ge=1, description="/chain/rpc requests in flight per client address")
+    log_format: Literal["text", "json"] = Field("text", description="log lines on stderr: text, or json (one "
+                                                "object per line, with an access line per request)")
 
     @field_validator("trusted_proxies")
     @classmethod
