@@ -8,8 +8,11 @@ from starlette.middleware.cors import CORSMiddleware
 
 from lianzheng.notary.api.errors import install_error_handlers
 from lianzheng.notary.api.limits import ClientLimits, SecurityHeaders
+from lianzheng.notary.api.logs import access_lines, configure_logging
+from lianzheng.notary.api.metrics import NotaryMetrics, RequestMetrics
 from lianzheng.notary.api.routes import chain_rpc, cosignatures, events, experts, health, reads, tender, tiles, witness
 from lianzheng.notary.api.routes.docs import docs_router
+from lianzheng.notary.api.routes.metrics import router as metrics_router
 from lianzheng.notary.services.setup import Notary, open_notary
 from lianzheng.notary.settings import Settings
 
@@ -25,20 +28,24 @@ over cosignatures keyless (the signature authenticates), 20/s per client address
 SETTINGS_ENV = "LZ_SERVE_SETTINGS"  # `serve --workers N` names the file of its settings for the workers here
 
 
-def app_from_environment() -> events.WriteLane:
+def app_from_environment() -> RequestMetrics:
     """The app of one worker process of ``serve --workers N``."""
     import os
-
     from pathlib import Path
 
-    return serving_app(Settings.model_validate_json(Path(os.environ[SETTINGS_ENV]).read_text()))
+    settings = Settings.model_validate_json(Path(os.environ[SETTINGS_ENV]).read_text())
+    configure_logging(settings.log_format)  # a worker process starts with no logging set up
+    return serving_app(settings)
 
 
-def serving_app(settings: Settings, notary: Notary | None = None) -> events.WriteLane:
+def serving_app(settings: Settings, notary: Notary | None = None) -> RequestMetrics:
     """What ``lianzheng serve`` runs: the app behind the write lane (``notary.api.routes.events``).
     Given an opened ``notary`` (``serve`` opens it first, to fail in one line), the app starts and
     closes it."""
-    return events.WriteLane(create_app(settings, notary, owned=notary is not None))
+    app = create_app(settings, notary, owned=notary is not None)
+    # Timed around the lane too: the write lane answers the hot paths before FastAPI sees them.
+    access = access_lines() if settings.log_format == "json" else None
+    return RequestMetrics(events.WriteLane(app), app.state.metrics, access)
 
 
 def create_app(settings: Settings, notary: Notary | None = None, owned: bool = False) -> FastAPI:
@@ -49,6 +56,7 @@ def create_app(settings: Settings, notary: Notary | None = None, owned: bool = F
     async def lifespan(app: FastAPI):
         own = notary is None or owned
         app.state.notary = open_notary(settings) if notary is None else notary
+        app.state.metrics.watch(app.state.notary)
         if own:
             app.state.notary.start()
         try:
@@ -66,7 +74,8 @@ def create_app(settings: Settings, notary: Notary | None = None, owned: bool = F
     # never passes a preflight: writes stay with trading systems, not with other sites' scripts.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
                        allow_headers=["Content-Type"], allow_credentials=False, max_age=600)
-    app.state.limits = ClientLimits.from_settings(settings)
+    app.state.metrics = NotaryMetrics()
+    app.state.limits = ClientLimits.from_settings(settings, app.state.metrics.refused)
     app.include_router(health.router)
     app.include_router(events.router)
     app.include_router(reads.router)
@@ -77,6 +86,7 @@ def create_app(settings: Settings, notary: Notary | None = None, owned: bool = F
     app.include_router(witness.router)
     app.include_router(cosignatures.router)
     app.include_router(docs_router(app))
+    app.include_router(metrics_router)
     _publish_event_schema(app)
     return app
 

@@ -3,11 +3,12 @@ security headers every answer carries."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from fastapi import Request
 
 from lianzheng.notary.api.clients import Network, client_address, parse_networks
-from lianzheng.notary.services.ratelimit import InFlightLimit, RateLimiter
+from lianzheng.notary.services.ratelimit import InFlightLimit, RateLimited, RateLimiter
 from lianzheng.notary.settings import Settings
 
 
@@ -23,8 +24,11 @@ class ClientLimits:
     cosignatures: RateLimiter
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "ClientLimits":
-        return cls(
+    def from_settings(cls, settings: Settings,
+                      refused: Callable[[str], Callable[[], None]] | None = None) -> "ClientLimits":
+        """The limits of ``settings``; ``refused(kind)`` gives what each limit calls when it refuses
+        (``/metrics`` counts them by kind, the field's name)."""
+        limits = cls(
             proxies=parse_networks(settings.trusted_proxies),
             reads=RateLimiter(settings.read_rate),
             tiles=RateLimiter(settings.tile_rate),
@@ -34,9 +38,41 @@ class ClientLimits:
             relayed=RateLimiter(2.0, burst=20),  # a relayed transaction mines a block
             cosignatures=RateLimiter(20.0, burst=100),  # an ecrecover and a write; a relayer catching up
         )
+        if refused is not None:
+            for kind in ("reads", "tiles", "rpc", "rpc_in_flight", "certificates", "relayed", "cosignatures"):
+                setattr(limits, kind, CountedLimit(getattr(limits, kind), refused(kind)))
+        return limits
 
     def client(self, request: Request) -> str:
         return client_address(request, self.proxies)
+
+
+class CountedLimit:
+    """A ``RateLimiter`` or ``InFlightLimit`` whose refusals are counted: ``refused()`` runs before
+    each ``RateLimited`` goes on (one call more per request, none on the refusal's way out)."""
+
+    def __init__(self, limit: RateLimiter | InFlightLimit, refused: Callable[[], None]) -> None:
+        self.limit, self.refused = limit, refused
+
+    def take(self, caller: str, cost: float = 1.0) -> None:
+        try:
+            self.limit.take(caller, cost)  # type: ignore[union-attr]
+        except RateLimited:
+            self.refused()
+            raise
+
+    def enter(self, caller: str) -> None:
+        try:
+            self.limit.enter(caller)  # type: ignore[union-attr]
+        except RateLimited:
+            self.refused()
+            raise
+
+    def __getattr__(self, name: str):  # leave(), rate, burst, len() ...: the limit's own
+        return getattr(self.limit, name)
+
+    def __len__(self) -> int:
+        return len(self.limit)  # type: ignore[arg-type]
 
 
 def get_limits(request: Request) -> ClientLimits:

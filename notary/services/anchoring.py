@@ -54,6 +54,9 @@ class AnchorWorker:
         self._thread: threading.Thread | None = None
         self._run_lock = threading.Lock()
         self.fence: Callable[[], bool] = lambda: True  # still the sequencer? (checked before each round)
+        # Told of each confirmed anchor's gas and each failed round (the API's /metrics counts them).
+        self.anchored: Callable[[int], None] = lambda gas_used: None
+        self.failed: Callable[[], None] = lambda: None
         self.last_error: str | None = None
         last = store.latest_anchor()
         self._anchoring_size = last.tree_size if last else 0  # size of the newest intent
@@ -94,6 +97,7 @@ class AnchorWorker:
             except Exception as exc:  # noqa: BLE001 - keep anchoring; the next round retries
                 failures += 1
                 self.last_error = f"{type(exc).__name__}: {exc}"
+                self.failed()
                 # Back off: a chain that is down, or a registry that refuses the anchor (each
                 # refusal is a mined transaction that costs gas), is not retried every second.
                 wait = min(self.interval * 2 ** min(failures, 10), MAX_BACKOFF)
@@ -194,6 +198,7 @@ class AnchorWorker:
         if outcome.status == 1:
             self.store.update_anchor(intent.id, status="confirmed", block_number=outcome.block_number,
                                      block_time=outcome.block_time, gas_used=outcome.gas_used)
+            self.anchored(outcome.gas_used)
         else:
             self.store.update_anchor(intent.id, status="failed")
             raise AnchorRefused(f"the registry refused the anchor of size {intent.tree_size} (tx {intent.tx_hash}): "

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from lianzheng.notary.api.deps import _notary, read_json, writer_of
+from lianzheng.notary.api.metrics import LANE_ROUTE
 from lianzheng.notary.errors import BatchTooLarge, InvalidEvent
 from lianzheng.notary.services.setup import Notary
 from lianzheng.sdk.errors import LianzhengError
@@ -25,6 +26,7 @@ router = APIRouter(tags=["events"])
 # (so one 10,000-event batch does not hold up everyone else's single events).
 INLINE_EVENTS = 16
 INLINE_BYTES = 64 * 1024  # and of at most this many bytes (a 9 MB event takes ~0.8 s to validate)
+TILE_ROUTE = "/tile/{level}/{index:path}"  # as notary.api.routes.tiles declares it (a /metrics label)
 
 
 def _declared_size(request: Request) -> int:
@@ -89,8 +91,12 @@ async def accept_events(request: Request, notary: Notary) -> Response:
     accepted = log.outcome(await committed)
     if any(a.duplicate for a in accepted):
         receipts = await run_in_threadpool(lambda: [log.receipt_json(a) for a in accepted])
+        logged = sum(not a.duplicate for a in accepted)
     else:
         receipts = [log.receipt_json(a) for a in accepted]
+        logged = len(accepted)
+    if logged:
+        request.app.state.metrics.events.inc(logged)
     status = 200 if all(a.duplicate for a in accepted) else 201
     body = receipts[0] if single else b'{"receipts":[' + b",".join(receipts) + b"]}"
     return Response(content=body, status_code=status, media_type="application/json")
@@ -129,8 +135,10 @@ class WriteLane:
             return
         if scope["method"] == "POST" and scope["path"] == "/v1/events":
             handle = accept_events
+            scope[LANE_ROUTE] = "/v1/events"  # the route's template, for /metrics
         elif scope["method"] == "GET" and scope["path"].startswith("/tile/"):
             handle = serve_tile  # mirrors fetch two of these per 256 entries
+            scope[LANE_ROUTE] = TILE_ROUTE
         else:
             await self.app(scope, receive, send)
             return
