@@ -27,6 +27,7 @@ from lianzheng.chain_node.rpc import RpcChain
 from lianzheng.notary.local import NotaryServer
 from lianzheng.notary.local import run_cli as cli
 from lianzheng.notary.local import sample_event as make_event
+from lianzheng.sdk.cli.support import progress
 from lianzheng.sdk.client import NotaryClient
 from lianzheng.sdk.merkle import SHA256, MerkleTree
 
@@ -43,7 +44,14 @@ def run(events: int = 200_000, rounds: int = 8) -> None:
         client = NotaryClient(server.url, key)
         print(f"lianzheng bench alliance — {events:,} events on Shandong's notary (anvil), mirrored over HTTP")
         t0 = time.perf_counter()
-        receipts = client.notarize_batch((make_event(i) for i in range(events)), batch_size=1000)
+        with progress("notarizing", events) as update:
+            def counted():
+                for i in range(events):
+                    if i % 1000 == 999:
+                        update(completed=i + 1)
+                    yield make_event(i)
+
+            receipts = client.notarize_batch(counted(), batch_size=1000)
         client.wait_anchored(receipts[-1].event_id, timeout=120)
         print(f"  loaded in {time.perf_counter() - t0:.1f} s")
         registry = client.health()["chain"]["registry"]
@@ -51,7 +59,8 @@ def run(events: int = 200_000, rounds: int = 8) -> None:
         rates = {}
         for via in ("json", "tiles"):  # the same log, mirrored twice from scratch: over each source
             mirror = Mirror(tmp / f"mirror-{via}", server.url, nodes["shandong"].url, registry)
-            result = mirror.sync(source=via)
+            with progress(f"mirroring over {via}", events) as update:
+                result = mirror.sync(source=via, progress=lambda n: update(advance=n))
             assert result.source == via and result.copied == events
             rates[via] = (result, result.copied / result.seconds)
             if via == "tiles":
@@ -90,13 +99,15 @@ def run(events: int = 200_000, rounds: int = 8) -> None:
         for t in threads:
             t.start()
         latencies = []
-        for i in range(rounds):
-            receipt = client.wait_anchored(client.notarize(make_event(events + i)).event_id, timeout=60, poll=0.02)
-            anchored = time.monotonic()
-            checkpoint = ForeignCheckpoint(3700, registry, 370000, receipt.anchor.tree_size, b"\x00" * 32)
-            while relay.accepted_root(checkpoint) is None and time.monotonic() < anchored + 60:
-                time.sleep(0.02)
-            latencies.append(time.monotonic() - anchored)
+        with progress("relay rounds", rounds) as update:
+            for i in range(rounds):
+                receipt = client.wait_anchored(client.notarize(make_event(events + i)).event_id, timeout=60, poll=0.02)
+                anchored = time.monotonic()
+                checkpoint = ForeignCheckpoint(3700, registry, 370000, receipt.anchor.tree_size, b"\x00" * 32)
+                while relay.accepted_root(checkpoint) is None and time.monotonic() < anchored + 60:
+                    time.sleep(0.02)
+                latencies.append(time.monotonic() - anchored)
+                update(advance=1)
         stop.set()
         print(f"  relay latency anchor on Shandong -> accepted on Gansu (k = 2 of 3, relayers polling every 0.2 s): "
               f"median {statistics.median(latencies):.2f} s, max {max(latencies):.2f} s over {rounds} rounds")

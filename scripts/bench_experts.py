@@ -21,6 +21,7 @@ from lianzheng.rules.experts.pool import Pool
 from lianzheng.rules.experts.registry import Registry
 from lianzheng.rules.experts.roster import Expert, Roster, Stratum
 from lianzheng.rules.experts.verify import verify_draw
+from lianzheng.sdk.cli.support import progress
 from tests.rules.experts_chain import make_world
 
 TENDERER = "12370000MB1234567X"
@@ -110,7 +111,8 @@ def run() -> None:
               f"  {'build':>7}  {'verify':>7}")
         base = None
         for size in (100, 10_000, 1_000_000):
-            r = _draw(world, size, withhold)
+            with progress(f"a draw from a pool of {size:,}", None):
+                r = _draw(world, size, withhold)
             base = base or r["total"]
             print(f"  {size:>9,}  " + "  ".join(f"{r[c]:>18,.0f}" for c in (*STEPS, "total"))
                   + f"  {r['total'] / base:>6.3f}  {r['build s']:>6.1f}s  {r['verify s']:>6.1f}s")

@@ -30,6 +30,7 @@ from lianzheng.chain_node.rpc import RpcChain
 from lianzheng.notary.local import NotaryServer, PostgresCluster
 from lianzheng.notary.local import run_cli as cli
 from lianzheng.notary.local import sample_event as make_event
+from lianzheng.sdk.cli.support import progress
 from lianzheng.sdk.registry import RegistryReader
 from scripts import bench_verify
 
@@ -236,7 +237,7 @@ def anvil_gas(tmp: Path, events: int) -> None:
                for i in range(events)]
         start = time.perf_counter()
         hashes = []
-        with httpx.Client(timeout=60) as http:
+        with httpx.Client(timeout=60) as http, progress("one transaction per event", len(raw)) as update:
             for i in range(0, len(raw), 100):  # 100 per JSON-RPC batch, each batch mined before the next
                 calls = [{"jsonrpc": "2.0", "id": j, "method": "eth_sendRawTransaction", "params": [r]}
                          for j, r in enumerate(raw[i:i + 100])]
@@ -246,6 +247,7 @@ def anvil_gas(tmp: Path, events: int) -> None:
                     raise RuntimeError(f"anvil refused a transaction: {failed[0]}")
                 hashes += [a["result"] for a in answers]
                 chain.wait(hashes[-1], timeout=120)
+                update(advance=len(calls))
         naive_s = time.perf_counter() - start
         sample = [chain.outcome(h).gas_used for h in hashes[:: max(1, events // 200)]]
         naive_gas = statistics.mean(sample) * events

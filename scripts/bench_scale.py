@@ -25,6 +25,7 @@ import httpx
 
 from lianzheng.notary.local import NotaryServer
 from lianzheng.notary.tiles import backfill
+from lianzheng.sdk.cli.support import progress
 from lianzheng.sdk.merkle import SHA256
 from scripts.bench_ingest import figure
 
@@ -82,12 +83,12 @@ def build(data: Path, leaves: int) -> tuple[float, float]:
             yield [(start + i, f"scale-{start + i}", d, '{"scale":true}', "bench", 0.0, "SCALE", f"S{(start + i) % 1000}")
                    for i, d in enumerate(batch)]
 
-    for chunk in rows():
-        db.executemany("INSERT INTO entries (idx, event_id, digest, event_json, writer, received_at, project, section) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", chunk)
-        db.commit()
-        print(f"\r  writing entries: {len(digests):,} of {leaves:,}", end="", flush=True)
-    print()
+    with progress("writing entries", leaves) as update:
+        for chunk in rows():
+            db.executemany("INSERT INTO entries (idx, event_id, digest, event_json, writer, received_at, project, "
+                           "section) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", chunk)
+            db.commit()
+            update(advance=len(chunk))
 
     def store(tiles: dict) -> None:
         db.executemany("INSERT OR REPLACE INTO tiles (level, idx, data) VALUES (?, ?, ?)",

@@ -24,6 +24,7 @@ from lianzheng.rules.tender.crypto import HolderKey, new_holder_key, public_byte
 from lianzheng.rules.tender.opening import decrypt_entry, open_my_shares, release_digest
 from lianzheng.rules.tender.sealing import BoxEntry
 from lianzheng.rules.tender.sections import Identity, Opening, Profile, TenderSections
+from lianzheng.sdk.cli.support import progress
 
 REGION = 370000
 FILE_SIZE = 256 * 1024
@@ -93,7 +94,8 @@ def run() -> None:
           f"{'close':>8}  {'seal files s':>12}  {'open all s':>10}  {'per bid ms':>10}")
     base = None
     for n in (3, 30, 300):
-        r = _section(rules, chain, centre, holders, n)
+        with progress(f"a section of {n} bidders", None):
+            r = _section(rules, chain, centre, holders, n)
         base = base or r["open_mean"]
         print(f"  {n:>7}  {r['open_mean']:>15,.0f}  {r['open_max']:>8,}  {r['open_mean'] / base:>5.2f}  "
               f"{r['seal_gas']:>9,}  {r['close_gas']:>8,}  {r['seal_seconds']:>12.2f}  {r['open_seconds']:>10.2f}  "

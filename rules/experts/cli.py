@@ -26,7 +26,7 @@ import typer
 from lianzheng.rules.cli_support import account as _account
 from lianzheng.rules.cli_support import bytes32
 from lianzheng.rules.errors import RuleError
-from lianzheng.sdk.cli.support import fail
+from lianzheng.sdk.cli.support import fail, progress
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Verifiable random draw of evaluation experts (专家随机抽取)")
@@ -231,12 +231,18 @@ def pool(key_file: KeyFile, draw_id: Draw,
     view = rules.draw(did)
     if view.state == "none":
         fail(f"refused: no draw {draw_id}")
-    try:
-        built = Pool.build(built_registry, rules.plan_for_draw(did, plan), rules.bidders(view.section_id))
-    except RosterError as exc:
-        fail(f"error: {exc}", 2)
-    built.save(out)
-    _step(lambda: rules.commit_pools(centre, did, built))
+    with progress("avoidance against the bidders", None) as update:
+        try:
+            built = Pool.build(built_registry, rules.plan_for_draw(did, plan), rules.bidders(view.section_id))
+        except RosterError as exc:
+            fail(f"error: {exc}", 2)
+        update(total=len(built.strata) + 1, completed=0)
+        for done, sp in enumerate(built.strata):  # a salted Merkle tree per stratum: the long part
+            update(description=f"stratum {sp.index}: root of {sp.size} experts", completed=done)
+            sp.root  # noqa: B018 (cached on the pool)
+        built.save(out)
+        update(description=f"committing {len(built.strata)} strata on chain", completed=len(built.strata))
+        _step(lambda: rules.commit_pools(centre, did, built))
     for sp in built.strata:
         typer.echo(f"stratum {sp.index} ({sp.stratum.speciality}, {sp.stratum.venue} {sp.stratum.scope}): "
                    f"{sp.size} eligible, {len(sp.excluded)} avoided; root 0x{sp.root.hex()}")

@@ -5,6 +5,8 @@ input (a missing or unreadable file, an argument that cannot be right).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import NoReturn
 
 import typer
@@ -16,6 +18,22 @@ def fail(message: str, code: int = REFUSED) -> NoReturn:
     """Print ``message`` as one line on stderr and exit with ``code``."""
     typer.echo(" ".join(str(message).split("\n")), err=True)
     raise typer.Exit(code)
+
+
+@contextmanager
+def progress(description: str, total: float | None) -> Iterator[Callable[..., None]]:
+    """A progress bar on stderr, shown only when stderr is a terminal (rich): stdout stays
+    machine-readable (scripts read it). Yields ``update(**fields)`` of its one task: ``advance=``,
+    ``completed=``, ``description=``, ``total=``."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    console = Console(stderr=True)
+    # redirect_stdout off: rich would send what the command prints to stdout through its
+    # console, i.e. to stderr, while the bar shows (`DRAW=$(lianzheng …)` on a terminal).
+    with Progress(console=console, transient=True, disable=not console.is_terminal, redirect_stdout=False) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda **fields: bar.update(task, **fields)
 
 
 def run(app: typer.Typer) -> None:
