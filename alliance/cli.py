@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -12,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from lianzheng.alliance.besu_cli import besu_config
-from lianzheng.sdk.cli.support import fail
+from lianzheng.sdk.cli.support import fail, progress
 
 chain_app = typer.Typer(add_completion=False, no_args_is_help=True,
                         help="A local Yellow River alliance: one anvil chain per province, notaries, relays")
@@ -23,20 +22,32 @@ Dir = Annotated[Path, typer.Option("--dir", help="where the alliance keeps its c
 @chain_app.command("up")
 def up(provinces: Annotated[str, typer.Option("--provinces", help="e.g. shandong,gansu,neimenggu")],
        cities: Annotated[int, typer.Option("--cities", help="city notaries per province (0..4)")] = 1,
-       threshold: Annotated[int, typer.Option("--threshold", help="attestations needed (default: majority)")] = 0,
+       threshold: Annotated[int, typer.Option("--threshold", help="attestations needed (default: a majority, at most "
+                                                                  "one less than the provinces)")] = 0,
        directory: Dir = Path("alliance-local")) -> None:
-    """Start one anvil per province, a notary per province and city, and an AllianceRelay per chain."""
+    """Start one anvil per province (running `npm ci` first if anvil is missing), a notary per
+    province and city, an AllianceRelay per chain and each province's relayer."""
     from lianzheng.alliance.errors import AllianceError
+    from lianzheng.alliance.local import steps
     from lianzheng.alliance.local import up as start
     from lianzheng.chain_node import ChainError
 
+    names = [p.strip() for p in provinces.split(",") if p.strip()]
+    done = 0
+
     try:
-        deployment = start(directory, [p.strip() for p in provinces.split(",") if p.strip()], cities,
-                           threshold or None)
+        with progress("chain up", steps(names, cities)) as update:
+            def step(description: str) -> None:
+                nonlocal done
+                update(description=description, completed=done)
+                done += 1
+
+            deployment = start(directory, names, cities, threshold or None, step)
     except (AllianceError, ChainError) as exc:
         fail(f"error: {exc}", 2)
     for name, entry in deployment["provinces"].items():
-        typer.echo(f"{name}: chain {entry['chain_id']} at {entry['rpc']}, relay {entry['relay']}")
+        typer.echo(f"{name}: chain {entry['chain_id']} at {entry['rpc']}, relay {entry['relay']}, "
+                   f"relayer pid {entry['relayer_pid']}")
         for n in entry["notaries"]:
             typer.echo(f"  notary {n['region']} at {n['url']} (registry {n['registry']})")
     typer.echo(f"threshold {deployment['threshold']}; deployment in {directory / 'deployment.json'}")
@@ -44,7 +55,7 @@ def up(provinces: Annotated[str, typer.Option("--provinces", help="e.g. shandong
 
 @chain_app.command("down")
 def down(directory: Dir = Path("alliance-local")) -> None:
-    """Stop every chain and notary of the local alliance."""
+    """Stop every chain, notary and relayer of the local alliance."""
     from lianzheng.alliance.errors import AllianceError
     from lianzheng.alliance.local import down as stop
 
@@ -125,8 +136,8 @@ def mirror(source: Annotated[str, typer.Option("--source", help="the source nota
             return
         target = max((s for s, _ in m.anchored()), default=0)
         todo = max(0, target - m.verified_size) if limit is None else min(limit, max(0, target - m.verified_size))
-        with typer.progressbar(length=todo, label="verifying entries", file=sys.stderr) as bar:
-            result = m.sync(limit=limit, progress=bar.update)
+        with progress("verifying entries", todo) as update:
+            result = m.sync(limit=limit, progress=lambda n: update(advance=n))
         rate = result.copied / result.seconds if result.seconds else 0
         typer.echo(f"verified {result.verified_size} entries (root {result.root.hex()}); copied {result.copied} "
                    f"in {result.seconds:.1f} s ({rate:,.0f}/s)")

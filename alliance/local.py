@@ -1,8 +1,9 @@
 """A local Yellow River alliance on one machine: ``lianzheng chain up`` / ``chain down``.
 
-One anvil node per province (from the npm package), a notary per province and per city (the
-province notary deploys the EvidenceRegistry and, as registrar, binds the cities), and an
-AllianceRelay on every chain whose members are the provinces' relayer keys. Everything runs
+One anvil node per province (from the npm package; ``npm ci`` first when node_modules lacks
+it), a notary per province and per city (the province notary deploys the EvidenceRegistry and,
+as registrar, binds the cities), an AllianceRelay on every chain whose members are the
+provinces' relayer keys, and each province's relayer (``lianzheng relay``). Everything runs
 in its own session and outlives the command; ``deployment.json`` (mode 0600: it names key
 files and holds demo API keys) says what runs where, and ``chain down`` stops it all.
 """
@@ -14,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,10 +26,12 @@ from eth_account import Account
 from lianzheng.alliance.errors import AllianceError
 from lianzheng.alliance.relay_contract import AllianceRelay
 from lianzheng.chain_node.accounts import load_or_create_account
-from lianzheng.chain_node.anvil import ANVIL_DEV_KEY, AnvilNode, free_port
+from lianzheng.chain_node.anvil import ANVIL_DEV_KEY, AnvilNode, anvil_binary, ensure_anvil, free_port
+from lianzheng.chain_node.errors import ChainUnavailable
 from lianzheng.chain_node.rpc import RpcChain
 
 DEPLOYMENT = "deployment.json"
+RELAY_INTERVAL = 1.0  # seconds between a relayer's passes (`relay --interval`): a receipt crosses in seconds
 
 
 @dataclass(frozen=True)
@@ -98,27 +102,61 @@ def _api_key(data_dir: Path, name: str) -> str:
     return done.stdout.strip()
 
 
-def up(directory: Path, provinces: list[str], cities: int = 1, threshold: int | None = None) -> dict[str, Any]:
-    """Start the alliance; returns (and writes) the deployment."""
+def _relayer(directory: Path, member: str) -> int:
+    """``lianzheng relay`` for ``member``, detached, logging to its province's ``relay.log``."""
+    log_path = directory / member / "relay.log"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lianzheng", "relay", "--deployment", str(directory), "--member", member,
+             "--interval", str(RELAY_INTERVAL)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})  # its report lines reach the log as they happen
+    return process.pid
+
+
+def _write(path: Path, deployment: dict[str, Any], new: bool) -> None:
+    flags = os.O_WRONLY | (os.O_CREAT | os.O_EXCL if new else os.O_TRUNC)
+    with os.fdopen(os.open(path, flags, 0o600), "w") as f:
+        json.dump(deployment, f, indent=1)
+
+
+def steps(provinces: list[str], cities: int) -> int:
+    """How many times ``up`` calls its ``step``: per province its anvil, notaries, API keys, relay
+    contract and relayer; ``npm ci`` once when anvil is missing."""
+    try:
+        anvil_binary()
+        install = 0
+    except ChainUnavailable:
+        install = 1
+    return install + len(provinces) * (min(max(cities, 0), 4) + 5)
+
+
+def up(directory: Path, provinces: list[str], cities: int = 1, threshold: int | None = None,
+       step: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    """Start the alliance; returns (and writes) the deployment. ``step`` hears each step as it
+    begins (``steps`` says how many)."""
     unknown = [p for p in provinces if p not in PROVINCES]
     if unknown or len(set(provinces)) < 2:
         raise AllianceError(f"give two or more of {', '.join(PROVINCES)} (unknown: {', '.join(unknown) or '-'})")
     if not 0 <= cities <= 4:
         raise AllianceError("--cities is 0..4")
-    k = threshold or len(provinces) // 2 + 1
-    if not 1 <= k <= len(provinces):
-        raise AllianceError(f"--threshold is 1..{len(provinces)}")
+    # A relayer attests the other provinces' checkpoints, never its own: n - 1 attestations at most.
+    k = threshold or min(len(provinces) // 2 + 1, len(provinces) - 1)
+    if not 1 <= k <= len(provinces) - 1:
+        raise AllianceError(f"--threshold is 1..{len(provinces) - 1} (a province does not attest its own log)")
     directory.mkdir(parents=True, exist_ok=True)
     if (directory / DEPLOYMENT).exists():
         raise AllianceError(f"{directory / DEPLOYMENT} exists: run `lianzheng chain down --dir {directory}` first")
+    ensure_anvil(step)
     deployment: dict[str, Any] = {"threshold": k, "provinces": {}}
     pids: list[int] = []
     admins = {}
+    path = directory / DEPLOYMENT
     try:
         for name in provinces:
             p = PROVINCES[name]
             pdir = directory / name
             (pdir / "keys").mkdir(parents=True, exist_ok=True)
+            step(f"{name}: anvil (chain {p.chain_id})")
             node = AnvilNode(chain_id=p.chain_id, log=pdir / "anvil.log")
             pids.append(node.process.pid)
             chain = RpcChain(node.url)
@@ -126,14 +164,17 @@ def up(directory: Path, provinces: list[str], cities: int = 1, threshold: int | 
             admin = _key(pdir / "keys" / "admin.key", chain)
             province_key = pdir / "keys" / f"notary-{p.region}.key"
             province_account = _key(province_key, chain)
+            step(f"{name}: notary {p.region}")
             notaries = [_serve(pdir / str(p.region), p.region, node.url, province_key, None)]
             pids.append(notaries[0]["pid"])
             registry = chain.contract("EvidenceRegistry", notaries[0]["registry"])
             for region in p.cities[:cities]:
                 city_key = pdir / "keys" / f"notary-{region}.key"
+                step(f"{name}: notary {region}")
                 chain.transact(province_account, registry.tx("bindNotary", _key(city_key, chain).address, region))
                 notaries.append(_serve(pdir / str(region), region, node.url, city_key, registry.address))
                 pids.append(notaries[-1]["pid"])
+            step(f"{name}: API keys")
             for n in notaries:
                 n["api_key"] = _api_key(Path(n["data_dir"]), "alliance-demo")
             deployment["provinces"][name] = {
@@ -145,19 +186,23 @@ def up(directory: Path, provinces: list[str], cities: int = 1, threshold: int | 
         dev = Account.from_key(ANVIL_DEV_KEY)
         for name in provinces:
             entry = deployment["provinces"][name]
+            step(f"{name}: AllianceRelay")
             chain = RpcChain(entry["rpc"])
             for other in members:  # relayers attest on every other member's chain: gas there too
                 if chain.balance_of(other) == 0:
                     chain.transfer(dev, other, 10**21)
             relay = AllianceRelay.deploy(chain, admins[name], members, k)
             entry["relay"] = relay.address
+        _write(path, deployment, new=True)  # the relayers read it
+        for name in provinces:
+            step(f"{name}: relayer")
+            pids.append(_relayer(directory, name))
+            deployment["provinces"][name]["relayer_pid"] = pids[-1]
+        _write(path, deployment, new=False)
     except BaseException:
         _stop(pids)
+        path.unlink(missing_ok=True)
         raise
-    path = directory / DEPLOYMENT
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(deployment, f, indent=1)
     return deployment
 
 
@@ -195,6 +240,7 @@ def down(directory: Path) -> int:
     pids = []
     for entry in deployment["provinces"].values():
         pids += [n["pid"] for n in entry["notaries"]] + [entry["anvil_pid"]]
+        pids += [entry["relayer_pid"]] if "relayer_pid" in entry else []  # deployments from before relayers
     count = _stop(pids)
     (directory / DEPLOYMENT).unlink(missing_ok=True)
     return count

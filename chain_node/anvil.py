@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -25,16 +26,44 @@ PROJECT = Path(__file__).resolve().parent.parent
 ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 
 
-def anvil_binary() -> Path:
+def installed_anvil() -> Path:
+    """Where ``npm ci`` puts anvil for this machine (the optional package of its platform)."""
     arch = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine(), platform.machine())
-    system = platform.system().lower()
-    candidate = PROJECT / "node_modules" / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / "anvil"
+    return PROJECT / "node_modules" / "@foundry-rs" / f"anvil-{platform.system().lower()}-{arch}" / "bin" / "anvil"
+
+
+def anvil_binary() -> Path:
+    candidate = installed_anvil()
     if candidate.is_file():
         return candidate
     found = shutil.which("anvil")
     if found:
         return Path(found)
     raise ChainUnavailable(f"anvil not found at {candidate}: run `npm ci` in {PROJECT}")
+
+
+def ensure_anvil(installing: Callable[[str], None] = lambda _: None) -> Path:
+    """anvil, after installing the repository's locked node packages (``npm ci``) when node_modules
+    lacks it; ``installing`` hears about that step first (it takes a minute)."""
+    try:
+        return anvil_binary()
+    except ChainUnavailable:
+        if not (PROJECT / "package-lock.json").is_file():
+            raise
+    npm = shutil.which("npm")
+    if npm is None:
+        raise ChainUnavailable("anvil is not installed and npm is missing: install npm (apt-get install npm) "
+                               "or put anvil on PATH") from None
+    installing(f"npm ci in {PROJECT}")
+    try:  # npm's own output stays out of ours: callers' stdout is machine-readable
+        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], check=False, cwd=PROJECT, capture_output=True,
+                              text=True, timeout=900)
+    except subprocess.TimeoutExpired:
+        raise ChainUnavailable(f"npm ci in {PROJECT} took more than 15 minutes") from None
+    if done.returncode != 0:
+        said = (done.stderr.strip() or done.stdout.strip()).splitlines()
+        raise ChainUnavailable(f"npm ci in {PROJECT} failed: {said[-1] if said else f'exit {done.returncode}'}")
+    return anvil_binary()
 
 
 def free_port() -> int:
