@@ -60,6 +60,7 @@ class AccessLines:
     def __init__(self, handler: logging.StreamHandler) -> None:
         self.handler = handler
         self._waiting: collections.deque[bytes] = collections.deque(maxlen=MAX_WAITING)
+        self._second, self._prefix = -1, ""  # the time up to the second, formatted once a second
         self._thread = threading.Thread(target=self._run, name="access-log", daemon=True)
         self._thread.start()
         atexit.register(self.flush)
@@ -67,8 +68,11 @@ class AccessLines:
 
     def add(self, created: float, method: str, path: str, route: str, status: int, seconds: float,
             client: str | None) -> None:
+        second = int(created)
+        if second != self._second:
+            self._second, self._prefix = second, _time(second)[:20]  # "2026-11-26T09:26:23."
         self._waiting.append(_dumps({
-            "time": _time(created), "level": "INFO", "logger": "lianzheng.access",
+            "time": f"{self._prefix}{int((created - second) * 1000):03d}+00:00", "level": "INFO", "logger": "lianzheng.access",
             "message": f"{method} {path} {status}", "method": method, "path": path, "route": route,
             "status": status, "duration_ms": round(seconds * 1000, 3), "client": client}))
 
