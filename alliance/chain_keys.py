@@ -1,14 +1,13 @@
 """``lianzheng chain new-key`` and ``lianzheng chain fund``: a chain account for a notary or a
 relayer, and its gas money on a development chain.
 
-A notary on ``--rpc`` signs with its own account (``serve --chain-key-file``), which pays gas. On a
-development node (anvil, ``chain up``) the node's own unlocked account funds it; a production
-chain funds accounts in its genesis (``lianzheng chain besu-config --account 0x…``) or runs at a
-zero gas price, and its nodes unlock no account: ``fund`` then says so.
+A notary on ``--rpc`` signs with its own account (``serve --chain-key-file``), which pays gas. A
+development node (anvil, ``chain up``) sets the balance (``anvil_setBalance``); a production chain
+funds accounts in its genesis (``lianzheng chain besu-config --account 0x…``) or runs at a zero gas
+price, and answers no such method: ``fund`` then says so and touches nothing.
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -29,11 +28,12 @@ def new_key(out: Annotated[Path, typer.Option("--out", help="key file to create 
 def fund(rpc: Annotated[str, typer.Option("--rpc", envvar="LIANZHENG_RPC", help="JSON-RPC URL of a dev node")],
          account: Annotated[str, typer.Option("--account", help="the address to fund")],
          ether: Annotated[float, typer.Option("--ether", help="how much, in ether")] = 100.0) -> None:
-    """Give ACCOUNT gas money from the node's first unlocked account (development chains only)."""
+    """Give ACCOUNT gas money on a development node (anvil); a production node refuses."""
     from eth_utils import is_address, to_checksum_address
 
     from lianzheng.chain_node.rpc import RpcChain
     from lianzheng.sdk.errors import LianzhengError
+    from lianzheng.sdk.jsonrpc import RpcError
 
     if not is_address(account):
         fail(f"error: --account {account!r} is not an address", 2)
@@ -43,21 +43,18 @@ def fund(rpc: Annotated[str, typer.Option("--rpc", envvar="LIANZHENG_RPC", help=
         chain = RpcChain(rpc)
     except (LianzhengError, ValueError) as exc:
         fail(f"error: {exc}", 2)
+    address = to_checksum_address(account)
     try:
-        unlocked = chain.rpc.request("eth_accounts", [])
-        if not unlocked:
-            fail(f"error: the node at {rpc} unlocks no account to fund from: a production chain funds accounts "
-                 "in its genesis (lianzheng chain besu-config --account 0x…) or runs at a zero gas price", 1)
-        sent = chain.rpc.request("eth_sendTransaction", [{"from": unlocked[0], "to": to_checksum_address(account),
-                                                          "value": hex(int(ether * 10**18))}])
-        deadline = time.monotonic() + 30
-        while chain.outcome(sent) is None:
-            if time.monotonic() > deadline:
-                fail(f"error: the funding transaction {sent} was not mined within 30 s", 1)
-            time.sleep(0.2)
-        balance = chain.balance_of(to_checksum_address(account))
+        before = chain.balance_of(address)
+        try:  # only development nodes answer this; a production node's accounts are never touched
+            chain.rpc.request("anvil_setBalance", [address, hex(before + int(ether * 10**18))])
+        except RpcError:
+            fail(f"error: the node at {rpc} is not a development node (no anvil_setBalance): a production "
+                 "chain funds accounts in its genesis (lianzheng chain besu-config --account 0x…) or runs at a "
+                 "zero gas price", 1)
+        balance = chain.balance_of(address)
     except LianzhengError as exc:
         fail(f"error: {exc}", 1)
     finally:
         chain.close()
-    typer.echo(f"{to_checksum_address(account)} holds {balance / 10**18:g} ether on chain {chain.chain_id}")
+    typer.echo(f"{address} holds {balance / 10**18:g} ether on chain {chain.chain_id}")

@@ -28,6 +28,8 @@ def _write_secret(path: Path, data: bytes) -> None:
 
 
 def _read_secret(path: Path) -> bytes:
+    if path.is_dir():
+        raise KeyFileError(f"{path} is a directory, not a key file")
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
         raise KeyFileError(f"{path} is readable by others (mode {mode:o}); chmod 600 it")

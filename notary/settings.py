@@ -59,6 +59,31 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field("text", description="log lines on stderr: text, or json (one "
                                                 "object per line, with an access line per request)")
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError
+
+            try:
+                url = make_url(value)
+            except ArgumentError:
+                raise ValueError("not a database URL (e.g. postgresql+psycopg://user@host/db)") from None
+            if url.get_backend_name() not in ("sqlite", "postgresql"):
+                raise ValueError(f"database {url.get_backend_name()!r}: SQLite or PostgreSQL only")
+        return value
+
+    @field_validator("registry", "tender_contract", "expert_draw_contract")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None:
+            from eth_utils import is_address
+
+            if not is_address(value):
+                raise ValueError(f"{value!r} is not a 20-byte hex address (0x…)")
+        return value
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:

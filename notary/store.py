@@ -128,7 +128,7 @@ class SqlStore:
             SQLModel.metadata.create_all(self.engine)
             columns = {c["name"] for c in inspect(self.engine).get_columns("entries")}
         except OperationalError as exc:
-            where = self.engine.url.render_as_string(hide_password=True)
+            where = self.engine.url.set(query={}).render_as_string(hide_password=True)  # no ?password=
             raise Unavailable(f"database {where} unavailable: {' '.join(str(exc.orig).split())} "
                               "(check --database-url)") from exc
         if "project" not in columns:

@@ -25,13 +25,30 @@ def _store(data_dir: Path | None, database_url: str | None) -> SqlStore:
     --database-url given, the default ./data must hold a notary (exit 2 naming the directory
     otherwise: a key made there would never be recognised by a server started elsewhere); a place
     named on purpose may be provisioned before its notary first starts."""
+    from pydantic import ValidationError
+    from sqlalchemy.engine import make_url
+
     named = data_dir is not None or database_url is not None
     data_dir = data_dir if data_dir is not None else Path("data")
-    settings = Settings(data_dir=data_dir, database_url=database_url)
-    where = f"database {database_url.split('@')[-1]}" if database_url else f"data dir {data_dir.resolve()}"
+    try:
+        settings = Settings(data_dir=data_dir, database_url=database_url)
+    except ValidationError as exc:
+        fail(f"error: --database-url: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", 2)
+    if database_url:
+        url = make_url(database_url)
+        where = f"database {url.set(password=None, query={}).render_as_string(hide_password=True)}"
+    else:
+        where = f"data dir {data_dir.resolve()}"
     if not named and not (data_dir / "notary.db").is_file():
         fail(f"error: no notary has started in the {where}: give the server's --data-dir (or --database-url), "
              "or set LIANZHENG_DATA_DIR for both the server and this command", 2)
+    if database_url is None:
+        try:
+            data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # as serve makes it: keys live here
+        except OSError as exc:
+            fail(f"error: cannot use {data_dir} as a data dir: {exc.strerror}", 2)
+        if not data_dir.is_dir():
+            fail(f"error: {data_dir} is not a directory", 2)
     store = SqlStore(settings.db_url)
     if store.meta("region") is None:
         typer.echo(f"note: no notary has started in the {where} yet; its keys work once one does", err=True)

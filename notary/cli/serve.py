@@ -62,7 +62,8 @@ def serve(
         settings = Settings(**given)
     except ValidationError as exc:
         first = exc.errors()[0]
-        typer.echo(f"error: --{'-'.join(str(p) for p in first['loc']).replace('_', '-')}: {first['msg']}", err=True)
+        option = "-".join(str(p) for p in first["loc"]).replace("_", "-")
+        typer.echo(f"error: --{option}: {first['msg'].removeprefix('Value error, ')}", err=True)
         raise typer.Exit(2) from exc
     from lianzheng.notary.api.app import SETTINGS_ENV, serving_app
     from lianzheng.notary.api.logs import configure_logging
@@ -72,7 +73,7 @@ def serve(
         typer.echo("error: --workers above 1 needs --rpc: the embedded chain lives inside one process", err=True)
         raise typer.Exit(2)
     typer.echo(f"lianzheng notary: region {settings.region}, data {settings.data_dir}, "
-               f"chain {settings.rpc_url or 'embedded'}, http://{settings.host}:{settings.port}"
+               f"chain {_without_credentials(settings.rpc_url) or 'embedded'}, http://{settings.host}:{settings.port}"
                + (f", {settings.workers} worker processes" if settings.workers > 1 else ""))
     # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1; the app decides
     # whose header to believe (--trusted-proxies).
@@ -88,12 +89,28 @@ def serve(
     # The workers' settings in a 0600 file (they may hold a database password): the environment
     # only names it, and every process of the user could read the environment.
     handed = settings.data_dir / "serve-settings.json"
-    fd = os.open(handed, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    handed.unlink(missing_ok=True)  # never an old file's mode, nor a symlink's target
+    fd = os.open(handed, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write(settings.model_dump_json())
     os.environ[SETTINGS_ENV] = str(handed.resolve())
     _count_across_workers(settings.data_dir)
-    uvicorn.run("lianzheng.notary.api.app:app_from_environment", factory=True, workers=settings.workers, **common)
+    try:
+        uvicorn.run("lianzheng.notary.api.app:app_from_environment", factory=True, workers=settings.workers,
+                    **common)
+    finally:
+        handed.unlink(missing_ok=True)
+
+
+def _without_credentials(url: str | None) -> str | None:
+    """``url`` as it may be printed: no user or password."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    if not url:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else ""))) \
+        if parts.username or parts.password else url
 
 
 def _count_across_workers(data_dir: Path) -> None:
@@ -102,10 +119,15 @@ def _count_across_workers(data_dir: Path) -> None:
     ``<data dir>/metrics`` (an earlier run's counts would be summed in)."""
     import shutil
 
-    where = (data_dir / "metrics").resolve()
+    where = data_dir / "metrics"
+    if where.is_symlink() or (where.exists() and not where.is_dir()):
+        fail(f"error: {where} is not a directory of this notary's: remove it", 1)
     shutil.rmtree(where, ignore_errors=True)
-    where.mkdir(parents=True, mode=0o700)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(where)
+    try:
+        where.mkdir(parents=True, mode=0o700)
+    except OSError as exc:
+        fail(f"error: cannot make {where}: {exc.strerror}", 1)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(where.absolute())
 
 
 def _check_port(host: str, port: int) -> None:
@@ -116,6 +138,8 @@ def _check_port(host: str, port: int) -> None:
         with socket.create_server((host, port)):
             pass
     except OSError as exc:
+        if exc.errno is not None and exc.errno < 0:  # a resolver's code: no such address here
+            fail(f"error: --host {host} is not an address of this machine", 2)
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         fail(f"error: cannot listen on {host}:{port} ({reason}): another notary there? choose --port", 1)
 
@@ -137,4 +161,4 @@ def _open(settings: Settings):
         reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
         fail(f"error: cannot use the database {url}: {reason[:300]} (check --database-url)", 1)
     except OSError as exc:
-        fail(f"error: {exc.filename or settings.data_dir}: {exc.strerror} (check --data-dir and its permissions)", 1)
+        fail(f"error: {exc.filename or settings.data_dir}: {exc.strerror} (check that this user may read and write it)", 1)

@@ -99,7 +99,12 @@ def status(
         fail(f"error: {url} does not answer as a Lianzheng notary (/healthz {health_r.status_code}, "
              f"/metrics {metrics_r.status_code}: {exc})", BAD_INPUT)
     families = _samples(metrics_r.text)
-    anchor = checkpoint_r.json().get("anchor") if checkpoint_r.status_code == 200 else None
+    try:
+        anchor = checkpoint_r.json().get("anchor") if checkpoint_r.status_code == 200 else None
+    except (ValueError, AttributeError):
+        anchor = None  # no readable checkpoint: shown as none
+    if not isinstance(anchor, dict):
+        anchor = None
     lag = _value(families, "lianzheng_anchoring_lag_seconds") or 0.0
     problems = []
     if health.get("anchor_error"):
@@ -118,7 +123,7 @@ def status(
         ("anchored size", f"{anchored:,}  ({size - anchored:,} waiting)"),
         ("anchoring lag", f"{lag:.1f} s  (limit {max_lag:g} s)"),
         ("last anchor", "none yet" if not anchor else
-         f"size {anchor.get('tree_size'):,}, block {anchor.get('block_number')}, "
+         f"size {anchor.get('tree_size') or 0:,}, block {anchor.get('block_number')}, "
          + (datetime.fromtimestamp(anchor["block_time"], timezone.utc).isoformat() if anchor.get("block_time")
             else "time unknown")),
         ("chain", f"{chain.get('kind')} {chain.get('chain_id')}, registry {chain.get('registry')}"),

@@ -42,5 +42,6 @@ def run(app: typer.Typer) -> None:
 
     try:
         app()
-    except LianzhengError as exc:
-        fail(f"error ({exc.code}): {exc}")
+    except LianzhengError as exc:  # outside click: typer.Exit would surface as a traceback here
+        typer.echo(" ".join(f"error ({exc.code}): {exc}".split()), err=True)
+        raise SystemExit(REFUSED) from None

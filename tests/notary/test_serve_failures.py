@@ -45,6 +45,12 @@ def test_an_unreachable_chain_or_database_and_a_taken_port_are_one_line_each(tmp
     assert done.returncode == 1 and done.stderr.strip() == (
         f"error: cannot listen on 127.0.0.1:{port} (Address already in use): another notary there? choose --port")
     assert not (tmp_path / "c").exists()  # nothing was made for a server that never ran
+    for args, said in ((["--database-url", "notaurl"], "error: --database-url: not a database URL"),
+                       (["--registry", "0x123"], "error: --registry: '0x123' is not a 20-byte hex address"),
+                       (["--host", "999.1.1.1"], "error: --host 999.1.1.1 is not an address of this machine")):
+        done = subprocess.run([*LIANZHENG, "serve", "--data-dir", str(tmp_path / "e"), *args], capture_output=True,
+                              text=True, timeout=120, check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert done.returncode == 2 and done.stderr.strip().startswith(said), done.stderr
 
 
 @pytest.mark.anvil
@@ -70,6 +76,15 @@ def test_keys_go_to_the_servers_data_dir_or_fail_naming_where_they_looked(tmp_pa
                                                            if k != "LIANZHENG_DATA_DIR"})
     assert elsewhere.returncode == 2 and str(tmp_path / "data") in elsewhere.stderr
     assert "LIANZHENG_DATA_DIR" in elsewhere.stderr and not (tmp_path / "data").exists()
+    (tmp_path / "a-file").write_text("")
+    for args, said in ((["--data-dir", "a-file"], "error: cannot use a-file as a data dir"),
+                       (["--database-url", "notaurl"], "error: --database-url: not a database URL"),
+                       (["--database-url", "postgresql+psycopg://u@127.0.0.1:9/db?password=s3cret"],
+                        "error (unavailable): database postgresql+psycopg://u@127.0.0.1:9/db unavailable")):
+        bad = subprocess.run([*LIANZHENG, "keys", "add", "--name", "x", *args], cwd=tmp_path, capture_output=True,
+                             text=True, timeout=60, check=False)
+        assert bad.returncode in (1, 2) and bad.stderr.startswith(said) and len(bad.stderr.splitlines()) == 1, bad
+        assert "s3cret" not in bad.stderr
     server = NotaryServer(tmp_path / "served").start()
     try:
         env = {**os.environ, "LIANZHENG_DATA_DIR": str(tmp_path / "served")}
@@ -79,9 +94,11 @@ def test_keys_go_to_the_servers_data_dir_or_fail_naming_where_they_looked(tmp_pa
         wrong = subprocess.run([*LIANZHENG, "notarize", str(tmp_path / "doc.txt"), "--url", server.url,
                                 "--key", "lzk_" + "0" * 40], cwd=tmp_path, capture_output=True, text=True,
                                timeout=60, env=env, check=False)
+        not_dev = cli("chain", "fund", "--rpc", server.url + "/chain/rpc", "--account", "0x" + "11" * 20)
         right = subprocess.run([*LIANZHENG, "notarize", str(tmp_path / "doc.txt"), "--url", server.url, "--key", key,
                                 "--no-wait"], cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env, check=False)
     finally:
         server.stop()
     assert right.returncode == 0, right.stderr
+    assert not_dev.returncode == 1 and "not a development node" in not_dev.stderr  # a real chain is never funded
     assert wrong.returncode != 0 and "LIANZHENG_DATA_DIR" in wrong.stderr  # the 403 says where keys live
