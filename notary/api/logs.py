@@ -15,6 +15,8 @@ import atexit
 import collections
 import logging
 import multiprocessing.util
+import os
+import select
 import sys
 import threading
 from datetime import datetime, timezone
@@ -90,8 +92,33 @@ class AccessLines:
             pass
         if lines:
             with self.handler.lock:  # type: ignore[union-attr]
-                self.handler.stream.write(b"\n".join(lines).decode() + "\n")
-                self.handler.stream.flush()
+                self._write(lines)
+
+    def _write(self, lines: list[bytes]) -> None:
+        """Whole lines in writes of at most PIPE_BUF bytes: the workers of ``serve --workers N``
+        share one pipe, and only such writes are never interleaved with another process's."""
+        stream = self.handler.stream
+        try:
+            fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # not a file (a test's capture)
+            stream.write(b"\n".join(lines).decode() + "\n")
+            stream.flush()
+            return
+        stream.flush()
+        chunk = bytearray()
+        for line in lines:
+            if chunk and len(chunk) + len(line) + 1 > select.PIPE_BUF:
+                _write_all(fd, chunk)
+                chunk.clear()
+            chunk += line + b"\n"
+        if chunk:
+            _write_all(fd, chunk)
+
+
+def _write_all(fd: int, data: bytes | bytearray) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 _access: AccessLines | None = None

@@ -117,10 +117,10 @@ class NotaryMetrics:
         self.registry.register(self._state)
 
     def latency_of(self, method: str, route: str):
-        key = (method, route)
+        key = (method if method in METHODS else "other", route)  # bounded: a made-up method is "other"
         child = self._latency.get(key)
         if child is None:
-            child = self._latency[key] = self.latency.labels(method if method in METHODS else "other", route)
+            child = self._latency[key] = self.latency.labels(*key)
         return child
 
     def exposition(self) -> bytes:
