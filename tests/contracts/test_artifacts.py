@@ -27,3 +27,11 @@ def test_compiler_is_pinned_to_cancun():
     art = json.loads((BUILD_DIR / "EvidenceRegistry.json").read_text())
     assert art["compiler"]["settings"]["evmVersion"] == "cancun"
     assert art["compiler"]["package"] == "npm:solc"
+
+
+def test_every_contract_fits_the_size_limit_production_chains_enforce():
+    """EIP-170: Besu refuses to deploy runtime code above 24,576 bytes; said here by name, before any
+    chain does, so a contract that grows near it is seen at build time, not at a production deploy."""
+    for path in sorted(BUILD_DIR.glob("*.json")):
+        code = bytes.fromhex(json.loads(path.read_text())["deployedBytecode"].removeprefix("0x"))
+        assert 0 < len(code) <= 24_576, f"{path.name}: {len(code):,} bytes of runtime code"
