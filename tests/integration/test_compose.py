@@ -4,8 +4,11 @@
 - every file it mounts is in the repository, or is written by ``lianzheng chain besu-config``, or is
   one of the secrets deploy/README.md tells the operator to supply; every service it depends on or
   scrapes exists;
-- the notary service's own command, with only the hostnames, paths and port of this machine put
-  in, runs on anvil and PostgreSQL and anchors an event: the code the stack runs.
+- the notaries reach the chain only through the read node, whose JSON-RPC has nothing that votes;
+  every Besu node answers eth_getLogs from block 0;
+- the notary service's own command and environment, with only the hostnames, paths and port of
+  this machine put in, runs on anvil and PostgreSQL (as the role deploy/postgres/init.sql makes)
+  and anchors an event, with an API key that ``keys add`` made in the same environment.
 """
 from __future__ import annotations
 
@@ -28,8 +31,8 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 NOTARIES = {"370000": "notary-370000", "370100": "notary-370100"}
 # Supplied by the operator (deploy/README.md says how), never generated or committed.
-OPERATOR_FILES = {"deploy/secrets/postgres_password", "deploy/secrets/pgpass", "deploy/alliance/deployment.json",
-                  "deploy/alliance/relayer.key"}
+OPERATOR_FILES = {"deploy/secrets/postgres_password", "deploy/alliance/deployment.json", "deploy/alliance/relayer.key",
+                  *(f"deploy/secrets/notary_{r}{s}" for r in NOTARIES for s in ("_db_password", ".pgpass"))}
 
 
 def _schema() -> jsonschema.Draft7Validator:
@@ -91,9 +94,28 @@ def test_validators_run_on_besu_config_output_with_permissioning():
         assert "--permissions-accounts-config-file-enabled" in options
         assert options["--min-gas-price"] == "0"  # the genesis has a zero base fee; nobody pays gas
         assert "ports" not in service, f"{name} publishes a port: its RPC must stay on the internal network"
+        assert options["--rpc-http-host"] == "127.0.0.1", f"{name}'s JSON-RPC (with QBFT votes) reaches other containers"
+        assert options["--rpc-max-logs-range"] == "0"  # Besu's default 5000 blocks breaks reads from block 0
+        assert service["networks"] == ["p2p"]
         assert service["image"].startswith("hyperledger/besu:") and service["image"].split(":")[1][0].isdigit()
         assert "test" in service["healthcheck"]
-    assert COMPOSE["networks"]["chain"]["internal"] is True
+    assert COMPOSE["networks"]["chain"]["internal"] is True and COMPOSE["networks"]["p2p"]["internal"] is True
+
+
+def test_the_notaries_reach_the_chain_through_a_read_node_that_cannot_vote():
+    service = SERVICES["rpc-node"]
+    options = dict(a.split("=", 1) if "=" in a else (a, "") for a in service["command"])
+    mounts = dict(v.split(":")[:2] for v in service["volumes"])
+    assert mounts["./deploy/besu/rpc-node/key"] == options["--node-private-key-file"]
+    assert set(options["--rpc-http-api"].split(",")) == {"ETH", "NET", "WEB3"}
+    assert options["--rpc-max-logs-range"] == "0"
+    assert "--permissions-nodes-config-file-enabled" in options and "ports" not in service
+    assert sorted(service["networks"]) == ["chain", "p2p"]
+    for name in (*NOTARIES.values(), "relayer"):
+        assert "p2p" not in SERVICES[name]["networks"], f"{name} reaches the validators"
+    for name in NOTARIES.values():
+        assert _options(SERVICES[name]["command"])["--rpc"] == "http://rpc-node:8545"
+        assert "rpc-node" in SERVICES[name]["depends_on"]
 
 
 def test_dependencies_and_scrape_targets_are_services_of_the_stack():
@@ -108,8 +130,18 @@ def test_dependencies_and_scrape_targets_are_services_of_the_stack():
     for region, name in NOTARIES.items():
         options = _options(SERVICES[name]["command"])
         assert options["--port"] == "8000" and options["--region"] == region
-        assert f"notary_{region}" in (ROOT / "deploy" / "postgres" / "init.sql").read_text()
-        assert options["--database-url"].endswith(f"@postgres:5432/notary_{region}")
+        init = (ROOT / "deploy" / "postgres" / "init.sql").read_text()
+        assert f"CREATE ROLE notary_{region} LOGIN NOSUPERUSER" in init
+        assert f"CREATE DATABASE notary_{region} OWNER notary_{region};" in init
+        assert f"/run/secrets/notary_{region}_db_password" in init
+        assert f"notary_{region}_db_password" in SERVICES["postgres"]["secrets"]
+        environment = SERVICES[name]["environment"]
+        # The store in the environment, where `docker compose exec … lianzheng keys add` finds it too
+        assert "--database-url" not in options and "--data-dir" not in options
+        assert environment["LIANZHENG_DATABASE_URL"] == f"postgresql+psycopg://notary_{region}@postgres:5432/notary_{region}"
+        assert environment["LIANZHENG_DATA_DIR"] == "/var/lib/lianzheng"
+        assert environment["PGPASSFILE"] == f"/run/secrets/notary_{region}_pgpass"
+        assert SERVICES[name]["secrets"] == [f"notary_{region}_pgpass", f"notary_{region}_chain_key"]
         assert options["--chain-key-file"] == f"/run/secrets/notary_{region}_chain_key"
         assert COMPOSE["secrets"][f"notary_{region}_chain_key"]["file"] == f"./deploy/besu/notary-{region}/chain.key"
 
@@ -126,27 +158,51 @@ def _options(command: list[str]) -> dict[str, str]:
     return dict(a.split("=", 1) for a in command if a.startswith("--"))
 
 
+def _init_sql(postgres, secrets, suffix: str) -> None:
+    """deploy/postgres/init.sql as the postgres image runs it (psql as the superuser), with its
+    secrets from ``secrets`` and each name given ``suffix``: roles are the whole cluster's."""
+    sql = (ROOT / "deploy" / "postgres" / "init.sql").read_text().replace("/run/secrets/", f"{secrets}/")
+    for region in NOTARIES:
+        sql = sql.replace(f"notary_{region}", f"notary_{region}{suffix}")
+        (secrets / f"notary_{region}{suffix}_db_password").write_text(f"password-{region}\n")
+    (secrets / "init.sql").write_text(sql)
+    subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(postgres.port), "-U", "postgres", "-d", "postgres",
+                    "-X", "-q", "-f", str(secrets / "init.sql")], check=True, capture_output=True)
+
+
 @pytest.mark.anvil
 @pytest.mark.postgres
 def test_the_stack_notary_command_runs_on_anvil_and_postgres_and_anchors(tmp_path, anvil_node, postgres):
-    command = SERVICES["notary-370000"]["command"]
+    service = SERVICES["notary-370000"]
+    command = service["command"]
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    suffix = f"_compose_{os.getpid()}"
+    _init_sql(postgres, secrets, suffix)
     port = free_port()
     here = {  # what differs between the stack and this machine: hosts, paths, the port; nothing else
         "--host": "127.0.0.1",
         "--port": str(port),
-        "--rpc": anvil_node.url,  # for http://validator1:8545
-        "--database-url": postgres.create_database(f"compose_{os.getpid()}"),  # for …@postgres:5432/notary_370000
-        "--chain-key-file": str(funded_key_file(anvil_node.url, tmp_path / "secrets" / "chain.key")),
-        "--data-dir": str(tmp_path / "data"),
+        "--rpc": anvil_node.url,  # for http://rpc-node:8545
+        "--chain-key-file": str(funded_key_file(anvil_node.url, secrets / "chain.key")),
     }
     options = _options(command)
     assert set(here) <= set(options), "the stack's command lost an option this test replaces"
     args = [a if not a.startswith("--") or a.split("=", 1)[0] not in here else f"{a.split('=', 1)[0]}="
             f"{here[a.split('=', 1)[0]]}" for a in command]
-    key = cli("keys", "add", "--name", "trading-system", "--data-dir", here["--data-dir"],
-              "--database-url", here["--database-url"], check=True).stdout.strip()
+    environment = dict(service["environment"])
+    (secrets / "pgpass").write_text(f"127.0.0.1:{postgres.port}:*:notary_370000{suffix}:password-370000\n")
+    (secrets / "pgpass").chmod(0o600)
+    environment.update({  # the role and database init.sql made, on this machine's server
+        "LIANZHENG_DATABASE_URL": environment["LIANZHENG_DATABASE_URL"].replace("notary_370000", f"notary_370000{suffix}")
+                                  .replace("@postgres:5432/", f"@127.0.0.1:{postgres.port}/"),
+        "LIANZHENG_DATA_DIR": str(tmp_path / "data"),  # for /var/lib/lianzheng
+        "PGPASSFILE": str(secrets / "pgpass"),
+    })
+    assert set(environment) == set(service["environment"]), "the stack's environment gained what this test misses"
+    env = {**os.environ, **environment}
     with open(tmp_path / "notary.log", "wb") as log:
-        process = subprocess.Popen([*LIANZHENG, *args], stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+        process = subprocess.Popen([*LIANZHENG, *args], stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -159,6 +215,12 @@ def test_the_stack_notary_command_runs_on_anvil_and_postgres_and_anchors(tmp_pat
                 assert time.monotonic() < deadline, "the notary did not start"
                 time.sleep(0.2)
         assert health["region"] == "370000" and health["chain"]["chain_id"] == 31337
+        # What deploy/README.md tells the operator: `docker compose exec notary-370000 lianzheng keys
+        # add`, in the running service's environment with no option naming the store.
+        made = subprocess.run([*LIANZHENG, "keys", "add", "--name", "trading-system"], env=env, cwd=tmp_path,
+                              capture_output=True, text=True)
+        assert made.returncode == 0 and "no notary has started" not in made.stderr, made.stderr
+        key = made.stdout.strip()
         event = make_event(1)
         written = httpx.post(url + "/v1/events", json=event, headers={"Authorization": f"Bearer {key}"}, timeout=10)
         assert written.status_code == 201, written.text
