@@ -238,3 +238,23 @@ def test_the_stack_notary_command_runs_on_anvil_and_postgres_and_anchors(tmp_pat
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def test_the_image_build_context_is_an_allowlist_of_what_the_wheels_need():
+    """Dockerfile.dockerignore leaves everything out but the distributions' sources, so a key or a
+    data dir that lands in the checkout never enters a build; the Dockerfile copies the context
+    into its first stage only."""
+    import tomllib
+
+    lines = [line.strip() for line in (ROOT / "deploy" / "Dockerfile.dockerignore").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert lines[0] == "*"
+    allowed = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    needed = {"pyproject.toml", project["project"]["readme"], "sdk",
+              *(d.split("/")[0] for d in project["tool"]["setuptools"]["package-dir"].values())}
+    assert allowed == needed
+    assert {"**/*.key", "**/data/", "**/.env"} <= set(lines) and lines.index("**/*.key") > max(
+        lines.index(f"!{a}/") if f"!{a}/" in lines else lines.index(f"!{a}") for a in allowed)
+    stages = (ROOT / "deploy" / "Dockerfile").read_text().split("\nFROM ")
+    assert len(stages) == 3 and "COPY . ." in stages[1] and "COPY" not in stages[2]  # comment, wheels, image
