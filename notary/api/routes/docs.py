@@ -5,6 +5,13 @@ refused anyway by a policy that allows scripts from the notary only. The files c
 ``fastapi-swagger`` package (Swagger UI's release files, Apache-2.0, kept current there); the
 page is FastAPI's own ``get_swagger_ui_html``, whose one inline script is allowed by its hash
 in a policy for this page alone: the rest of the site allows no inline script at all.
+
+The page runs sandboxed (CSP ``sandbox allow-scripts``: an opaque origin). Swagger UI is a large
+third-party script on the witness page's origin, and the witness page keeps its trust anchors in
+that origin's localStorage; sandboxed, /docs can read neither the storage nor the cookies. It
+fetches /openapi.json cross-origin, which CORS allows for any origin (app.py). "Try it out" works
+for keyless reads; a write's Authorization header never passes CORS, so writes are tried with a
+client, not here. Page and assets count as keyless reads (the bundle is 1.7 MB).
 """
 from __future__ import annotations
 
@@ -14,9 +21,11 @@ import re
 from functools import cache
 from importlib import resources
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, Depends, FastAPI, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+
+from lianzheng.notary.api.limits import limit_reads
 
 DOCS = "/docs"
 ASSETS = {  # route under /docs/ -> (file in fastapi_swagger/resources, media type)
@@ -34,7 +43,8 @@ def docs_csp(html: str) -> str:
     # img-src data: for the icons inlined in swagger-ui.css; connect-src 'self' for the
     # schema and "Try it out".
     return (f"default-src 'self'; script-src 'self' {hashes}; style-src 'self'; img-src 'self' data:; "
-            "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+            "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
+            "sandbox allow-scripts")
 
 
 @cache
@@ -44,7 +54,7 @@ def _asset(name: str) -> bytes:
 
 def docs_router(app: FastAPI) -> APIRouter:
     """The page and its assets for ``app`` (create it with ``docs_url=None, redoc_url=None``)."""
-    router = APIRouter(include_in_schema=False)
+    router = APIRouter(include_in_schema=False, dependencies=[Depends(limit_reads)])
     html = get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} - API",
                                swagger_js_url=f"{DOCS}/swagger-ui-bundle.js", swagger_css_url=f"{DOCS}/swagger-ui.css",
                                swagger_favicon_url=f"{DOCS}/favicon.png").body.decode()
