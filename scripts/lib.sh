@@ -7,7 +7,12 @@ ensure_venv() {
     "$PYTHON" -m venv .venv
   fi
   local stamp=".venv/.installed${extras:+-$extras}"
-  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ sdk/pyproject.toml -nt "$stamp" ]; then
+  fresh() { [ -f "$1" ] && [ ! pyproject.toml -nt "$1" ] && [ ! sdk/pyproject.toml -nt "$1" ]; }
+  # An install with the test extras holds everything ./scripts/run needs (tests run ./scripts/run).
+  if [ -z "$extras" ] && fresh .venv/.installed-test; then
+    return 0
+  fi
+  if ! fresh "$stamp"; then
     .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
     # Two distributions, one namespace: the SDK (sdk/) and the rest, which depends on it.
     .venv/bin/python -m pip uninstall --quiet --yes lianzheng >/dev/null 2>&1 || true
