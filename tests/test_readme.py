@@ -29,7 +29,8 @@ def run_block(language: str, text: str, cwd, env: dict[str, str]) -> tuple[subpr
     """Run one block in the session; returns its outcome and the session's environment after it."""
     dump = cwd / ".session-env"
     if language == "sh":
-        args = ["bash", "-c", text + f'\nenv -0 > "{dump}"']
+        # -e and pipefail: a block whose command fails fails here, even where the README left set -e out
+        args = ["bash", "-e", "-o", "pipefail", "-c", f'trap \'env -0 > "{dump}"\' EXIT\n' + text]
     else:
         args = [str(ROOT / ".venv" / "bin" / "python"), "-c", text]
     process = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
