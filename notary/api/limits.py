@@ -71,6 +71,12 @@ class CountedLimit:
     def __getattr__(self, name: str):  # leave(), rate, burst, len() ...: the limit's own
         return getattr(self.limit, name)
 
+    def __setattr__(self, name: str, value) -> None:  # setting rate or burst sets the limit's own
+        if name in ("limit", "refused"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.limit, name, value)
+
     def __len__(self) -> int:
         return len(self.limit)  # type: ignore[arg-type]
 
