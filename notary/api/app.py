@@ -45,7 +45,7 @@ def serving_app(settings: Settings, notary: Notary | None = None) -> RequestMetr
     app = create_app(settings, notary, owned=notary is not None)
     # Timed around the lane too: the write lane answers the hot paths before FastAPI sees them.
     access = access_lines() if settings.log_format == "json" else None
-    return RequestMetrics(events.WriteLane(app), app.state.metrics, access)
+    return RequestMetrics(events.WriteLane(app), app.state.metrics, access, app.state.limits.proxies)
 
 
 def create_app(settings: Settings, notary: Notary | None = None, owned: bool = False) -> FastAPI:

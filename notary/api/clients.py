@@ -42,9 +42,14 @@ def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None, prox
 def client_address(request: Request, proxies: tuple[Network, ...]) -> str:
     """The address per-client limits count against (see the module docstring)."""
     peer = request.client.host if request.client else "unknown"
+    return resolve_client(peer, request.headers.get("x-forwarded-for", "") if proxies else "", proxies)
+
+
+def resolve_client(peer: str, forwarded_for: str, proxies: tuple[Network, ...]) -> str:
+    """The client behind TCP peer ``peer`` given its ``X-Forwarded-For`` (module docstring)."""
     if not proxies or not _trusted(_address(peer), proxies):
         return peer
-    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
     for hop in reversed(hops):
         address = _address(hop)
         if address is None:

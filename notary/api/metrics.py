@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any, Callable
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+from lianzheng.notary.api.clients import resolve_client
+
 if TYPE_CHECKING:
     from lianzheng.notary.api.logs import AccessLines
     from lianzheng.notary.services.setup import Notary
@@ -141,8 +143,10 @@ class RequestMetrics:
     counts 503s the chain caused and, given ``access`` (``notary.api.logs.AccessLines``), logs one
     JSON line per request."""
 
-    def __init__(self, app, metrics: NotaryMetrics, access: "AccessLines | None" = None) -> None:
+    def __init__(self, app, metrics: NotaryMetrics, access: "AccessLines | None" = None,
+                 proxies: tuple = ()) -> None:
         self.app, self.metrics, self.access = app, metrics, access
+        self.proxies = proxies  # --trusted-proxies: an access line names the client behind them
         self.state = app.state  # as the app's, for whoever holds the outer object
 
     async def __call__(self, scope, receive, send) -> None:
@@ -170,6 +174,9 @@ class RequestMetrics:
                 route = getattr(matched, "path", None) or UNMATCHED
             self.metrics.latency_of(scope["method"], route).observe(elapsed)
             if self.access is not None:
-                client = scope.get("client")
-                self.access.add(time.time(), scope["method"], scope["path"], route, status, elapsed,
-                                client[0] if client else None)
+                peer = scope.get("client")
+                client = peer[0] if peer else None
+                if client is not None and self.proxies:
+                    forwarded = b",".join(v for k, v in scope["headers"] if k == b"x-forwarded-for")
+                    client = resolve_client(client, forwarded.decode("latin-1"), self.proxies)
+                self.access.add(time.time(), scope["method"], scope["path"], route, status, elapsed, client)

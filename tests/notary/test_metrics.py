@@ -189,7 +189,7 @@ def json_server(tmp_path_factory):
     data = tmp_path_factory.mktemp("json-logs") / "data"
     port = free_port()
     process = subprocess.Popen([*LIANZHENG, "serve", "--port", str(port), "--data-dir", str(data),
-                                "--log-format", "json", "--anchor-interval", "0.2"],
+                                "--log-format", "json", "--anchor-interval", "0.2", "--trusted-proxies", "127.0.0.1"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -236,6 +236,7 @@ def test_json_logs_are_one_object_per_line_with_an_access_line_per_request(json_
     url, process, _ = json_server
     httpx.get(url + "/v1/receipts/evt-none")  # 404
     httpx.get(url + "/healthz")
+    httpx.get(url + "/v1/checkpoint", headers={"X-Forwarded-For": "203.0.113.7"})  # through a trusted proxy
     time.sleep(0.3)  # access lines are written out every 0.1 s
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=30)
@@ -247,6 +248,8 @@ def test_json_logs_are_one_object_per_line_with_an_access_line_per_request(json_
     assert any(p["route"] == "/v1/receipts/{event_id}" and p["status"] == 404 and p["path"] == "/v1/receipts/evt-none"
                for p in access)
     assert all(isinstance(p["duration_ms"], float) for p in access)
+    clients = {p["path"]: p["client"] for p in access}
+    assert clients["/v1/checkpoint"] == "203.0.113.7" and clients["/healthz"] == "127.0.0.1"  # who, not the proxy
 
 
 # --- serve --workers 2: one count over both processes --------------------------------------------
