@@ -39,6 +39,8 @@ def up(provinces: Annotated[str, typer.Option("--provinces", help="e.g. shandong
         with progress("chain up", steps(names, cities)) as update:
             def step(description: str) -> None:
                 nonlocal done
+                if description.startswith("npm ci"):  # said even off a terminal: it changes node_modules
+                    typer.echo(f"chain up: anvil is missing, running {description} (once)", err=True)
                 update(description=description, completed=done)
                 done += 1
 
