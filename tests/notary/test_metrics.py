@@ -174,6 +174,33 @@ def test_a_503_from_the_chain_counts_as_a_chain_error_other_503s_do_not():
     assert value(text, "lianzheng_http_request_duration_seconds_count", method="GET", route="unmatched") == 4
 
 
+def test_an_attacker_cannot_grow_the_metrics_with_made_up_methods_and_paths():
+    """Every made-up method is "other" and every unknown path "unmatched": a flood of them adds one
+    series, whatever it sends (each series costs the notary's memory and every scraper's)."""
+    metrics = NotaryMetrics()
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 404, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+    app.state = None
+
+    async def flood():
+        async def send(_):
+            pass
+        middleware = RequestMetrics(app, metrics)
+        for i in range(500):
+            await middleware({"type": "http", "method": f"M{i}", "path": f"/p/{i}"}, None, send)
+
+    asyncio.run(flood())
+    text = metrics.exposition().decode()
+    series = {tuple(sorted(s.labels.items())) for family in text_string_to_metric_families(text)
+              if family.name == "lianzheng_http_request_duration_seconds" for s in family.samples}
+    assert {dict(labels)["method"] for labels in series} == {"other"}
+    assert {dict(labels)["route"] for labels in series} == {"unmatched"}
+    assert value(text, "lianzheng_http_request_duration_seconds_count", method="other", route="unmatched") == 500
+    assert len(metrics._latency) == 1
+
+
 def test_quantiles_are_estimated_within_buckets_as_prometheus_does():
     buckets = [(0.001, 50.0), (0.01, 90.0), (0.1, 100.0), (float("inf"), 100.0)]
     assert quantile(0.5, buckets) == pytest.approx(0.001)
