@@ -19,7 +19,7 @@ from psycopg.errors import IntegrityError as PgIntegrityError
 from sqlalchemy import event, func, insert, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -100,6 +100,12 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def printable_url(url: str | URL) -> str:
+    """A database URL as it may be shown in a message: no password, in the authority or as a
+    query parameter (``?password=``)."""
+    return make_url(url).set(query={}).render_as_string(hide_password=True)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -128,8 +134,8 @@ class SqlStore:
             SQLModel.metadata.create_all(self.engine)
             columns = {c["name"] for c in inspect(self.engine).get_columns("entries")}
         except OperationalError as exc:
-            where = self.engine.url.set(query={}).render_as_string(hide_password=True)  # no ?password=
-            raise Unavailable(f"database {where} unavailable: {' '.join(str(exc.orig).split())} "
+            reason = " ".join(str(exc.orig).split())
+            raise Unavailable(f"database {printable_url(self.engine.url)} unavailable: {reason} "
                               "(check --database-url)") from exc
         if "project" not in columns:
             self.engine.dispose()

@@ -9,7 +9,7 @@ import typer
 from lianzheng.notary.errors import NotaryError
 from lianzheng.notary.services.keys import create_key, list_keys, revoke_key
 from lianzheng.notary.settings import Settings
-from lianzheng.notary.store import SqlStore
+from lianzheng.notary.store import SqlStore, printable_url
 from lianzheng.sdk.cli.support import fail
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -26,7 +26,6 @@ def _store(data_dir: Path | None, database_url: str | None) -> SqlStore:
     otherwise: a key made there would never be recognised by a server started elsewhere); a place
     named on purpose may be provisioned before its notary first starts."""
     from pydantic import ValidationError
-    from sqlalchemy.engine import make_url
 
     named = data_dir is not None or database_url is not None
     data_dir = data_dir if data_dir is not None else Path("data")
@@ -34,21 +33,15 @@ def _store(data_dir: Path | None, database_url: str | None) -> SqlStore:
         settings = Settings(data_dir=data_dir, database_url=database_url)
     except ValidationError as exc:
         fail(f"error: --database-url: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", 2)
-    if database_url:
-        url = make_url(database_url)
-        where = f"database {url.set(password=None, query={}).render_as_string(hide_password=True)}"
-    else:
-        where = f"data dir {data_dir.resolve()}"
+    where = f"database {printable_url(database_url)}" if database_url else f"data dir {data_dir.resolve()}"
     if not named and not (data_dir / "notary.db").is_file():
         fail(f"error: no notary has started in the {where}: give the server's --data-dir (or --database-url), "
              "or set LIANZHENG_DATA_DIR for both the server and this command", 2)
     if database_url is None:
         try:
             data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # as serve makes it: keys live here
-        except OSError as exc:
+        except OSError as exc:  # a file there too: FileExistsError
             fail(f"error: cannot use {data_dir} as a data dir: {exc.strerror}", 2)
-        if not data_dir.is_dir():
-            fail(f"error: {data_dir} is not a directory", 2)
     store = SqlStore(settings.db_url)
     if store.meta("region") is None:
         typer.echo(f"note: no notary has started in the {where} yet; its keys work once one does", err=True)

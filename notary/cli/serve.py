@@ -146,10 +146,10 @@ def _check_port(host: str, port: int) -> None:
 
 def _open(settings: Settings):
     """Assemble the notary (keys, store, chain, registry); every failure is one line saying what to do."""
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
     from lianzheng.notary.services.setup import open_notary
+    from lianzheng.notary.store import printable_url
     from lianzheng.sdk.errors import LianzhengError
 
     try:
@@ -157,8 +157,9 @@ def _open(settings: Settings):
     except LianzhengError as exc:
         fail(f"error: {' '.join(str(exc).split())}", 1)
     except SQLAlchemyError as exc:
-        url = make_url(settings.db_url).render_as_string(hide_password=True)
         reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
-        fail(f"error: cannot use the database {url}: {reason[:300]} (check --database-url)", 1)
+        fail(f"error: cannot use the database {printable_url(settings.db_url)}: {reason[:300]} (check --database-url)",
+             1)
     except OSError as exc:
-        fail(f"error: {exc.filename or settings.data_dir}: {exc.strerror} (check that this user may read and write it)", 1)
+        fail(f"error: {exc.filename or settings.data_dir}: {exc.strerror} "
+             "(check that this user may read and write it)", 1)
