@@ -26,6 +26,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
 from lianzheng.notary.api.limits import limit_reads
+from lianzheng.notary.errors import NotFound
 
 DOCS = "/docs"
 ASSETS = {  # route under /docs/ -> (file in fastapi_swagger/resources, media type)
@@ -67,8 +68,7 @@ def docs_router(app: FastAPI) -> APIRouter:
     @router.get(DOCS + "/{name}")
     def asset(name: str) -> Response:
         if name not in ASSETS:
-            return Response(status_code=404, content=b'{"code":"not_found","message":"no such asset"}',
-                            media_type="application/json")
+            raise NotFound(f"no such asset: /docs/{name}")
         return Response(_asset(name), media_type=ASSETS[name][1], headers={"Cache-Control": "public, max-age=86400"})
 
     return router
