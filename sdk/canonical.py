@@ -16,7 +16,7 @@ import rfc8785
 MAX_SAFE_INTEGER = 2**53 - 1
 
 
-def _simple(value: Any) -> bool:
+def is_simple(value: Any) -> bool:
     """True when the fast encoder gives the JCS form of ``value``."""
     stack = [value]
     while stack:
@@ -40,9 +40,12 @@ def _simple(value: Any) -> bool:
     return True
 
 
-def canonical_json(value: Any) -> bytes:
-    """The RFC 8785 canonical bytes of ``value``; ``rfc8785.CanonicalizationError`` if it has none."""
-    if _simple(value):
+def canonical_json(value: Any, *, known_simple: bool = False) -> bytes:
+    """The RFC 8785 canonical bytes of ``value``; ``rfc8785.CanonicalizationError`` if it has none.
+
+    ``known_simple``: the caller has established ``is_simple(value)`` (e.g. ``event.inspect_event``
+    for an event and the forms made of its parts), so the check is not walked again."""
+    if known_simple or is_simple(value):
         try:
             return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
         except orjson.JSONEncodeError:

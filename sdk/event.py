@@ -184,18 +184,61 @@ def _strict(value: Any, where: str) -> None:
             stack.extend((item, f"{at}[{i}]") for i, item in enumerate(v))
 
 
+def _inspect(value: Any) -> bool | None:
+    """``_strict`` and ``canonical.is_simple`` in one pass without paths (the hot path of every
+    event): None when ``_strict`` would refuse ``value`` (run it to learn where), else whether
+    ``canonical_json``'s fast path gives its JCS form."""
+    simple, stack = True, [value]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        v = pop()
+        t = type(v)
+        if t is str:
+            if not v.isascii() and not unicodedata.is_normalized("NFC", v):
+                return None
+        elif t is dict:
+            for k in v:
+                if type(k) is not str:
+                    simple = False
+                elif not k.isascii():
+                    simple = False
+                    if not unicodedata.is_normalized("NFC", k):
+                        return None
+            extend(v.values())
+        elif t is list:
+            extend(v)
+        elif t is int:
+            if not -MAX_EXACT_NUMBER <= v <= MAX_EXACT_NUMBER:
+                return None
+        elif t is float:
+            simple = False
+            if not -MAX_EXACT_NUMBER <= v <= MAX_EXACT_NUMBER:
+                return None
+        elif v is not None and t is not bool:
+            simple = False
+    return simple
+
+
 def _first_error(exc: ValidationError, what: str) -> MalformedError:
     return first_invalid(exc, what, "event", errors=exc.errors())
 
 
 def parse_event(data: Any) -> dict[str, Any]:
     """The validated event (absent and null optional fields dropped), or ``MalformedError``."""
+    return inspect_event(data)[0]
+
+
+def inspect_event(data: Any) -> tuple[dict[str, Any], bool]:
+    """``parse_event``, and whether the event (and so anything made of its parts, strings and
+    integers: its salted, linked and public forms) is JCS-simple (``canonical.is_simple``)."""
     try:
         event = EVENT_SCHEMA.validate_python(data)
     except ValidationError as exc:
         raise _first_error(exc, "invalid event") from exc
-    for key, value in event.items():
-        _strict(value, key)
+    simple = _inspect(event)
+    if simple is None:
+        for key, value in event.items():
+            _strict(value, key)  # raises, naming where
     for key in OPTIONAL:
         if key in event and event[key] is None:
             del event[key]
@@ -203,13 +246,14 @@ def parse_event(data: Any) -> dict[str, Any]:
         for key in ("sm3", "name"):
             if key in doc and doc[key] is None:
                 del doc[key]
-    return event
+    return event, bool(simple)
 
 
-def canonical_bytes(event: dict[str, Any]) -> bytes:
-    """RFC 8785 bytes; ``MalformedError`` when the event has none or exceeds the size limit."""
+def canonical_bytes(event: dict[str, Any], *, known_simple: bool = False) -> bytes:
+    """RFC 8785 bytes; ``MalformedError`` when the event has none or exceeds the size limit.
+    ``known_simple`` as for ``canonical_json``."""
     try:
-        data = canonical_json(event)
+        data = canonical_json(event, known_simple=known_simple)
     except rfc8785.CanonicalizationError as exc:
         raise MalformedError(f"event cannot be canonicalized (RFC 8785): {exc}") from exc
     if len(data) > MAX_EVENT_BYTES:
@@ -221,8 +265,9 @@ def is_public_form(event: dict[str, Any]) -> bool:
     return "sealed" in event and "salt" not in event
 
 
-def public_form(event: dict[str, Any], h: Hasher) -> dict[str, Any]:
-    """The public form of a notarized (salted) event; a public form is returned as it is."""
+def public_form(event: dict[str, Any], h: Hasher, *, known_simple: bool = False) -> dict[str, Any]:
+    """The public form of a notarized (salted) event; a public form is returned as it is.
+    ``known_simple``: ``event`` is JCS-simple (``inspect_event``), so its sealed part is too."""
     if is_public_form(event):
         return event
     if not event.get("salt"):
@@ -230,7 +275,8 @@ def public_form(event: dict[str, Any], h: Hasher) -> dict[str, Any]:
     shown = {k: event[k] for k in PUBLIC_FIELDS if k in event}
     if event.get("documents"):
         shown["documents"] = [{k: d[k] for k in ("sha256", "sm3") if k in d} for d in event["documents"]]
-    shown["sealed"] = h.digest(canonical_json({k: event[k] for k in SEALED_FIELDS if k in event})).hex()
+    sealed = {k: event[k] for k in SEALED_FIELDS if k in event}
+    shown["sealed"] = h.digest(canonical_json(sealed, known_simple=known_simple)).hex()
     return shown
 
 

@@ -41,7 +41,7 @@ from lianzheng.notary.tiles import MissingTiles, TileTree, backfill
 from lianzheng.sdk.canonical import canonical_json
 from lianzheng.sdk.checkpoint import Checkpoint, SignedNote, TlogProof
 from lianzheng.sdk.errors import MalformedError
-from lianzheng.sdk.event import GENESIS, canonical_bytes, document_hashes, parse_event, public_form
+from lianzheng.sdk.event import GENESIS, canonical_bytes, document_hashes, inspect_event, public_form
 from lianzheng.sdk.event_types import is_rule_type
 from lianzheng.sdk.merkle import Hasher
 from lianzheng.sdk.receipt import RECEIPT_FORMAT, LogInfo, Receipt
@@ -61,6 +61,7 @@ class _Prepared:
     given_id: bool
     wire: dict[str, Any]
     documents: list[bytes]
+    simple: bool  # JCS-simple (``sdk.event.inspect_event``): canonicalized without walking it again
 
     @property
     def head(self) -> Head:
@@ -131,14 +132,14 @@ class NotaryLog:
 
     # --- writing ---------------------------------------------------------------
 
-    def _parse(self, i: int, raw: Any, rules: bool) -> dict[str, Any]:
+    def _parse(self, i: int, raw: Any, rules: bool) -> tuple[dict[str, Any], bool]:
         if not isinstance(raw, dict):
             raise InvalidEvent(f"events[{i}] is not a JSON object", index=i)
         for field_ in ("salt", "prev"):
             if raw.get(field_) is not None:
                 raise InvalidEvent(f"events[{i}].{field_}: the {field_} is set by the notary", index=i, field=field_)
         try:
-            event = parse_event(raw)
+            event, simple = inspect_event(raw)
         except MalformedError as exc:
             raise InvalidEvent(f"events[{i}]: {exc}", index=i, field=exc.evidence.get("field"),
                                errors=_plain(exc.evidence.get("errors"))) from exc
@@ -148,7 +149,7 @@ class NotaryLog:
         if not rules and is_rule_type(event["type"]):
             raise ReservedType(f"events[{i}].type {event['type']!r} is written by the rules engine only",
                                index=i, type=event["type"])
-        return event
+        return event, simple
 
     def submit(self, raw_events: Sequence[Any], writer: str, rules: bool = False) -> list[Accepted]:
         """Log events durably; a retried id returns its first answer, a reused id is refused.
@@ -167,7 +168,7 @@ class NotaryLog:
         """Validate, salt and hash a request's events in the caller's thread (``InvalidEvent`` …)."""
         # One getrandom call per request, not per event (a syscall per event cost ~10% here).
         salts = os.urandom(32 * len(raw_events)).hex()
-        prepared = [self._prepare(i, self._parse(i, raw, rules), salts[64 * i:64 * i + 64])
+        prepared = [self._prepare(i, *self._parse(i, raw, rules), salts[64 * i:64 * i + 64])
                     for i, raw in enumerate(raw_events)]
         return _Request(prepared, writer)
 
@@ -212,16 +213,17 @@ class NotaryLog:
                 except Exception:  # noqa: BLE001 - one waiter's failure must not stop the sequencer
                     log.exception("a writer's completion callback failed")
 
-    def _prepare(self, i: int, event: dict[str, Any], salt: str) -> _Prepared:
+    def _prepare(self, i: int, event: dict[str, Any], simple: bool, salt: str) -> _Prepared:
         given = "id" in event
         if not given:
             event["id"] = uuid.uuid4().hex
         event["salt"] = salt
         try:
-            canonical_bytes({**event, "prev": GENESIS})  # the size limit, with the link it will get
+            # the size limit, with the link it will get
+            canonical_bytes({**event, "prev": GENESIS}, known_simple=simple)
         except MalformedError as exc:
             raise InvalidEvent(f"events[{i}]: {exc}", index=i) from exc
-        return _Prepared(event["id"], given, event, sorted(bytes.fromhex(h) for h in document_hashes(event)))
+        return _Prepared(event["id"], given, event, sorted(bytes.fromhex(h) for h in document_hashes(event)), simple)
 
     def _head(self, head: Head, pending: dict[Head, bytes]) -> bytes:
         """The digest of the newest event of a section: in this commit, cached, or stored."""
@@ -237,8 +239,9 @@ class NotaryLog:
     def _link(self, p: _Prepared, pending: dict[Head, bytes]) -> tuple[bytes, bytes]:
         """Link the event to its section's newest one; its canonical bytes and digest."""
         p.wire["prev"] = self._head(p.head, pending).hex()
-        canonical = canonical_json(p.wire)
-        digest = self.hasher.digest(canonical_json(public_form(p.wire, self.hasher)))
+        canonical = canonical_json(p.wire, known_simple=p.simple)
+        shown = public_form(p.wire, self.hasher, known_simple=p.simple)
+        digest = self.hasher.digest(canonical_json(shown, known_simple=p.simple))
         pending[p.head] = digest
         return canonical, digest
 

@@ -6,7 +6,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lianzheng.sdk.canonical import canonical_json
+from lianzheng.sdk.canonical import canonical_json, is_simple
 
 scalars = st.none() | st.booleans() | st.integers(-(2**60), 2**60) | st.text() | \
     st.floats(allow_nan=False, allow_infinity=False)
@@ -45,3 +45,24 @@ def test_out_of_range_integers_and_lone_surrogates_are_refused():
         canonical_json({"n": 2**53})
     with pytest.raises(rfc8785.CanonicalizationError):
         canonical_json({"s": "\ud800"})
+
+
+@settings(max_examples=1500, deadline=None)
+@given(json_values)
+def test_the_one_pass_inspection_agrees_with_the_checks_it_replaces(value):
+    """``event._inspect`` (the hot path) refuses exactly what ``event._strict`` refuses, and calls
+    simple exactly what ``is_simple`` does — so ``known_simple`` never skips a needed check."""
+    from lianzheng.sdk.errors import MalformedError
+    from lianzheng.sdk.event import _inspect, _strict
+
+    try:
+        _strict(value, "v")
+        refused = False
+    except MalformedError:
+        refused = True
+    simple = _inspect(value)
+    assert (simple is None) == refused
+    if not refused:
+        assert simple == is_simple(value)
+        if simple:
+            assert canonical_json(value, known_simple=True) == rfc8785.dumps(value)
