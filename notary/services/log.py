@@ -62,6 +62,7 @@ class _Prepared:
     wire: dict[str, Any]
     documents: list[bytes]
     simple: bool  # JCS-simple (``sdk.event.inspect_event``): canonicalized without walking it again
+    shown: dict[str, Any]  # its public form but ``prev`` (the sealed hash made before sequencing)
 
     @property
     def head(self) -> Head:
@@ -223,7 +224,9 @@ class NotaryLog:
             canonical_bytes({**event, "prev": GENESIS}, known_simple=simple)
         except MalformedError as exc:
             raise InvalidEvent(f"events[{i}]: {exc}", index=i) from exc
-        return _Prepared(event["id"], given, event, sorted(bytes.fromhex(h) for h in document_hashes(event)), simple)
+        documents = sorted(bytes.fromhex(h) for h in document_hashes(event))
+        return _Prepared(event["id"], given, event, documents, simple,
+                         public_form(event, self.hasher, known_simple=simple))
 
     def _head(self, head: Head, pending: dict[Head, bytes]) -> bytes:
         """The digest of the newest event of a section: in this commit, cached, or stored."""
@@ -237,11 +240,11 @@ class NotaryLog:
         return digest
 
     def _link(self, p: _Prepared, pending: dict[Head, bytes]) -> tuple[bytes, bytes]:
-        """Link the event to its section's newest one; its canonical bytes and digest."""
-        p.wire["prev"] = self._head(p.head, pending).hex()
+        """Link the event to its section's newest one; its canonical bytes and digest (in the
+        sequencer, one at a time: only what needs ``prev`` is done here)."""
+        p.wire["prev"] = prev = self._head(p.head, pending).hex()
         canonical = canonical_json(p.wire, known_simple=p.simple)
-        shown = public_form(p.wire, self.hasher, known_simple=p.simple)
-        digest = self.hasher.digest(canonical_json(shown, known_simple=p.simple))
+        digest = self.hasher.digest(canonical_json({**p.shown, "prev": prev}, known_simple=p.simple))
         pending[p.head] = digest
         return canonical, digest
 
