@@ -146,7 +146,10 @@ class Replica:
 def _serve(conn: Connection, db_path: str, gas_cap: int) -> None:
     """A replica process: answer (method, params) pairs until the pipe closes."""
     replica = Replica(Path(db_path), gas_cap)
-    conn.send("ready")
+    try:
+        conn.send("ready")
+    except OSError:  # the notary stopped while this replica started: nothing to answer
+        return
     while True:
         try:
             method, params = conn.recv()
