@@ -9,16 +9,19 @@ ensure_venv() {
   local stamp=".venv/.installed${extras:+-$extras}"
   fresh() { [ -f "$1" ] && [ ! pyproject.toml -nt "$1" ] && [ ! sdk/pyproject.toml -nt "$1" ]; }
   # An install with the test extras holds everything ./scripts/run needs (tests run ./scripts/run).
-  if [ -z "$extras" ] && fresh .venv/.installed-test; then
-    return 0
+  if [ -n "$extras" ] || ! fresh .venv/.installed-test; then
+    if ! fresh "$stamp"; then
+      .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
+      # Two distributions, one namespace: the SDK (sdk/) and the rest, which depends on it.
+      .venv/bin/python -m pip uninstall --quiet --yes lianzheng >/dev/null 2>&1 || true
+      .venv/bin/python -m pip install --quiet -e ./sdk -e ".${extras:+[$extras]}"
+      touch "$stamp"
+    fi
   fi
-  if ! fresh "$stamp"; then
-    .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
-    # Two distributions, one namespace: the SDK (sdk/) and the rest, which depends on it.
-    .venv/bin/python -m pip uninstall --quiet --yes lianzheng >/dev/null 2>&1 || true
-    .venv/bin/python -m pip install --quiet -e ./sdk -e ".${extras:+[$extras]}"
-    touch "$stamp"
-  fi
+  # Bytecode of our own sources, as a wheel install would have it: an editable install has none,
+  # and where PYTHONDONTWRITEBYTECODE is set every process would compile them afresh (~0.6 s of
+  # each `lianzheng` start). Incremental: only changed files are compiled again.
+  .venv/bin/python -m compileall -q -j 0 alliance chain_node contracts lianzheng notary rules sdk >/dev/null
 }
 
 ensure_node_packages() {

@@ -14,7 +14,6 @@ from fastapi.responses import HTMLResponse
 
 from lianzheng.notary.api.deps import PublicConfigDep, SettingsDep, WitnessDep
 from lianzheng.notary.api.limits import get_limits, limit_reads
-from lianzheng.notary.services import certificate_pdf
 from lianzheng.notary.services import page as page_data
 from lianzheng.sdk.event import IDENT_PATTERN
 
@@ -64,6 +63,8 @@ def get_certificate(section: Annotated[str, Path(min_length=1, max_length=128, p
     project = witness.resolve_project(section, project)
     base = settings.public_url or str(request.base_url)
     verify_url = base.rstrip("/") + "/?" + urlencode({"project": project, "section": section})
+    from lianzheng.notary.services import certificate_pdf  # reportlab and pikepdf: ~0.4 s of imports, not at start
+
     pdf = certificate_pdf.render(witness.certificate_evidence(project, section, verify_url))
     filename = f"certificate-{section}.pdf".replace('"', "")
     return Response(pdf, media_type="application/pdf",
