@@ -8,7 +8,7 @@ from typing import Callable
 from fastapi import Request
 
 from lianzheng.notary.api.clients import Network, client_address, parse_networks
-from lianzheng.notary.services.ratelimit import InFlightLimit, RateLimited, RateLimiter
+from lianzheng.notary.services.ratelimit import InFlightLimit, RateLimited, RateLimiter, shared_buckets
 from lianzheng.notary.settings import Settings
 
 
@@ -30,13 +30,16 @@ class ClientLimits:
         (``/metrics`` counts them by kind, the field's name)."""
         limits = cls(
             proxies=parse_networks(settings.trusted_proxies),
-            reads=RateLimiter(settings.read_rate),
-            tiles=RateLimiter(settings.tile_rate),
-            rpc=RateLimiter(settings.rpc_rate),
-            rpc_in_flight=InFlightLimit(settings.rpc_in_flight),
-            certificates=RateLimiter(2.0, burst=10),  # a PDF costs ~10-100 ms of CPU
-            relayed=RateLimiter(2.0, burst=20),  # a relayed transaction mines a block
-            cosignatures=RateLimiter(20.0, burst=100),  # an ecrecover and a write; a relayer catching up
+            reads=RateLimiter(settings.read_rate, shared=shared_buckets("reads")),
+            tiles=RateLimiter(settings.tile_rate, shared=shared_buckets("tiles")),
+            rpc=RateLimiter(settings.rpc_rate, shared=shared_buckets("rpc")),
+            rpc_in_flight=InFlightLimit(settings.rpc_in_flight),  # per worker process
+            # a PDF costs ~10-100 ms of CPU
+            certificates=RateLimiter(2.0, burst=10, shared=shared_buckets("certificates")),
+            # a relayed transaction mines a block
+            relayed=RateLimiter(2.0, burst=20, shared=shared_buckets("relayed")),
+            # an ecrecover and a write; a relayer catching up
+            cosignatures=RateLimiter(20.0, burst=100, shared=shared_buckets("cosignatures")),
         )
         if refused is not None:
             for kind in ("reads", "tiles", "rpc", "rpc_in_flight", "certificates", "relayed", "cosignatures"):

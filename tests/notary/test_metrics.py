@@ -282,10 +282,12 @@ def test_json_logs_are_one_object_per_line_with_an_access_line_per_request(json_
 # --- serve --workers 2: one count over both processes --------------------------------------------
 
 @pytest.mark.anvil
-def test_metrics_of_two_workers_count_the_events_of_both(tmp_path, anvil_node):
+def test_metrics_of_two_workers_count_the_events_of_both(tmp_path, anvil_node, monkeypatch):
+    """And the workers' rate limits are one budget: a client whose connections land on both meets one."""
     from eth_account import Account
     from prometheus_client import multiprocess
 
+    monkeypatch.setenv("LIANZHENG_READ_RATE", "5")  # keyless reads per second per client, bursts of 10
     account = Account.create()
     anvil_node.chain().fund(account.address, 10**20)
     key_file = write_key_file(tmp_path / "chain.key", account)
@@ -308,5 +310,10 @@ def test_metrics_of_two_workers_count_the_events_of_both(tmp_path, anvil_node):
             per_worker.append(registry.get_sample_value("lianzheng_events_ingested_total") or 0)
         assert sum(per_worker) == 60 and len([n for n in per_worker if n]) == 2, per_worker
         assert value(text, "lianzheng_tree_size") == httpx.get(server.url + "/healthz").json()["tree_size"]
+        started = time.monotonic()  # a new connection each: either worker answers
+        codes = [httpx.get(server.url + "/v1/entries?start=0&end=1").status_code for _ in range(40)]
+        allowed = 10 + 5 * (time.monotonic() - started) + 1  # one burst and one rate (per worker: twice)
+        assert codes.count(429) and len(codes) - codes.count(429) <= allowed, (codes, allowed)
+        assert set(codes) == {200, 429}
     finally:
         server.stop()
