@@ -8,7 +8,7 @@ from typing import Callable
 from fastapi import Request
 
 from lianzheng.notary.api.clients import Network, client_address, parse_networks
-from lianzheng.notary.services.ratelimit import InFlightLimit, RateLimited, RateLimiter, shared_buckets
+from lianzheng.notary.services.ratelimit import InFlightLimit, RateLimited, RateLimiter
 from lianzheng.notary.settings import Settings
 
 
@@ -28,18 +28,17 @@ class ClientLimits:
                       refused: Callable[[str], Callable[[], None]] | None = None) -> "ClientLimits":
         """The limits of ``settings``; ``refused(kind)`` gives what each limit calls when it refuses
         (``/metrics`` counts them by kind, the field's name)."""
+        n = settings.workers  # each worker process of `serve --workers N` holds 1/N of every limit
         limits = cls(
             proxies=parse_networks(settings.trusted_proxies),
-            reads=RateLimiter(settings.read_rate, shared=shared_buckets("reads")),
-            tiles=RateLimiter(settings.tile_rate, shared=shared_buckets("tiles")),
-            rpc=RateLimiter(settings.rpc_rate, shared=shared_buckets("rpc")),
-            rpc_in_flight=InFlightLimit(settings.rpc_in_flight),  # per worker process
-            # a PDF costs ~10-100 ms of CPU
-            certificates=RateLimiter(2.0, burst=10, shared=shared_buckets("certificates")),
-            # a relayed transaction mines a block
-            relayed=RateLimiter(2.0, burst=20, shared=shared_buckets("relayed")),
+            reads=RateLimiter.share(settings.read_rate, workers=n),
+            tiles=RateLimiter.share(settings.tile_rate, workers=n),
+            rpc=RateLimiter.share(settings.rpc_rate, workers=n),
+            rpc_in_flight=InFlightLimit(settings.rpc_in_flight, workers=n),
+            certificates=RateLimiter.share(2.0, burst=10, workers=n),  # a PDF costs ~10-100 ms of CPU
+            relayed=RateLimiter.share(2.0, burst=20, workers=n),  # a relayed transaction mines a block
             # an ecrecover and a write; a relayer catching up
-            cosignatures=RateLimiter(20.0, burst=100, shared=shared_buckets("cosignatures")),
+            cosignatures=RateLimiter.share(20.0, burst=100, workers=n),
         )
         if refused is not None:
             for kind in ("reads", "tiles", "rpc", "rpc_in_flight", "certificates", "relayed", "cosignatures"):

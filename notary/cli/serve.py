@@ -94,7 +94,7 @@ def serve(
     with os.fdopen(fd, "w") as out:
         out.write(settings.model_dump_json())
     os.environ[SETTINGS_ENV] = str(handed.resolve())
-    _share_across_workers(settings.data_dir)
+    _count_across_workers(settings.data_dir)
     try:
         uvicorn.run("lianzheng.notary.api.app:app_from_environment", factory=True, workers=settings.workers,
                     **common)
@@ -113,22 +113,13 @@ def _without_credentials(url: str | None) -> str | None:
         if parts.username or parts.password else url
 
 
-def _share_across_workers(data_dir: Path) -> None:
-    """What the workers (fresh processes: uvicorn spawns them) share, each in an emptied directory
-    named to them in the environment: ``<data dir>/metrics``, so /metrics of any worker shows every
-    worker's counts (prometheus-client's multiprocess mode; an earlier run's would be summed in), and
-    ``<data dir>/limits``, the rate limits' buckets (``ratelimit.SharedBuckets``), so a caller meets
-    one budget however its requests spread over the workers."""
-    from lianzheng.notary.api.metrics import MULTIPROC_ENV
-    from lianzheng.notary.services.ratelimit import SHARED_ENV
-
-    for name, variable in (("metrics", MULTIPROC_ENV), ("limits", SHARED_ENV)):
-        os.environ[variable] = str(_fresh_dir(data_dir / name))
-
-
-def _fresh_dir(where: Path) -> Path:
+def _count_across_workers(data_dir: Path) -> None:
+    """/metrics of any worker shows every worker's counts: prometheus-client's multiprocess mode,
+    each worker (a fresh process: uvicorn spawns them) writing its counts to files in an emptied
+    ``<data dir>/metrics`` (an earlier run's counts would be summed in)."""
     import shutil
 
+    where = data_dir / "metrics"
     if where.is_symlink() or (where.exists() and not where.is_dir()):
         fail(f"error: {where} is not a directory of this notary's: remove it", 1)
     shutil.rmtree(where, ignore_errors=True)
@@ -136,7 +127,7 @@ def _fresh_dir(where: Path) -> Path:
         where.mkdir(parents=True, mode=0o700)
     except OSError as exc:
         fail(f"error: cannot make {where}: {exc.strerror}", 1)
-    return where.absolute()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(where.absolute())
 
 
 def _check_port(host: str, port: int) -> None:

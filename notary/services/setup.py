@@ -24,7 +24,7 @@ from lianzheng.notary.services.anchoring import AnchorWorker
 from lianzheng.notary.services.election import Election, SequencerLock
 from lianzheng.notary.services.keys import KeyCache
 from lianzheng.notary.services.log import NotaryLog
-from lianzheng.notary.services.ratelimit import RateLimiter, shared_buckets
+from lianzheng.notary.services.ratelimit import RateLimiter
 from lianzheng.notary.services.tender_desk import TenderDesk, load_or_create_holder_key
 from lianzheng.notary.services.witness import Witness
 from lianzheng.notary.settings import Settings
@@ -249,5 +249,5 @@ def open_notary(settings: Settings) -> Notary:
     # cyclic collector's way (measured: ~25% more events/s on the hot path).
     gc.freeze()
     return Notary(settings, store, chain, account, registry, notary_log, worker, KeyCache(store),
-                  RateLimiter(settings.rate_limit, shared=shared_buckets("api_key")), tender, experts,
+                  RateLimiter.share(settings.rate_limit, workers=settings.workers), tender, experts,
                   chain.public_reads(settings.rpc_gas_cap, settings.rpc_workers, settings.rpc_timeout))

@@ -12,10 +12,8 @@ Who could cheat, and how it is refused:
 """
 from __future__ import annotations
 
-import multiprocessing
 import time
 import unicodedata
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,7 +22,7 @@ from starlette.requests import Request
 from lianzheng.notary.api.app import create_app
 from lianzheng.notary.api.clients import client_address, parse_networks
 from lianzheng.notary.services.keys import create_key
-from lianzheng.notary.services.ratelimit import RateLimited, RateLimiter, SharedBuckets
+from lianzheng.notary.services.ratelimit import RateLimited, RateLimiter
 from lianzheng.notary.settings import Settings
 from lianzheng.sdk.event_types import RULES_ENGINE
 from tests.helpers import cli, make_event
@@ -186,62 +184,25 @@ def test_the_limiter_forgets_idle_callers():
     assert len(flood) <= 1000
 
 
-def _spend(path: str, caller: str, begin: float, seconds: float, out) -> None:
-    """A worker process of the test below: from ``begin`` (time.monotonic, one clock for all
-    processes), take from one caller's shared budget as fast as it can for ``seconds``."""
-    limiter = RateLimiter(10.0, burst=20, shared=SharedBuckets(Path(path)))
-    time.sleep(max(0.0, begin - time.monotonic()))
-    taken, start = 0, time.monotonic()
-    while time.monotonic() < start + seconds:
-        try:
-            limiter.take(caller)
-            taken += 1
-        except RateLimited:
-            pass
-    out.put((taken, start, time.monotonic()))
+def test_each_worker_process_holds_a_share_of_every_limit(tmp_path):
+    """serve --workers N: a caller whose connections land on all N workers stays within the limit."""
+    from lianzheng.notary.api.limits import ClientLimits
 
-
-def test_worker_processes_share_one_budget_per_caller(tmp_path):
-    """serve --workers N: a caller whose requests land on several workers meets one budget, not N."""
-    table = tmp_path / "limits" / "api_key"
-    table.parent.mkdir()
-    one = RateLimiter(10.0, burst=20, shared=SharedBuckets.open_or_create(table))
-    other = RateLimiter(10.0, burst=20, shared=SharedBuckets.open_or_create(table))  # the same table
-    for _ in range(20):
-        one.take("key a")
-    with pytest.raises(RateLimited) as refused:
-        other.take("key a")  # spent on the first worker: refused on the second
-    assert 0 < refused.value.retry_after <= 0.1
-    other.take("key b")  # another caller has its own budget
-    time.sleep(0.25)
-    other.take("key a")  # and a bucket refills at its rate, wherever it was spent
-
-    ctx = multiprocessing.get_context("spawn")
-    out = ctx.Queue()
-    begin = time.monotonic() + 6  # both spawned and ready by then, as a rule
-    spenders = [ctx.Process(target=_spend, args=(str(table), "key c", begin, 1.0, out)) for _ in range(2)]
-    for p in spenders:
-        p.start()
-    runs = [out.get(timeout=60) for _ in spenders]
-    for p in spenders:
-        p.join(10)
-    taken = [n for n, _, _ in runs]
-    window = max(end for _, _, end in runs) - min(start for _, start, _ in runs)
-    allowed = 20 + 10 * window + 1  # the burst, and the rate over the window (each alone would take that)
-    assert all(taken) and sum(taken) <= allowed, (taken, window)
-
-
-def test_a_flood_of_callers_in_a_shared_table_locks_no_one_out(tmp_path, monkeypatch):
-    monkeypatch.setattr(SharedBuckets, "SLOTS", 64)  # a small table: every probe window fills up
-    limiter = RateLimiter(0.001, burst=1, shared=SharedBuckets.open_or_create(tmp_path / "reads"))
-    for i in range(2000):
-        limiter.take(f"caller-{i}")  # each new caller gets its burst: a slot is always found
-    with pytest.raises(RateLimited):
-        limiter.take("caller-1999")  # and the newest ones are still held to it
-    bad = tmp_path / "not-a-table"
-    bad.write_bytes(b"x" * 10)
-    with pytest.raises(ValueError, match="not a table"):
-        SharedBuckets(bad)
+    settings = Settings(data_dir=tmp_path, workers=4, read_rate=10.0, rpc_in_flight=8)
+    workers = [ClientLimits.from_settings(settings) for _ in range(4)]
+    assert (workers[0].reads.rate, workers[0].reads.burst, workers[0].rpc_in_flight.limit) == (2.5, 5.0, 2)
+    admitted = 0
+    for _ in range(10):  # 40 reads, spread over the four workers
+        for limits in workers:
+            try:
+                limits.reads.take("reads from 6.6.6.6")
+                admitted += 1
+            except RateLimited:
+                pass
+    assert admitted == 20  # one burst of the 10 reads/s limit (2 x 10), not one per worker (4 x 20)
+    assert RateLimiter.share(2.0, burst=1, workers=4).burst == 1  # never below one request
+    assert Settings(data_dir=tmp_path).workers == 1 and ClientLimits.from_settings(
+        Settings(data_dir=tmp_path, read_rate=10.0)).reads.burst == 20
 
 
 def test_keys_list_and_revoke(api):
