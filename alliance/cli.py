@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from lianzheng.alliance import chain_keys
 from lianzheng.alliance.besu_cli import besu_config
 from lianzheng.sdk.cli.support import fail, progress
 
@@ -69,6 +70,8 @@ def down(directory: Dir = Path("alliance-local")) -> None:
 
 
 chain_app.command("besu-config")(besu_config)  # the production chain's files (docker-compose.yml)
+chain_app.command("new-key")(chain_keys.new_key)
+chain_app.command("fund")(chain_keys.fund)
 
 
 def relay(deployment: Annotated[Path, typer.Option("--deployment", help="deployment.json or its directory")],
@@ -184,15 +187,3 @@ def members(rpc: Annotated[str, typer.Option("--rpc", help="JSON-RPC URL of the 
         fail(f"error: cannot write {output}: {exc.strerror}", 2)
     typer.echo(f"wrote {output}: {len(found.members)} members, threshold {found.threshold}, relay "
                f"{found.relay.address} on chain {found.relay.chain_id}")
-
-
-def register(app: typer.Typer) -> None:
-    """The alliance's commands: ``chain up|down``, ``relay``, ``mirror``, ``alliance members``."""
-    from lianzheng.alliance import chain_keys
-
-    chain_app.command("new-key")(chain_keys.new_key)
-    chain_app.command("fund")(chain_keys.fund)
-    app.add_typer(chain_app, name="chain")
-    app.add_typer(alliance_app, name="alliance")
-    app.command("relay")(relay)
-    app.command("mirror")(mirror)

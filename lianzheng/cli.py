@@ -1,26 +1,39 @@
-"""The ``lianzheng`` command: one root that assembles each package's commands.
+"""The ``lianzheng`` command: one root over each package's commands.
 
-The SDK (notarize, verify, certificate, archive), the notary (serve, keys, registry), the rules
-(tender, experts) and the alliance (chain, relay, mirror) each register their own; nothing
-below this module knows the others are here.
+The notary (serve, status, keys, registry, page), the alliance (chain, alliance, relay, mirror),
+the rules (tender, experts) and the SDK (notarize, verify, certificate, archive) each own their
+commands; the root only names where each lives, and imports a command when it runs
+(``support.lazy_commands``): ``lianzheng serve`` does not load the others.
 """
 from __future__ import annotations
 
 import typer
 
-from lianzheng.alliance import cli as alliance_cli
-from lianzheng.notary import cli as notary_cli
-from lianzheng.rules.experts import cli as experts_cli
-from lianzheng.rules.tender import cli as tender_cli
-from lianzheng.sdk import cli as sdk_cli
-from lianzheng.sdk.cli.support import run
+from lianzheng.sdk.cli import COMMANDS as SDK_COMMANDS
+from lianzheng.sdk.cli.support import lazy_commands, run
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Lianzheng (链证): trading-event notary")
-notary_cli.register(app)
-alliance_cli.register(app)
-app.add_typer(tender_cli.app, name="tender")
-app.add_typer(experts_cli.app, name="experts")
-sdk_cli.register(app)
+COMMANDS = {
+    "serve": "lianzheng.notary.cli.serve:serve",
+    "status": "lianzheng.notary.cli.status:status",
+    "keys": "lianzheng.notary.cli.keys:app",
+    "registry": "lianzheng.notary.cli.regions:app",
+    "page": "lianzheng.notary.cli.page:app",
+    "chain": "lianzheng.alliance.cli:chain_app",
+    "alliance": "lianzheng.alliance.cli:alliance_app",
+    "relay": "lianzheng.alliance.cli:relay",
+    "mirror": "lianzheng.alliance.cli:mirror",
+    "tender": "lianzheng.rules.tender.cli:app",
+    "experts": "lianzheng.rules.experts.cli:app",
+    **SDK_COMMANDS,
+}
+
+app = typer.Typer(cls=lazy_commands(COMMANDS), add_completion=False, no_args_is_help=True,
+                  help="Lianzheng (链证): trading-event notary")
+
+
+@app.callback()
+def _root() -> None:
+    pass
 
 
 def main() -> None:

@@ -1,0 +1,40 @@
+"""The command root: every command it names loads, and running one loads only that one."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import typer
+
+from lianzheng.cli import COMMANDS, app
+from lianzheng.sdk.cli import COMMANDS as SDK_COMMANDS
+from lianzheng.sdk.cli import app as sdk_app
+
+LOADED_BY_SERVE = """
+import sys
+from typer.testing import CliRunner
+from lianzheng.cli import app
+done = CliRunner().invoke(app, ["serve", "--help"])
+assert done.exit_code == 0, done.output
+print(" ".join(sorted(m for m in sys.modules if m.startswith("lianzheng."))))
+"""
+
+
+def test_every_named_command_loads_and_is_listed_in_order():
+    for root, table in ((app, COMMANDS), (sdk_app, SDK_COMMANDS)):
+        group = typer.main.get_command(root)
+        context = group.make_context("lianzheng", ["--help"], resilient_parsing=True)
+        assert group.list_commands(context) == list(table)
+        for name in table:
+            command = group.get_command(context, name)
+            assert command is not None and command.name == name, name
+            assert command.help or command.short_help or isinstance(command, typer.core.TyperGroup), name
+
+
+def test_a_command_loads_its_own_package_only():
+    loaded = subprocess.run([sys.executable, "-c", LOADED_BY_SERVE], capture_output=True, text=True,
+                            check=True).stdout.split()
+    assert "lianzheng.notary.cli.serve" in loaded
+    others = [m for m in loaded if m.startswith(("lianzheng.sdk.cli.", "lianzheng.rules.", "lianzheng.alliance.",
+                                                   "lianzheng.notary.cli.keys", "lianzheng.notary.cli.page"))]
+    assert others == ["lianzheng.sdk.cli.support"]
