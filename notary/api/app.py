@@ -43,9 +43,23 @@ def serving_app(settings: Settings, notary: Notary | None = None) -> RequestMetr
     Given an opened ``notary`` (``serve`` opens it first, to fail in one line), the app starts and
     closes it."""
     app = create_app(settings, notary, owned=notary is not None)
+    _tune_gc()
     # Timed around the lane too: the write lane answers the hot paths before FastAPI sees them.
     access = access_lines() if settings.log_format == "json" else None
     return RequestMetrics(events.WriteLane(app), app.state.metrics, access, app.state.limits.proxies)
+
+
+def _tune_gc() -> None:
+    """The serving process's garbage collector: what was loaded to start (the Ethereum stack, the
+    app, the notary) is frozen out of every collection, and a young collection runs after 50,000
+    allocations instead of 700. Requests allocate many short-lived containers; with the defaults
+    collections took ~10% of an event's CPU in the write path: in-process, 1,000-event batches,
+    prepare + sequencer 125 → 112 µs per event; single-event writes under wrk (256 connections, one
+    process) 1,589 → 1,738 per s, medians of three interleaved runs."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 def create_app(settings: Settings, notary: Notary | None = None, owned: bool = False) -> FastAPI:
