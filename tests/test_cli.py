@@ -1,4 +1,5 @@
-"""The command root: every command it names loads, and running one loads only that one."""
+"""What a command loads to start: every command the root names loads, running one loads only
+that one, and the notary's app leaves the embedded chain's stack to the embedded chain."""
 from __future__ import annotations
 
 import subprocess
@@ -38,3 +39,11 @@ def test_a_command_loads_its_own_package_only():
     others = [m for m in loaded if m.startswith(("lianzheng.sdk.cli.", "lianzheng.rules.", "lianzheng.alliance.",
                                                    "lianzheng.notary.cli.keys", "lianzheng.notary.cli.page"))]
     assert others == ["lianzheng.sdk.cli.support"]
+
+
+def test_the_notary_app_loads_no_embedded_chain_until_one_is_opened():
+    """A notary on --rpc never loads web3 and py-evm (~0.6 s of its start): only the embedded
+    chain and its replicas use them."""
+    code = "import sys, lianzheng.notary.api.app; print(' '.join(sorted(sys.modules)))"
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
+    assert loaded & {"web3", "eth", "eth_tester", "lianzheng.chain_node.replica"} == set()

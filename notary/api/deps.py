@@ -4,14 +4,13 @@ The assembled ``Notary`` lives on ``app.state`` for its lifecycle; no route rece
 """
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from lianzheng.chain_node.replica import ReplicaPool
 from lianzheng.notary.errors import BodyTooLarge, ClientGone, InvalidJson, Unauthenticated
 from lianzheng.notary.services.keys import ANONYMOUS, Viewer
 from lianzheng.notary.services.log import NotaryLog
@@ -19,6 +18,9 @@ from lianzheng.notary.services.setup import Notary
 from lianzheng.notary.services.tender_desk import TenderDesk
 from lianzheng.notary.services.witness import Witness
 from lianzheng.notary.settings import Settings
+
+if TYPE_CHECKING:  # the embedded chain's replicas load web3 and py-evm: not for a notary on --rpc
+    from lianzheng.chain_node.replica import ReplicaPool
 
 
 def _notary(request: Request) -> Notary:
@@ -57,7 +59,7 @@ LogDep = Annotated[NotaryLog, Depends(get_log)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 WitnessDep = Annotated[Witness, Depends(get_witness)]
 DeskDep = Annotated[TenderDesk, Depends(get_desk)]
-PublicRpcDep = Annotated["ReplicaPool | None", Depends(get_public_rpc)]
+PublicRpcDep = Annotated[Any, Depends(get_public_rpc)]  # a ReplicaPool, or None
 StatusDep = Annotated[dict, Depends(get_status)]
 PublicConfigDep = Annotated[dict, Depends(get_public_config)]
 
