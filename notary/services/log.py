@@ -51,6 +51,9 @@ log = logging.getLogger("lianzheng.log")
 MAX_RANGE = 5000  # entries per page (a mirror pages through the whole log)
 MAX_HEADS = 100_000  # section heads kept in memory; older ones are read from the store again
 APPEND_ATTEMPTS = 4  # a commit redone after finding retried ids
+# Seconds writers wait for the store's write lock: another process that hangs holding it (stopped,
+# or stuck on a dead disk) costs this process's writers a 503 after this long, not a wait without end.
+WRITE_LOCK_TIMEOUT = 10.0
 
 Head = tuple[str, str | None]  # (project, section)
 
@@ -97,6 +100,8 @@ class NotaryLog:
         self._queue_cond = threading.Condition()
         self._queue: list[_Request] = []
         self._sequencer: threading.Thread | None = None
+        self._lock_wait_since: float | None = None  # the sequencer waits for the store's write lock
+        self._stalled = False  # ... and has for WRITE_LOCK_TIMEOUT: writers are refused at once
         self._listeners: list[Callable[[int], None]] = []
         self._heads: OrderedDict[Head, bytes] = OrderedDict()  # section → digest of its newest event
         self._anchored: tuple[int, float] = (0, 0.0)  # latest anchored size seen, and when it was read
@@ -175,7 +180,8 @@ class NotaryLog:
 
     def enqueue(self, request: _Request, done: Callable[[_Request], None]) -> None:
         """Hand a prepared request to the sequencer; ``done(request)`` is called from the sequencer's
-        thread once it is committed (or refused): it must be quick (set an event or a future).
+        thread once it is committed (or refused; at once when the store's write lock is held by a
+        process that hangs, see ``_watch``): it must be quick (set an event or a future).
 
         The sequencer commits whatever queued up while it was busy in one transaction (group
         commit): one fsync serves every waiting writer, however many, and no thread waits per
@@ -183,11 +189,16 @@ class NotaryLog:
         """
         request.callback = done
         with self._queue_cond:
-            self._queue.append(request)
-            if self._sequencer is None:
-                self._sequencer = threading.Thread(target=self._sequence, name="sequencer", daemon=True)
-                self._sequencer.start()
-            self._queue_cond.notify()
+            stalled = self._stalled
+            if not stalled:
+                self._queue.append(request)
+                if self._sequencer is None:
+                    self._sequencer = threading.Thread(target=self._sequence, name="sequencer", daemon=True)
+                    self._sequencer.start()
+                    threading.Thread(target=self._watch, name="write-lock-watch", daemon=True).start()
+                self._queue_cond.notify()
+        if stalled:
+            self._refuse([request], _lock_held())
 
     def outcome(self, request: _Request) -> list[Accepted]:
         """A committed request's answers (raises what refused it)."""
@@ -200,19 +211,58 @@ class NotaryLog:
             with self._queue_cond:
                 while not self._queue:
                     self._queue_cond.wait()
-            with self._commit_lock:
-                group = self._commit_queued()
+                self._lock_wait_since = time.monotonic()
+            # Processes sharing the store take turns: the store's write lock first, then what
+            # queued up meanwhile (the commit lock is never held while another process is waited
+            # for: readers that catch up go on).
+            group: list[_Request] = []
+            try:
+                with self.store.write_lock():
+                    with self._queue_cond:
+                        self._lock_wait_since, self._stalled = None, False
+                    with self._commit_lock:
+                        group = self._commit_queued()  # answers every failure in the group itself
+            except Exception as exc:  # noqa: BLE001 - the lock failed (its database gone): the sequencer goes on
+                log.error("the store's write lock failed: %s", exc)
+                with self._queue_cond:
+                    self._lock_wait_since, self._stalled = None, False
+                    waiting, self._queue = self._queue, []
+                self._refuse(waiting, Unavailable("storage failed; nothing of this request was logged, send it again"))
             if self._listeners and any(not a.duplicate for r in group for a in r.results):
                 for listener in self._listeners:
                     try:
                         listener(len(self.tree))
                     except Exception:  # noqa: BLE001 - the sequencer must outlive a listener
                         log.exception("a commit listener failed")
-            for request in group:
-                try:
-                    request.callback(request)
-                except Exception:  # noqa: BLE001 - one waiter's failure must not stop the sequencer
-                    log.exception("a writer's completion callback failed")
+            self._answer(group)
+
+    def _watch(self) -> None:
+        """Refuse the waiting writers once the sequencer has waited ``WRITE_LOCK_TIMEOUT`` for the
+        store's write lock, and every writer after them until it gets it (``enqueue``)."""
+        while True:
+            time.sleep(min(1.0, WRITE_LOCK_TIMEOUT / 4))
+            with self._queue_cond:
+                since = self._lock_wait_since
+                if since is None or time.monotonic() - since < WRITE_LOCK_TIMEOUT:
+                    continue
+                if not self._stalled:
+                    log.error("the store's write lock has been held by another process for %g s", WRITE_LOCK_TIMEOUT)
+                self._stalled = True
+                waiting, self._queue = self._queue, []
+            self._refuse(waiting, _lock_held())
+
+    def _refuse(self, requests: list[_Request], error: NotaryError) -> None:
+        for request in requests:
+            request.results, request.error = [], error
+        self._answer(requests)
+
+    @staticmethod
+    def _answer(requests: list[_Request]) -> None:
+        for request in requests:
+            try:
+                request.callback(request)
+            except Exception:  # noqa: BLE001 - one waiter's failure must not stop the sequencer
+                log.exception("a writer's completion callback failed")
 
     def _prepare(self, i: int, event: dict[str, Any], simple: bool, salt: str) -> _Prepared:
         given = "id" in event
@@ -256,33 +306,33 @@ class NotaryLog:
             self._heads.popitem(last=False)
 
     def _commit_queued(self) -> list[_Request]:
-        """Commit every queued request in one transaction (caller holds the commit lock)."""
+        """Commit every queued request in one transaction (caller holds the store's write lock
+        and the commit lock)."""
         with self._queue_cond:
             group, self._queue = self._queue, []
         if not group:
             return group
         try:
-            # Processes sharing the store take turns; each catches up with the others' appends
-            # first. Most ids are new, so insert at once and let the unique index on event_id
-            # find retries; only then look the group's ids up and redo it.
-            with self.store.write_lock():
-                self.catch_up()
-                known: dict[str, tuple[int, Any, str]] = {}
-                for attempt in range(APPEND_ATTEMPTS):
-                    rows, docs, heads = self._rows(group, known)
-                    growth = self.tree.extend([row["digest"] for row in rows])
-                    try:
-                        if rows:
-                            self.store.append(rows, docs, growth.tiles)
-                        break
-                    except DuplicateEventId:
-                        if attempt == APPEND_ATTEMPTS - 1:
-                            raise Unavailable("the log is busy: commits kept colliding with other writers; "
-                                              "nothing of this request was logged, send it again") from None
-                        self.catch_up()  # (every writer appends under the lock: mixed versions are unsupported)
-                        known = self.store.ids([p.event_id for r in group for p in r.prepared if p.given_id])
-                self.tree.apply(growth)
-                self._remember(heads)
+            # Catch up with the other processes' appends first. Most ids are new, so insert at
+            # once and let the unique index on event_id find retries; only then look the group's
+            # ids up and redo it.
+            self.catch_up()
+            known: dict[str, tuple[int, Any, str]] = {}
+            for attempt in range(APPEND_ATTEMPTS):
+                rows, docs, heads = self._rows(group, known)
+                growth = self.tree.extend([row["digest"] for row in rows])
+                try:
+                    if rows:
+                        self.store.append(rows, docs, growth.tiles)
+                    break
+                except DuplicateEventId:
+                    if attempt == APPEND_ATTEMPTS - 1:
+                        raise Unavailable("the log is busy: commits kept colliding with other writers; "
+                                          "nothing of this request was logged, send it again") from None
+                    self.catch_up()  # (every writer appends under the lock: mixed versions are unsupported)
+                    known = self.store.ids([p.event_id for r in group for p in r.prepared if p.given_id])
+            self.tree.apply(growth)
+            self._remember(heads)
         except Exception as exc:  # noqa: BLE001 - every caller of the group learns of the failure
             if isinstance(exc, NotaryError):
                 failure = exc
@@ -475,6 +525,11 @@ class NotaryLog:
         if not 0 <= start < end or end - start > MAX_RANGE:
             raise BadRange(f"need 0 <= start < end and at most {MAX_RANGE} entries per page", start=start, end=end)
         return self.store.entry_rows(start, min(end, size))
+
+
+def _lock_held() -> Unavailable:
+    return Unavailable(f"the log's write lock has been held by another process for over {WRITE_LOCK_TIMEOUT:g} s (it "
+                       "may hang: see the other notary processes); nothing of this request was logged, send it again")
 
 
 def _open_tree(store: LogStore, h: Hasher) -> TileTree:
