@@ -133,8 +133,11 @@ end
 
 
 def _seconds(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
-    return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    if found is None:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    value, unit = found.groups()
+    return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}[unit]
 
 
 def wrk_writes(url: str, keys: list[str], tmp: Path, seconds: int = 20) -> dict[str, float]:
@@ -147,6 +150,8 @@ def wrk_writes(url: str, keys: list[str], tmp: Path, seconds: int = 20) -> dict[
     script.write_text(WRK_SCRIPT % {"keys": keys_file})
     out = subprocess.run([wrk, "-t2", f"-c{WRITERS}", f"-d{seconds}s", "--latency", "-s", str(script), url],
                          capture_output=True, text=True, check=True).stdout
+    if not re.search(r"99%\s+[\d.]+(us|ms|s|m|h)\n", out):
+        raise RuntimeError(f"wrk's output has no 99th percentile latency: {out[-1500:]}")
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     timeouts = re.search(r"timeout (\d+)", out)
     return {"rate": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
