@@ -2,10 +2,13 @@
 that one, and the notary's app leaves the embedded chain's stack to the embedded chain."""
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 
+import pytest
 import typer
+from typer.testing import CliRunner
 
 from lianzheng.cli import COMMANDS, app
 from lianzheng.sdk.cli import COMMANDS as SDK_COMMANDS
@@ -26,10 +29,21 @@ def test_every_named_command_loads_and_is_listed_in_order():
         group = typer.main.get_command(root)
         context = group.make_context("lianzheng", ["--help"], resilient_parsing=True)
         assert group.list_commands(context) == list(table)
-        for name in table:
+        for name, target in table.items():
             command = group.get_command(context, name)
             assert command is not None and command.name == name, name
-            assert command.help or command.short_help or isinstance(command, typer.core.TyperGroup), name
+            assert command.help or command.short_help, name
+            module, _, attribute = target.partition(":")
+            named = getattr(importlib.import_module(module), attribute)
+            assert isinstance(command, typer.core.TyperGroup) == isinstance(named, typer.Typer), name
+
+
+@pytest.mark.parametrize("words", [["archive", "check"], ["page", "export"], ["alliance", "members"],
+                                   ["chain", "new-key"], ["keys", "add"], ["tender", "open"]])
+def test_a_group_of_one_command_keeps_its_two_words(words):
+    done = CliRunner().invoke(app, [*words, "--help"], prog_name="lianzheng")
+    assert done.exit_code == 0, done.output
+    assert f"lianzheng {' '.join(words)} [OPTIONS]" in done.output
 
 
 def test_a_command_loads_its_own_package_only():

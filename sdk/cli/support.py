@@ -10,9 +10,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import NoReturn
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 REFUSED, BAD_INPUT = 1, 2
 
@@ -46,10 +45,10 @@ def lazy_commands(table: Mapping[str, str]) -> type[TyperGroup]:
     (their imports were ~0.8 s of every start)."""
 
     class LazyGroup(TyperGroup):
-        def list_commands(self, ctx: click.Context) -> list[str]:
+        def list_commands(self, ctx: typer.Context) -> list[str]:
             return [*super().list_commands(ctx), *(name for name in table if name not in self.commands)]
 
-        def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        def get_command(self, ctx: typer.Context, name: str) -> TyperCommand | TyperGroup | None:
             if name not in self.commands and name in table:
                 self.commands[name] = _command(name, table[name])
             return super().get_command(ctx, name)
@@ -57,13 +56,15 @@ def lazy_commands(table: Mapping[str, str]) -> type[TyperGroup]:
     return LazyGroup
 
 
-def _command(name: str, target: str) -> click.Command:
+def _command(name: str, target: str) -> TyperCommand | TyperGroup:
     module, _, attribute = target.partition(":")
     found = getattr(importlib.import_module(module), attribute)
-    if not isinstance(found, typer.Typer):
-        found, function = typer.Typer(add_completion=False), found
-        found.command(name)(function)
-    command = typer.main.get_command(found)
+    if isinstance(found, typer.Typer):  # a group even with one command (``archive check``)
+        command: TyperCommand | TyperGroup = typer.main.get_group(found)
+    else:
+        single = typer.Typer(add_completion=False)
+        single.command(name)(found)
+        command = typer.main.get_command(single)
     command.name = name
     return command
 
