@@ -35,6 +35,7 @@ def app_from_environment() -> RequestMetrics:
 
     settings = Settings.model_validate_json(Path(os.environ[SETTINGS_ENV]).read_text())
     configure_logging(settings.log_format)  # a worker process starts with no logging set up
+    tune_gc()
     return serving_app(settings)
 
 
@@ -43,22 +44,21 @@ def serving_app(settings: Settings, notary: Notary | None = None) -> RequestMetr
     Given an opened ``notary`` (``serve`` opens it first, to fail in one line), the app starts and
     closes it."""
     app = create_app(settings, notary, owned=notary is not None)
-    _tune_gc()
     # Timed around the lane too: the write lane answers the hot paths before FastAPI sees them.
     access = access_lines() if settings.log_format == "json" else None
     return RequestMetrics(events.WriteLane(app), app.state.metrics, access, app.state.limits.proxies)
 
 
-def _tune_gc() -> None:
-    """The serving process's garbage collector: what was loaded to start (the Ethereum stack, the
-    app, the notary) is frozen out of every collection, and a young collection runs after 50,000
-    allocations instead of 700. Requests allocate many short-lived containers; with the defaults
-    collections took ~10% of an event's CPU in the write path: in-process, 1,000-event batches,
-    prepare + sequencer 125 → 112 µs per event; single-event writes under wrk (256 connections, one
-    process) 1,589 → 1,738 per s, medians of three interleaved runs."""
+def tune_gc() -> None:
+    """A serving process's garbage collector (``serve`` and each worker call it; a test process
+    that builds an app does not): a young collection after 50,000 allocations instead of 700.
+    Requests allocate many short-lived containers; with the default, collections took ~10% of an
+    event's CPU in the write path: in-process, 1,000-event batches, prepare + sequencer 125 → 112 µs
+    per event; single-event writes under wrk (256 connections, one process) 1,589 → 1,738 per s,
+    medians of three interleaved runs. (What start-up loaded is frozen out of collections when the
+    notary is assembled: ``services.setup.open_notary``.)"""
     import gc
 
-    gc.freeze()
     gc.set_threshold(50_000, 20, 100)
 
 

@@ -65,7 +65,7 @@ def serve(
         option = "-".join(str(p) for p in first["loc"]).replace("_", "-")
         typer.echo(f"error: --{option}: {first['msg'].removeprefix('Value error, ')}", err=True)
         raise typer.Exit(2) from exc
-    from lianzheng.notary.api.app import SETTINGS_ENV, serving_app
+    from lianzheng.notary.api.app import SETTINGS_ENV, serving_app, tune_gc
     from lianzheng.notary.api.logs import configure_logging
 
     configure_logging(settings.log_format)
@@ -83,6 +83,7 @@ def serve(
         common["log_config"] = None  # uvicorn's own lines go to the root logger: JSON too
     _check_port(settings.host, settings.port)
     if settings.workers == 1:
+        tune_gc()
         uvicorn.run(serving_app(settings, _open(settings)), **common)
         return
     _open(settings).close()  # first start (keys, contracts, enrolment) once, not in every worker
