@@ -11,6 +11,7 @@ another process took makes the commit fail as a whole, and it is redone after ca
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import logging
 import os
@@ -189,16 +190,18 @@ class NotaryLog:
         """
         request.callback = done
         with self._queue_cond:
+            if self._sequencer is None:  # (started before anything is queued: a failed start queues nothing)
+                sequencer = threading.Thread(target=self._sequence, name="sequencer", daemon=True)
+                watch = threading.Thread(target=self._watch, name="write-lock-watch", daemon=True)
+                sequencer.start()
+                watch.start()
+                self._sequencer = sequencer
             stalled = self._stalled
             if not stalled:
                 self._queue.append(request)
-                if self._sequencer is None:
-                    self._sequencer = threading.Thread(target=self._sequence, name="sequencer", daemon=True)
-                    self._sequencer.start()
-                    threading.Thread(target=self._watch, name="write-lock-watch", daemon=True).start()
                 self._queue_cond.notify()
         if stalled:
-            self._refuse([request], _lock_held())
+            self._refuse([request], _lock_held)
 
     def outcome(self, request: _Request) -> list[Accepted]:
         """A committed request's answers (raises what refused it)."""
@@ -216,18 +219,24 @@ class NotaryLog:
             # queued up meanwhile (the commit lock is never held while another process is waited
             # for: readers that catch up go on).
             group: list[_Request] = []
+            committed = False
             try:
                 with self.store.write_lock():
                     with self._queue_cond:
                         self._lock_wait_since, self._stalled = None, False
+                        group, self._queue = self._queue, []
                     with self._commit_lock:
-                        group = self._commit_queued()  # answers every failure in the group itself
+                        self._commit_queued(group)  # sets each request's answer or error
+                    committed = True
             except Exception as exc:  # noqa: BLE001 - the lock failed (its database gone): the sequencer goes on
                 log.error("the store's write lock failed: %s", exc)
                 with self._queue_cond:
                     self._lock_wait_since, self._stalled = None, False
                     waiting, self._queue = self._queue, []
-                self._refuse(waiting, Unavailable("storage failed; nothing of this request was logged, send it again"))
+                # (a group committed before its lock's release failed keeps its answers)
+                self._refuse(waiting + ([] if committed else group), _storage_failed)
+                if not committed:
+                    group = []
             if self._listeners and any(not a.duplicate for r in group for a in r.results):
                 for listener in self._listeners:
                     try:
@@ -249,11 +258,11 @@ class NotaryLog:
                     log.error("the store's write lock has been held by another process for %g s", WRITE_LOCK_TIMEOUT)
                 self._stalled = True
                 waiting, self._queue = self._queue, []
-            self._refuse(waiting, _lock_held())
+            self._refuse(waiting, _lock_held)
 
-    def _refuse(self, requests: list[_Request], error: NotaryError) -> None:
-        for request in requests:
-            request.results, request.error = [], error
+    def _refuse(self, requests: list[_Request], error: Callable[[], NotaryError]) -> None:
+        for request in requests:  # an error each: a raised exception collects its traceback
+            request.results, request.error = [], error()
         self._answer(requests)
 
     @staticmethod
@@ -305,13 +314,11 @@ class NotaryLog:
         while len(self._heads) > MAX_HEADS:
             self._heads.popitem(last=False)
 
-    def _commit_queued(self) -> list[_Request]:
-        """Commit every queued request in one transaction (caller holds the store's write lock
-        and the commit lock)."""
-        with self._queue_cond:
-            group, self._queue = self._queue, []
+    def _commit_queued(self, group: list[_Request]) -> None:
+        """Commit the requests that queued up in one transaction (caller holds the store's write
+        lock and the commit lock); each gets its answers or its error."""
         if not group:
-            return group
+            return
         try:
             # Catch up with the other processes' appends first. Most ids are new, so insert at
             # once and let the unique index on event_id find retries; only then look the group's
@@ -340,9 +347,8 @@ class NotaryLog:
                 log.error("storage failed: %s", exc)
                 failure = Unavailable("storage failed; nothing of this request was logged, send it again")
             for request in group:
-                if request.error is None:
-                    request.results, request.error = [], failure
-        return group
+                if request.error is None:  # an error each: a raised exception collects its traceback
+                    request.results, request.error = [], copy.copy(failure)
 
     def _rows(self, group: list[_Request], known: dict[str, tuple[int, Any, str]]) -> tuple[list, list, dict]:
         rows: list[dict[str, Any]] = []
@@ -525,6 +531,10 @@ class NotaryLog:
         if not 0 <= start < end or end - start > MAX_RANGE:
             raise BadRange(f"need 0 <= start < end and at most {MAX_RANGE} entries per page", start=start, end=end)
         return self.store.entry_rows(start, min(end, size))
+
+
+def _storage_failed() -> Unavailable:
+    return Unavailable("storage failed; nothing of this request was logged, send it again")
 
 
 def _lock_held() -> Unavailable:
