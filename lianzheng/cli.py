@@ -3,14 +3,12 @@
 The notary (serve, status, keys, registry, page), the alliance (chain, alliance, relay, mirror),
 the rules (tender, experts) and the SDK (notarize, verify, certificate, archive) each own their
 commands; the root only names where each lives, and imports a command when it runs
-(``support.lazy_commands``): ``lianzheng serve`` does not load the others.
+(``support.lazy_app``): ``lianzheng serve`` does not load the others.
 """
 from __future__ import annotations
 
-import typer
-
 from lianzheng.sdk.cli import COMMANDS as SDK_COMMANDS
-from lianzheng.sdk.cli.support import lazy_commands, run
+from lianzheng.sdk.cli.support import lazy_app, run
 
 COMMANDS = {
     "serve": "lianzheng.notary.cli.serve:serve",
@@ -27,13 +25,7 @@ COMMANDS = {
     **SDK_COMMANDS,
 }
 
-app = typer.Typer(cls=lazy_commands(COMMANDS), add_completion=False, no_args_is_help=True,
-                  help="Lianzheng (链证): trading-event notary")
-
-
-@app.callback()
-def _root() -> None:
-    pass
+app = lazy_app(COMMANDS, "Lianzheng (链证): trading-event notary")
 
 
 def main() -> None:

@@ -5,9 +5,7 @@ Each is imported when it runs (``support.lazy_commands``): the table below is al
 """
 from __future__ import annotations
 
-import typer
-
-from lianzheng.sdk.cli.support import lazy_commands
+from lianzheng.sdk.cli.support import lazy_app
 
 COMMANDS = {
     "notarize": "lianzheng.sdk.cli.notarize:notarize",
@@ -16,13 +14,7 @@ COMMANDS = {
     "archive": "lianzheng.sdk.cli.witness:archive_app",
 }
 
-app = typer.Typer(cls=lazy_commands(COMMANDS), add_completion=False, no_args_is_help=True,
-                  help="Lianzheng SDK: notarize and verify evidence")
-
-
-@app.callback()
-def _root() -> None:  # a group even before a command is loaded
-    pass
+app = lazy_app(COMMANDS, "Lianzheng SDK: notarize and verify evidence")
 
 
 def main() -> None:

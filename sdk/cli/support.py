@@ -38,6 +38,13 @@ def progress(description: str, total: float | None) -> Iterator[Callable[..., No
         yield lambda **fields: bar.update(task, **fields)
 
 
+def lazy_app(table: Mapping[str, str], help: str) -> typer.Typer:
+    """A command root over ``table`` (name → ``"module:attribute"``, see ``lazy_commands``)."""
+    app = typer.Typer(cls=lazy_commands(table), add_completion=False, no_args_is_help=True, help=help)
+    app.callback()(lambda: None)  # a group even before any command is loaded
+    return app
+
+
 def lazy_commands(table: Mapping[str, str]) -> type[TyperGroup]:
     """A group class (``typer.Typer(cls=...)``) whose commands are imported when one is run or
     listed: ``table`` maps each name to ``"module:attribute"``, a command function or a
