@@ -345,7 +345,7 @@ class NotaryLog:
                 failure = exc
             else:  # the text stays in the server's log: it may quote other writers' events
                 log.error("storage failed: %s", exc)
-                failure = Unavailable("storage failed; nothing of this request was logged, send it again")
+                failure = _storage_failed()
             for request in group:
                 if request.error is None:  # an error each: a raised exception collects its traceback
                     request.results, request.error = [], copy.copy(failure)
