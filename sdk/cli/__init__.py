@@ -1,6 +1,6 @@
 """SDK commands (notarize, verify, certificate, archive check), usable without the server.
 
-Each is imported when it runs (``support.lazy_commands``): the table below is all that
+Each is imported when it runs (``support.lazy_app``): the table below is all that
 ``lianzheng`` and ``lianzheng-sdk`` load to start.
 """
 from __future__ import annotations
