@@ -11,6 +11,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
+def machine_speed() -> float:
+    """Seconds for a fixed pure-Python loop. The VM these figures come from has run the same code
+    about twice as fast on one day as on another: a figure means little without this beside it."""
+    import time
+
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.perf_counter(), 0
+        for i in range(3_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="scripts/bench")
     sub = parser.add_subparsers(dest="suite", required=True)
@@ -25,6 +39,8 @@ def main() -> None:
     scale = sub.add_parser("scale", help="start time and memory of a notary on a log of 10 million leaves")
     scale.add_argument("--leaves", type=int, default=10_000_000)
     args = parser.parse_args()
+    print(f"this machine: {machine_speed():.3f} s for 3 million Python loop steps (best of 3; to compare "
+          "figures from machines or runs of different speed)")
     if args.suite == "ingest":
         from scripts import bench_ingest
 
