@@ -121,16 +121,22 @@ def mirror(source: Annotated[str, typer.Option("--source", help="the source nota
                                                         help="print the inclusion proof of a mirrored event")] = None,
            serve: Annotated[bool, typer.Option("--serve", help="after syncing, serve entries and proofs")] = False,
            port: Annotated[int, typer.Option("--port", help="port for --serve")] = 8100,
+           via: Annotated[Optional[str], typer.Option(
+               "--via", metavar="tiles|json",
+               help="copy from the source's tlog-tiles or its JSON API (with event ids); "
+                    "default: tiles when it serves them")] = None,
            ) -> None:
     """Copy another notary's log, verify every entry against its anchored roots (resumable).
     Exit 1 with the entry's index when the source served a tampered entry or a forked log."""
     import httpx
 
     from lianzheng.alliance.errors import MirrorError
-    from lianzheng.alliance.mirror import Mirror
+    from lianzheng.alliance.mirror import SOURCES, Mirror
     from lianzheng.sdk.client import NotaryClientError
     from lianzheng.sdk.errors import VerificationError
 
+    if via is not None and via not in SOURCES:
+        fail(f"error: --via must be one of {', '.join(SOURCES)}, not {via!r}", 2)
     try:
         m = Mirror(data_dir, source, rpc, registry)
     except (MirrorError, VerificationError, NotaryClientError, httpx.HTTPError) as exc:
@@ -139,13 +145,16 @@ def mirror(source: Annotated[str, typer.Option("--source", help="the source nota
         if proof:
             typer.echo(json.dumps(m.proof(proof), indent=1))
             return
+        if via == "tiles" and m.source_kind() == "json":
+            fail(f"error: {source} serves no tlog-tiles: mirror it with --via json", 2)
         target = max((s for s, _ in m.anchored()), default=0)
         todo = max(0, target - m.verified_size) if limit is None else min(limit, max(0, target - m.verified_size))
         with progress("verifying entries", todo) as update:
-            result = m.sync(limit=limit, progress=lambda n: update(advance=n))
+            result = m.sync(limit=limit, progress=lambda n: update(advance=n), source=via)
         rate = result.copied / result.seconds if result.seconds else 0
-        typer.echo(f"verified {result.verified_size} entries (root {result.root.hex()}); copied {result.copied} "
-                   f"in {result.seconds:.1f} s ({rate:,.0f}/s)")
+        how = {"tiles": " from tiles", "json": " over the JSON API"}.get(result.source, "")
+        typer.echo(f"verified {result.verified_size} entries (root {result.root.hex()}); copied {result.copied}"
+                   f"{how} in {result.seconds:.1f} s ({rate:,.0f}/s)")
         if serve:
             import uvicorn
 

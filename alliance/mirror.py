@@ -176,6 +176,8 @@ class Mirror:
             served = self._served_size()
             if self._source is None:
                 self._source = "json" if served is None else "tiles"
+            if source == "tiles" and served is None:
+                raise MirrorError("the source serves no tlog-tiles (no /checkpoint): mirror it over its JSON API")
             if (source or self._source) == "tiles":
                 used, todo = "tiles", [(s, r) for s, r in todo if s <= (served or 0)]
         if todo:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pty
 import re
+import sqlite3
 import subprocess
 
 import pytest
@@ -13,7 +14,7 @@ from lianzheng.notary.local import LIANZHENG, NotaryServer
 from lianzheng.sdk.client import NotaryClient
 from tests.helpers import cli, make_event
 
-RESULT = re.compile(r"verified 300 entries \(root [0-9a-f]{64}\); copied 300 in [0-9.]+ s \([0-9,]+/s\)\n")
+RESULT = re.compile(r"verified 300 entries \(root [0-9a-f]{64}\); copied 300 from tiles in [0-9.]+ s \([0-9,]+/s\)\n")
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +63,18 @@ def test_on_a_terminal_the_bar_goes_to_stderr_and_stdout_stays_clean(source):
     assert done.returncode == 0, shown
     assert RESULT.fullmatch(done.stdout), done.stdout
     assert b"verifying entries" in shown
+
+
+@pytest.mark.slow
+def test_via_json_copies_over_the_json_api_and_a_wrong_via_is_one_line(source):
+    server, tmp = source
+    base = ["mirror", "--source", server.url, "--rpc", server.url + "/chain/rpc"]
+    done = cli(*base, "--data-dir", str(tmp / "m3"), "--via", "json")
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(r"verified 300 entries \(root [0-9a-f]{64}\); copied 300 over the JSON API in .*\n",
+                        done.stdout), done.stdout
+    db = sqlite3.connect(tmp / "m3" / "mirror.db")
+    assert db.execute("SELECT count(*) FROM entries WHERE event_id IS NOT NULL").fetchone() == (300,)
+    wrong = cli(*base, "--data-dir", str(tmp / "m4"), "--via", "ftp")
+    assert wrong.returncode == 2 and wrong.stdout == ""
+    assert wrong.stderr == "error: --via must be one of tiles, json, not 'ftp'\n"

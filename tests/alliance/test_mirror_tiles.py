@@ -178,6 +178,10 @@ def test_a_notary_without_tiles_is_mirrored_over_the_json_api(source, tmp_path):
     assert (result.source, result.verified_size) == ("json", 300)
     assert proxy.tiles() == [] and ids(tmp_path / "m")[299][1] == "evt-299"
     assert mirror.sync().source == "json" and proxy.paths.count("/checkpoint") == 1  # asked once
+    other = Mirror(tmp_path / "t", client, source.rpc)
+    with pytest.raises(MirrorError, match="serves no tlog-tiles"):  # asked for tiles: never an empty success
+        other.sync(source="tiles")
+    assert other.verified_size == 0
 
 
 def test_from_tiles_a_mirror_goes_only_as_far_as_the_source_serves_them(source, tmp_path):
