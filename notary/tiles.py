@@ -7,15 +7,16 @@ immutable. Memory holds only the right edge — the partial tile of each level, 
 hashes per level — so start time and memory do not depend on the log's size. Every other node
 is read from a stored tile (full tiles are cached, expanded into their 8 inner levels).
 
-``TileTree`` is a ``sdk.merkle.MerkleTree`` whose nodes come from tiles: the proof and root
-algorithms are the SDK's own, only where a node's hash comes from differs.
+``TileTree`` is a ``sdk.merkle.TreeReader`` whose nodes come from tiles: the proof and root
+algorithms are the SDK's own (as ``MerkleTree``'s in memory), only where a node's hash comes from
+differs; it grows only through ``extend`` and ``apply``, after its tiles are stored.
 """
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 
-from lianzheng.sdk.merkle import Hasher, MerkleTree
+from lianzheng.sdk.merkle import Hasher, TreeReader
 
 HEIGHT = 8
 WIDTH = 1 << HEIGHT  # hashes per full tile
@@ -56,7 +57,7 @@ def parse_tile_index(path: str) -> tuple[int, int]:
     return index, width
 
 
-class TileTree(MerkleTree):
+class TileTree(TreeReader):
     """The tree of a log of ``size`` leaves whose tiles ``read_tile(level, index)`` returns."""
 
     def __init__(self, h: Hasher, size: int, read_tile: ReadTile) -> None:
@@ -131,9 +132,6 @@ class TileTree(MerkleTree):
         """Take a growth whose tiles are durably stored."""
         self._state = (growth.size, growth.edge, growth.bundle)
 
-    def append_leaf_hash(self, leaf_hash: bytes) -> int:  # MerkleTree's growing API does not apply
-        raise NotImplementedError("a TileTree grows through extend() and apply(), after its tiles are stored")
-
     # --- reading ---------------------------------------------------------------
 
     def _node(self, level: int, i: int) -> bytes:
@@ -148,11 +146,6 @@ class TileTree(MerkleTree):
             return self._full(tile_level, index)[inner][offset >> inner]
         hashes = edge[tile_level][offset * s:(offset + (1 << inner)) * s]
         return _reduce(self.hasher, hashes, inner)
-
-    def leaf_hash(self, index: int) -> bytes:
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        return self._node(0, index)
 
     def tile(self, level: int, index: int, width: int = WIDTH) -> bytes | None:
         """The hashes of tile (level, index) at ``width``, or None when the tree has fewer."""

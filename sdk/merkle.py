@@ -201,54 +201,24 @@ def verify_consistency(
 # --- building (the notary side, and mirrors) ------------------------------------------
 
 
-class MerkleTree:
-    """An append-only tree that keeps every complete aligned subtree hash.
+class TreeReader:
+    """Roots and proofs of an RFC 9162 tree, read from its nodes: whatever keeps the nodes (in RAM:
+    ``MerkleTree``; in stored tiles: ``notary.tiles.TileTree``) gives ``__len__`` and ``_node``.
+    Roots of any past size and proofs are O(log n) hashes of stored nodes."""
 
-    Level k holds the hashes of the perfect subtrees of 2**k leaves, packed in one
-    bytearray (32 bytes each: ~64 bytes of memory per leaf in all). Appending is O(1)
-    amortized; roots of any past size and proofs are O(log n) hashes of stored nodes.
-    """
-
-    def __init__(self, h: Hasher = SHA256) -> None:
-        self.hasher = h
-        self._levels: list[bytearray] = [bytearray()]
+    hasher: Hasher
 
     def __len__(self) -> int:
-        return len(self._levels[0]) // self.hasher.size
+        raise NotImplementedError
 
     def _node(self, level: int, i: int) -> bytes:
-        s = self.hasher.size
-        return bytes(self._levels[level][i * s : (i + 1) * s])
+        """The hash of the i-th perfect subtree of 2**level leaves (complete in the tree)."""
+        raise NotImplementedError
 
     def leaf_hash(self, index: int) -> bytes:
         if not 0 <= index < len(self):
             raise IndexError(index)
         return self._node(0, index)
-
-    def append_leaf_hash(self, leaf_hash: bytes) -> int:
-        """Append a leaf by its RFC 9162 leaf hash; return its index."""
-        h, s = self.hasher, self.hasher.size
-        if len(leaf_hash) != s:
-            raise MalformedError(f"leaf hash must be {s} bytes")
-        index = len(self)
-        node, level = bytes(leaf_hash), 0
-        while True:
-            buf = self._levels[level]
-            buf += node
-            count = len(buf) // s
-            if count % 2:
-                return index
-            node = h.hash_children(bytes(buf[-2 * s : -s]), node)
-            level += 1
-            if level == len(self._levels):
-                self._levels.append(bytearray())
-
-    def append(self, data: bytes) -> int:
-        return self.append_leaf_hash(self.hasher.hash_leaf(data))
-
-    def extend_leaf_hashes(self, leaf_hashes: Sequence[bytes]) -> None:
-        for lh in leaf_hashes:
-            self.append_leaf_hash(lh)
 
     def _subtree(self, start: int, n: int) -> bytes:
         """Hash of leaves [start, start+n), with start aligned as RFC 9162 splits are."""
@@ -301,3 +271,48 @@ class MerkleTree:
             proof.append(self._subtree(start, n))
         proof.reverse()
         return proof
+
+
+class MerkleTree(TreeReader):
+    """An append-only tree in memory that keeps every complete aligned subtree hash.
+
+    Level k holds the hashes of the perfect subtrees of 2**k leaves, packed in one
+    bytearray (32 bytes each: ~64 bytes of memory per leaf in all). Appending is O(1)
+    amortized.
+    """
+
+    def __init__(self, h: Hasher = SHA256) -> None:
+        self.hasher = h
+        self._levels: list[bytearray] = [bytearray()]
+
+    def __len__(self) -> int:
+        return len(self._levels[0]) // self.hasher.size
+
+    def _node(self, level: int, i: int) -> bytes:
+        s = self.hasher.size
+        return bytes(self._levels[level][i * s : (i + 1) * s])
+
+    def append_leaf_hash(self, leaf_hash: bytes) -> int:
+        """Append a leaf by its RFC 9162 leaf hash; return its index."""
+        h, s = self.hasher, self.hasher.size
+        if len(leaf_hash) != s:
+            raise MalformedError(f"leaf hash must be {s} bytes")
+        index = len(self)
+        node, level = bytes(leaf_hash), 0
+        while True:
+            buf = self._levels[level]
+            buf += node
+            count = len(buf) // s
+            if count % 2:
+                return index
+            node = h.hash_children(bytes(buf[-2 * s : -s]), node)
+            level += 1
+            if level == len(self._levels):
+                self._levels.append(bytearray())
+
+    def append(self, data: bytes) -> int:
+        return self.append_leaf_hash(self.hasher.hash_leaf(data))
+
+    def extend_leaf_hashes(self, leaf_hashes: Sequence[bytes]) -> None:
+        for lh in leaf_hashes:
+            self.append_leaf_hash(lh)
