@@ -309,9 +309,20 @@ class SqlStore:
                                 .where(t.c.event_id.in_(event_ids)))
             return {r.event_id: (r.idx, r.event_json, r.writer) for r in rows}
 
+    def _rows(self, model: type[SQLModel], where: str, params: tuple, tail: str = "") -> list[Any]:
+        """``model``'s rows ``WHERE where`` (``?`` for parameters) through the driver's SQL: the reads
+        of every receipt (measured: three ORM queries ~450 µs of a ~620 µs receipt; as here ~110)."""
+        table = model.__table__
+        columns = ", ".join(c.name for c in table.columns)
+        sql = f"SELECT {columns} FROM {table.name} WHERE {where.replace('?', self._mark)} {tail}"
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql(sql, params).all()
+        return [model(**{k: bytes(v) if isinstance(v, memoryview) else v for k, v in row._mapping.items()})
+                for row in rows]
+
     def entry_by_id(self, event_id: str) -> Entry | None:
-        with Session(self.engine, expire_on_commit=False) as s:
-            return s.execute(select(Entry).where(Entry.event_id == event_id)).scalars().first()
+        found = self._rows(Entry, "event_id = ?", (event_id,))
+        return found[0] if found else None
 
     def entry_rows(self, start: int, end: int) -> list[tuple[int, str, bytes]]:
         mark = self._mark
@@ -396,14 +407,9 @@ class SqlStore:
 
     def anchor_covering(self, index: int) -> AnchorIntent | None:
         """The first confirmed anchor whose tree contains leaf ``index``."""
-        with Session(self.engine, expire_on_commit=False) as s:
-            stmt = (
-                select(AnchorIntent)
-                .where(AnchorIntent.status == "confirmed", AnchorIntent.tree_size > index)
-                .order_by(AnchorIntent.tree_size)
-                .limit(1)
-            )
-            return s.execute(stmt).scalars().first()
+        found = self._rows(AnchorIntent, "status = 'confirmed' AND tree_size > ?", (index,),
+                           "ORDER BY tree_size LIMIT 1")
+        return found[0] if found else None
 
     def anchors(self) -> list[AnchorIntent]:
         with Session(self.engine, expire_on_commit=False) as s:
@@ -448,10 +454,8 @@ class SqlStore:
 
     def cosignatures_at(self, tree_size: int) -> list[CheckpointCosignature]:
         """The cosignatures held for the checkpoint at ``tree_size``, by relay and member."""
-        with Session(self.engine, expire_on_commit=False) as s:
-            c = CheckpointCosignature
-            stmt = select(c).where(c.tree_size == tree_size).order_by(c.relay_chain_id, c.relay_address, c.member)
-            return list(s.execute(stmt).scalars())
+        return self._rows(CheckpointCosignature, "tree_size = ?", (tree_size,),
+                          "ORDER BY relay_chain_id, relay_address, member")
 
     # --- API keys --------------------------------------------------------------
 
