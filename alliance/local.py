@@ -95,7 +95,8 @@ def _serve(data_dir: Path, region: int, rpc: str, chain_key: Path, registry: str
 
 def _api_key(data_dir: Path, name: str) -> str:
     """A writer key of the notary in ``data_dir``, made as an operator makes one: ``keys add``."""
-    done = subprocess.run([sys.executable, "-m", "lianzheng", "keys", "add", "--name", name, "--data-dir", str(data_dir)],
+    done = subprocess.run([sys.executable, "-m", "lianzheng", "keys", "add", "--name", name,
+                           "--data-dir", str(data_dir)],
                           capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         raise AllianceError(f"cannot make an API key in {data_dir}: {done.stderr.strip()}")

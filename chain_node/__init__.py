@@ -11,7 +11,8 @@ from lianzheng.chain_node.errors import (
     TransactionReverted,
 )
 
-__all__ = ["Chain", "ChainContract", "ChainError", "PreparedCall", "ChainUnavailable", "InvalidTransaction", "SignedTx", "TransactionReverted", "TxOutcome", "open_chain"]
+__all__ = ["Chain", "ChainContract", "ChainError", "PreparedCall", "ChainUnavailable", "InvalidTransaction", "SignedTx",
+           "TransactionReverted", "TxOutcome", "open_chain"]
 
 
 def open_chain(rpc_url: str | None, data_dir: Path) -> Chain:

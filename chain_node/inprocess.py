@@ -69,7 +69,8 @@ class InProcessRpc:
         self.lock = lock or threading.RLock()
 
     def request(self, method: str, params: list[Any]) -> Any:
-        if method == "eth_getLogs" and params and isinstance(params[0], dict) and isinstance(params[0].get("address"), str):
+        if (method == "eth_getLogs" and params and isinstance(params[0], dict)
+                and isinstance(params[0].get("address"), str)):
             # JSON-RPC allows one address or a list; eth-tester's adapter only takes the list
             params = [{**params[0], "address": [params[0]["address"]]}, *params[1:]]
         with self.lock:

@@ -16,7 +16,8 @@ from eth.db.backends.base import BaseDB
 
 class SqliteKV(BaseDB):
     def __init__(self, path: Path) -> None:
-        self._conn: sqlite3.Connection | None = sqlite3.connect(str(path), check_same_thread=False, isolation_level="DEFERRED")
+        self._conn: sqlite3.Connection | None = sqlite3.connect(str(path), check_same_thread=False,
+                                                                isolation_level="DEFERRED")
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute("CREATE TABLE IF NOT EXISTS kv (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID")

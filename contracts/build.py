@@ -2,8 +2,8 @@
 
 ``python -m lianzheng.contracts.build`` writes contracts/build/<Contract>.json and, for the contracts a
 verifier reads, their ABI alone into sdk/abis/ (the SDK installs without the contracts'
-bytecode), and sdk/rules.json (what a witness checks rule events with: ``witness_table``); ``--check`` compares instead of writing and exits 1 naming every file that differs
-from its source.
+bytecode), and sdk/rules.json (what a witness checks rule events with: ``witness_table``); ``--check``
+compares instead of writing and exits 1 naming every file that differs from its source.
 """
 from __future__ import annotations
 

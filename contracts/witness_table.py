@@ -26,14 +26,15 @@ KEYS = {"sectionId": "section_id", "drawId": "draw_id"}  # a contract event's fi
 # a step event counts only if its transaction called one of these ("<type>.rejected": a reverted call).
 STEPS: dict[str, tuple[str, ...]] = {
     et.BIDDER_REGISTERED: ("registerBidder",), et.BIDDER_KEY_ROTATED: ("rotateBidderKey",),
-    et.BIDDER_REVOKED: ("revokeBidder",), et.SECTION_OPENED: ("openSection",), et.DEADLINE_EXTENDED: ("extendDeadline",),
-    et.BOX_SEALED: ("sealBox",), et.SECTION_FAILED: ("failUnsealed",),
+    et.BIDDER_REVOKED: ("revokeBidder",), et.SECTION_OPENED: ("openSection",),
+    et.DEADLINE_EXTENDED: ("extendDeadline",), et.BOX_SEALED: ("sealBox",), et.SECTION_FAILED: ("failUnsealed",),
     et.SHARES_RELEASED: ("releaseShares", "releaseSharesFor"), et.BID_OPENED: ("openBid",),
     et.BID_SETTLED: ("markUndecryptable",), et.OPENING_CLOSED: ("closeOpening", "expireOpening"),
     et.COMMITTEE_SET: ("setCommittee",), et.BIDS_REJECTED: ("rejectAllBids",),
     et.DRAW_PLANNED: ("createDraw",), et.POOL_COMMITTED: ("commitPool",), et.SEED_COMMITTED: ("commitSeed",),
-    et.SHARES_DISPUTED: ("complain",), et.SHARES_ACKNOWLEDGED: ("acknowledgeShares",), et.SEED_REVEALED: ("revealSeed",),
-    et.SHARE_PUBLISHED: ("publishShare",), et.DRAW_VOIDED: ("voidDraw",), et.EXPERT_REPLACED: ("replaceExpert",),
+    et.SHARES_DISPUTED: ("complain",), et.SHARES_ACKNOWLEDGED: ("acknowledgeShares",),
+    et.SEED_REVEALED: ("revealSeed",), et.SHARE_PUBLISHED: ("publishShare",), et.DRAW_VOIDED: ("voidDraw",),
+    et.EXPERT_REPLACED: ("replaceExpert",),
 }
 # The contract event each step emits, and which of the step's public values it states (public → event
 # argument): a step's values are shown only when the chain's event holds them; a text the contract only

@@ -24,7 +24,8 @@ from lianzheng.chain_node.anvil import free_port
 LIANZHENG = [sys.executable, "-m", "lianzheng"]
 
 
-def run_cli(*args: str, check: bool = False, timeout: float = 120, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run_cli(*args: str, check: bool = False, timeout: float = 120,
+            cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run ``lianzheng ARGS``; with ``check``, a non-zero exit is an AssertionError naming the reason."""
     result = subprocess.run([*LIANZHENG, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd)
     if check and result.returncode != 0:

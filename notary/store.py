@@ -426,7 +426,8 @@ class SqlStore:
             return self._add_cosignature(row, per_relay, relays)
         except IntegrityError:  # the same member's, committed by a concurrent request
             relay = (row.relay_chain_id, row.relay_address)
-            return "held", sum((c.relay_chain_id, c.relay_address) == relay for c in self.cosignatures_at(row.tree_size))
+            return "held", sum((c.relay_chain_id, c.relay_address) == relay
+                               for c in self.cosignatures_at(row.tree_size))
 
     def _add_cosignature(self, row: CheckpointCosignature, per_relay: int, relays: int) -> tuple[str, int]:
         t = CheckpointCosignature.__table__

@@ -39,7 +39,9 @@ def run() -> None:
         chain.transact(notary, fns.tx("registerCheckpointKey", b"\x11" * 32, 0, f"lianzheng.notary/{region}"))
         first = chain.transact(notary, fns.tx("anchor", region, size, tree.root(size), [])).gas_used
         proof = tree.consistency_proof(size, size + GROWTH)
-        grown = chain.transact(notary, fns.tx("anchor", region, size + GROWTH, tree.root(size + GROWTH), proof)).gas_used
+        grown = chain.transact(notary, fns.tx("anchor", region, size + GROWTH, tree.root(size + GROWTH),
+                                              proof)).gas_used
         verdict = "ok" if grown <= TARGET else "OVER"
-        print(f"  {size:>13,}  {len(proof):>12}  {first:>12,}  {grown:>11,}  ≤ {TARGET:,} (2 × {BEFORE_PROOFS:,}) {verdict}")
+        print(f"  {size:>13,}  {len(proof):>12}  {first:>12,}  {grown:>11,}  "
+              f"≤ {TARGET:,} (2 × {BEFORE_PROOFS:,}) {verdict}")
     chain.close()

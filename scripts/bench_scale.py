@@ -80,7 +80,8 @@ def build(data: Path, leaves: int) -> tuple[float, float]:
         for start in range(0, leaves, CHUNK):
             batch = [rng.randbytes(32) for _ in range(min(CHUNK, leaves - start))]
             digests.extend(batch)
-            yield [(start + i, f"scale-{start + i}", d, '{"scale":true}', "bench", 0.0, "SCALE", f"S{(start + i) % 1000}")
+            yield [(start + i, f"scale-{start + i}", d, '{"scale":true}', "bench", 0.0, "SCALE",
+                    f"S{(start + i) % 1000}")
                    for i, d in enumerate(batch)]
 
     with progress("writing entries", leaves) as update:

@@ -2,9 +2,9 @@
 
 For strings, booleans, null, integers within ±2**53 and objects whose keys are all ASCII,
 ``orjson`` with sorted keys produces exactly the JCS bytes (UTF-8, the same escapes,
-lowercase \\u00xx for control characters, key order by code unit), several times faster. Anything else (floats, larger integers, non-ASCII keys, lone surrogates) goes
-through the reference implementation, the ``rfc8785`` package. Both paths are tested
-against ``rfc8785`` on generated JSON.
+lowercase \\u00xx for control characters, key order by code unit), several times faster. Anything else (floats,
+larger integers, non-ASCII keys, lone surrogates) goes through the reference implementation, the ``rfc8785``
+package. Both paths are tested against ``rfc8785`` on generated JSON.
 """
 from __future__ import annotations
 

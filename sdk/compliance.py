@@ -195,10 +195,12 @@ def _announcement_period(log: _Log, p: dict[str, Any]) -> Verdict:
     issued = announced.time("documents_issued_at")
     deadline, ext_zh, ext_en = _deadline(log)
     if issued is None or deadline is None:
-        return MISSING, "招标文件发出时间或投标截止时间不可读", "the documents' issue time or the bid deadline is unreadable"
+        return (MISSING, "招标文件发出时间或投标截止时间不可读",
+                "the documents' issue time or the bid deadline is unreadable")
     days, need = days_between(issued, deadline), p["min_days"]
     note_zh, note_en = _anchored(announced, issued)
-    zh = f"招标文件发出 {_show(issued)} 至投标截止 {_show(deadline)}{ext_zh}：{days} 日 {'≥' if days >= need else '<'} {need} 日"
+    zh = f"招标文件发出 {_show(issued)} 至投标截止 {_show(deadline)}{ext_zh}：" \
+         f"{days} 日 {'≥' if days >= need else '<'} {need} 日"
     en = f"documents issued {_show(issued)} to bid deadline {_show(deadline)}{ext_en}: {days} days " \
          f"{'≥' if days >= need else '<'} {need} days"
     return (MET if days >= need else NOT_MET), zh + note_zh, en + note_en
@@ -225,10 +227,12 @@ def _opening_on_time(log: _Log, p: dict[str, Any]) -> Verdict:
     if first is None:
         if failed is not None and failed.public.get("reason") in (NOT_SEALED, "not_sealed"):
             return (NOT_MET, f"截止 {_show(deadline)} 后未按时封存投标文件，未能开标，标段失败",
-                    f"the bids were not sealed in time after the deadline {_show(deadline)}: no opening, the section failed")
+                    f"the bids were not sealed in time after the deadline {_show(deadline)}: "
+                    f"no opening, the section failed")
         sealed = log.first(et.BOX_SEALED)
         size = sealed.public.get("box_size") if sealed is not None else None
-        if failed is not None and (_failed_for_fewer(failed, MIN_BIDDERS) or isinstance(size, int) and size < MIN_BIDDERS):
+        if failed is not None and (_failed_for_fewer(failed, MIN_BIDDERS)
+                                   or isinstance(size, int) and size < MIN_BIDDERS):
             return (MET, f"投标人不足3个，依法不开标（截止 {_show(deadline)}，标段流标）",
                     f"fewer than three bidders: lawfully no opening (deadline {_show(deadline)}, section failed)")
         return _missing(et.BID_OPENED)
@@ -245,7 +249,8 @@ def _opening_on_time(log: _Log, p: dict[str, Any]) -> Verdict:
         return NOT_MET, f"{head_zh}：早于截止时间", f"{head_en}: before the deadline"
     if grace is None:
         return (MET, f"{head_zh}：不早于截止（交易类型 {profile!r} 的开标宽限未知，未核对上限）",
-                f"{head_en}: not before the deadline (no opening grace known for profile {profile!r}: no upper bound checked)")
+                f"{head_en}: not before the deadline (no opening grace known for profile {profile!r}: "
+                f"no upper bound checked)")
     if minutes > grace:
         return NOT_MET, f"{head_zh}：迟 {minutes:.0f} 分钟 > 宽限 {grace} 分钟", \
             f"{head_en}: {minutes:.0f} min late > {grace} min grace"
@@ -261,7 +266,8 @@ def _at_least_three_bidders(log: _Log, p: dict[str, Any]) -> Verdict:
         size = failed.public.get("bids") if failed is not None and _failed_for_fewer(failed, need) else None
     if not isinstance(size, int) or isinstance(size, bool):
         if failed is not None and failed.public.get("reason") in (NOT_SEALED, "not_sealed"):
-            return MISSING, "投标文件未按时封存，投标人数量未公开", "the bids were not sealed in time: their number is not public"
+            return (MISSING, "投标文件未按时封存，投标人数量未公开",
+                    "the bids were not sealed in time: their number is not public")
         return _missing(et.BOX_SEALED)
     if size >= need:
         closed = log.last(et.OPENING_CLOSED)
@@ -379,7 +385,8 @@ def _result_publicity(log: _Log, p: dict[str, Any]) -> Verdict:
         return _missing(CANDIDATES_PUBLISHED)
     start, end = published.time("from"), _instant(published.public.get("until"))
     if start is None or end is None:
-        return MISSING, "公示事件缺少可读的 public.from / public.until", "the publicity event lacks a readable public.from / public.until"
+        return (MISSING, "公示事件缺少可读的 public.from / public.until",
+                "the publicity event lacks a readable public.from / public.until")
     days, need = days_between(start, end), p["min_days"]
     ok = days >= need and end > start
     zh = [f"公示 {_show(start)} 至 {_show(end)}：{days} 日 {'≥' if ok else '<'} {need} 日"]
@@ -409,7 +416,8 @@ def _result_announcement(log: _Log, p: dict[str, Any]) -> Verdict:
     if at is None or sent is None:
         return MISSING, "公告或通知时间不可读", "the announcement or notice time is unreadable"
     note_zh, note_en = _anchored(announced, at)
-    return (MET, f"中标结果公告 {_show(at)}，中标通知书发出 {_show(sent)}（2个工作日的时限需节假日安排，未计算）{note_zh}",
+    return (MET, (f"中标结果公告 {_show(at)}，中标通知书发出 {_show(sent)}"
+                  f"（2个工作日的时限需节假日安排，未计算）{note_zh}"),
             (f"result announced {_show(at)}, award notice issued {_show(sent)} (the 2-working-day limit needs the "
              f"holiday calendar and is not computed){note_en}"))
 
@@ -430,7 +438,8 @@ def _contract_within_days(log: _Log, p: dict[str, Any]) -> Verdict:
     if at < sent:
         return NOT_MET, f"{head_zh}：合同早于中标通知书{note_zh}", f"{head_en}: signed before the award notice{note_en}"
     if days > limit:
-        return (NOT_MET, f"{head_zh}：第 {days} 日 > {limit} 日（期满日如为法定休假日可顺延，民法典第二百零三条）{note_zh}",
+        return (NOT_MET, (f"{head_zh}：第 {days} 日 > {limit} 日"
+                          f"（期满日如为法定休假日可顺延，民法典第二百零三条）{note_zh}"),
                 (f"{head_en}: day {days} > {limit} days (a last day on a public holiday moves to the next working day, "
                  f"Civil Code Art. 203){note_en}"))
     return MET, f"{head_zh}：第 {days} 日 ≤ {limit} 日{note_zh}", f"{head_en}: day {days} ≤ {limit} days{note_en}"

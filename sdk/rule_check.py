@@ -58,7 +58,8 @@ def _norm(kind: str, value: Any) -> str | None:
     if kind.startswith(("uint", "int")):
         if type(value) is int:
             return str(value)
-        if isinstance(value, str) and value.lstrip("-").isdigit() and (value == "0" or not value.lstrip("-").startswith("0")):
+        if (isinstance(value, str) and value.lstrip("-").isdigit()
+                and (value == "0" or not value.lstrip("-").startswith("0"))):
             return str(int(value))
         return None
     if kind == "bool":

@@ -101,7 +101,8 @@ def outcome(event: dict[str, Any]) -> Outcome:
             TABLE["signal_unknown"]
         out = _outcome("collusion:" + signal["code"], signal["level"], a=_short(data.get("firstPseudonym")),
                        b=_short(data.get("secondPseudonym")))
-        return Outcome(out.level, out.code, out.zh.replace("{what}", signal["zh"]), out.en.replace("{what}", signal["en"]))
+        return Outcome(out.level, out.code, out.zh.replace("{what}", signal["zh"]),
+                       out.en.replace("{what}", signal["en"]))
     if kind == et.FLAG_BID_FILE_INCONSISTENT:
         return _outcome("inconsistent", who=_short(data.get("bidderId")))
     if kind == et.SECTION_FAILED:

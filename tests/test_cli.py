@@ -61,5 +61,6 @@ def test_the_notary_app_loads_no_embedded_chain_until_one_is_opened():
     """A notary on --rpc never loads web3 and py-evm (~0.6 s of its start): only the embedded
     chain and its replicas use them."""
     code = "import sys, lianzheng.notary.api.app; print(' '.join(sorted(sys.modules)))"
-    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                check=True).stdout.split())
     assert loaded & {"web3", "eth", "eth_tester", "lianzheng.chain_node.replica"} == set()

@@ -26,8 +26,9 @@ CHAIN_RETRY_SECONDS = 5  # a chain node that is down is not back within a second
 
 # The one table: the first class in an error's MRO found here gives its status.
 STATUS: dict[type[LianzhengError], int] = {
-    e.InvalidEvent: 422, e.WrongRegion: 422, e.BatchTooLarge: 413, e.BodyTooLarge: 413, e.InvalidJson: 400, e.ClientGone: 400, e.NotSequencer: 409,
-    e.BadRange: 400, e.CosignatureRefused: 422, e.IdConflict: 409, e.NotFound: 404, e.Ambiguous: 409, e.NotAnchored: 409, e.WrongState: 409,
+    e.InvalidEvent: 422, e.WrongRegion: 422, e.BatchTooLarge: 413, e.BodyTooLarge: 413, e.InvalidJson: 400,
+    e.ClientGone: 400, e.NotSequencer: 409, e.BadRange: 400, e.CosignatureRefused: 422, e.IdConflict: 409,
+    e.NotFound: 404, e.Ambiguous: 409, e.NotAnchored: 409, e.WrongState: 409,
     e.Unauthenticated: 401, e.Forbidden: 403, e.RateLimited: 429,
     e.Unavailable: 503, e.SetupError: 503, e.AnchorRefused: 503,
     InvalidTransaction: 422, ReplicaBusy: 503, ChainError: 503,

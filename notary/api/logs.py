@@ -74,7 +74,8 @@ class AccessLines:
         if second != self._second:
             self._second, self._prefix = second, _time(second)[:20]  # "2026-11-26T09:26:23."
         self._waiting.append(_dumps({
-            "time": f"{self._prefix}{int((created - second) * 1000):03d}+00:00", "level": "INFO", "logger": "lianzheng.access",
+            "time": f"{self._prefix}{int((created - second) * 1000):03d}+00:00", "level": "INFO",
+            "logger": "lianzheng.access",
             "message": f"{method} {path} {status}", "method": method, "path": path, "route": route,
             "status": status, "duration_ms": round(seconds * 1000, 3), "client": client}))
 

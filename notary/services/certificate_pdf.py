@@ -244,7 +244,8 @@ def _story(evidence: dict[str, Any], digest: str) -> list[Any]:
         Spacer(1, 4 * mm),
         _table([[info, _qr(evidence["verify_url"])]], [132 * mm, _PAGE_WIDTH - 132 * mm]),
         Paragraph(_text(f"扫码或打开 {evidence['verify_url']} 在线核验 / scan to verify online"), s["body"]),
-        Paragraph(_text("离线核验 / verify offline: lianzheng verify --certificate THIS.pdf --rpc CHAIN_RPC"), s["body"]),
+        Paragraph(_text("离线核验 / verify offline: lianzheng verify --certificate THIS.pdf --rpc CHAIN_RPC"),
+                  s["body"]),
         Paragraph(f"{_text('证据摘要 Evidence SHA-256:')} {_mono(digest)}", s["whole"]),
     ]
     flagged = [(r, o) for r, o in zip(receipts, outcomes, strict=True) if o.level == "warning"]

@@ -52,8 +52,9 @@ class CheckpointCosigners:
             raise CosignatureUnanchored(f"no checkpoint of this log is anchored at tree size {tree_size}",
                                         tree_size=tree_size)
         if bytes(anchor.root) != root:
-            raise CosignatureMismatch(f"the checkpoint anchored at size {tree_size} has root {bytes(anchor.root).hex()},"
-                                      f" not {root.hex()}", tree_size=tree_size, anchored=bytes(anchor.root).hex())
+            raise CosignatureMismatch(f"the checkpoint anchored at size {tree_size} has root "
+                                      f"{bytes(anchor.root).hex()}, not {root.hex()}",
+                                      tree_size=tree_size, anchored=bytes(anchor.root).hex())
         claim = CheckpointClaim(anchor.chain_id, to_checksum_address(anchor.registry_address), self.region,
                                 tree_size, root)
         if not signed_by(cosignature, claim):

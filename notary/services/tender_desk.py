@@ -301,7 +301,8 @@ class TenderDesk:
         to open (the contract refuses "inconsistent" earlier)."""
         self._owned(writer, section_id)
         info = self._in_state(section_id, "sealed")
-        released = [[bytes.fromhex(x) for x in json.loads(r.shares_json)] for r in self.store.releases(section_id.hex())]
+        released = [[bytes.fromhex(x) for x in json.loads(r.shares_json)]
+                    for r in self.store.releases(section_id.hex())]
         second_half = self.rules.chain.block_time() >= self._half_grace(info)
         results = []
         for item in self.store.entries(section_id.hex()):

@@ -116,9 +116,8 @@ def _party(key_file: Path):
 def grant(role: Annotated[str, typer.Option("--role", help="centre, supervisor, registrar or independent")],
           account: Annotated[str, typer.Option("--account", help="the account to grant the role")],
           region: Annotated[int, typer.Option("--region", help="GB/T 2260 code; a 2-digit province for registrar")] = 0,
-          
-          key_file: Annotated[Optional[Path], typer.Option("--key-file", help="the admin's key file; without it "
-                                                           "the notary's operator grants (LIANZHENG_OPERATOR_KEY)")] = None,
+          key_file: Annotated[Optional[Path], typer.Option("--key-file", help="the admin's key file; without it the "
+                                                           "notary's operator grants (LIANZHENG_OPERATOR_KEY)")] = None,
           notary: Annotated[str, typer.Option("--url", envvar="LIANZHENG_URL", help="notary URL")] = "",
           operator_key: Annotated[str, typer.Option("--operator-key", envvar="LIANZHENG_OPERATOR_KEY",
                                                     help="the notary operator's API key")] = "",

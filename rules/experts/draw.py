@@ -139,7 +139,8 @@ class ExpertDraw(RuleContract):
         rules/experts/profiles.json)."""
         if not tender:
             raise RuleInputError("ExpertDraw needs the TenderRules contract its sections come from")
-        draws = cls(chain, chain.deploy(admin, "ExpertDraw", admin.address, to_checksum_address(tender)), notary, journal)
+        draws = cls(chain, chain.deploy(admin, "ExpertDraw", admin.address, to_checksum_address(tender)),
+                    notary, journal)
         for profile in (load_committee_profiles() if profiles is None else profiles).values():
             draws.set_profile(admin, profile)
         return draws

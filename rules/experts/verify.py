@@ -80,7 +80,8 @@ def verify_draw(draws: ExpertDraw, draw_id: bytes, pools: list[Pool], partial: b
     recomputed = plan_hash(draw_id, planned["profile"], planned["tenderer_reps"], planned["avoidance"],
                            [stratum_tuple(s.speciality, s.venue, s.scope, s.quota) for s in strata],
                            planned["parties"], [committed[s.index].as_tuple() for s in strata])
-    result.add("plan hash", recomputed == view.plan_hash, f"recomputed {_hex(recomputed)}, on chain {_hex(view.plan_hash)}")
+    result.add("plan hash", recomputed == view.plan_hash,
+               f"recomputed {_hex(recomputed)}, on chain {_hex(view.plan_hash)}")
     secrets, dealings = draws.secrets(draw_id), draws.dealings(draw_id)
     for party, secret in secrets.items():
         how = "recovered from the others' shares (withheld)" if party in draws.withheld(draw_id) else "revealed"
@@ -97,7 +98,8 @@ def verify_draw(draws: ExpertDraw, draw_id: bytes, pools: list[Pool], partial: b
         on_chain, replaced = draws.positions(draw_id, s.index)
         size = committed[s.index].size
         expected = positions(stratum_seed(seed, s.index), size, len(on_chain)) if len(on_chain) <= size else []
-        result.add(f"positions of stratum {s.index}", expected == on_chain, f"recomputed {expected}, on chain {on_chain}")
+        result.add(f"positions of stratum {s.index}", expected == on_chain,
+                   f"recomputed {expected}, on chain {on_chain}")
         pool_ok = s.index in by_index and (by_index[s.index].root, by_index[s.index].size) == (
             committed[s.index].root, size)
         if pool_ok and expected == on_chain:
@@ -142,4 +144,5 @@ def _check_pool(result: DrawCheck, draws: ExpertDraw, view, subject, strata, com
         result.add(f"pool of stratum {sp.index}", (c.root, c.size) == (sp.root, sp.size),
                    f"recomputed {_hex(sp.root)} ({sp.size}), committed {_hex(c.root)} ({c.size})")
         result.add(f"avoidance in stratum {sp.index}", c.exclusion_hash == sp.exclusion_hash,
-                   f"{len(sp.excluded)} avoided; recomputed {_hex(sp.exclusion_hash)}, committed {_hex(c.exclusion_hash)}")
+                   f"{len(sp.excluded)} avoided; recomputed {_hex(sp.exclusion_hash)}, "
+                   f"committed {_hex(c.exclusion_hash)}")

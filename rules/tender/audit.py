@@ -11,8 +11,8 @@ from lianzheng.sdk.jsonrpc import HttpRpc
 from lianzheng.sdk.times import utc_iso
 
 TIMELINE_EVENTS = ("SectionOpened", "KeyHoldersSet", "DeadlineExtended", "BoxSealed", "SectionFailed",
-                   "SharesReleased", "BidOpened", "BidFileInconsistent", "BidUndecryptable", "BidReplaced", "SharedSignal",
-                   "HolderWithheld", "OpeningClosed", "CommitteeSet", "AllBidsRejected")
+                   "SharesReleased", "BidOpened", "BidFileInconsistent", "BidUndecryptable", "BidReplaced",
+                   "SharedSignal", "HolderWithheld", "OpeningClosed", "CommitteeSet", "AllBidsRejected")
 SIGNAL_NAMES = ("same clear file", "same author", "same software", "same machine code", "same device", "same lock")
 
 

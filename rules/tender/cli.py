@@ -154,7 +154,8 @@ def bid(file: Annotated[Path, typer.Argument(help="the clear bid file: it never 
         bidder_key: Annotated[Path, typer.Option("--bidder-key", help="the bidder's hex private key file")],
         device: Annotated[str, typer.Option("--device", help="device id the platform sees")] = "",
         lock: Annotated[str, typer.Option("--lock", help="CA lock serial the platform sees")] = "",
-        sm4: Annotated[bool, typer.Option("--sm4", help="national-crypto mode: SM4-GCM (default: the notary's cipher)")] = False,
+        sm4: Annotated[bool, typer.Option("--sm4", help="national-crypto mode: SM4-GCM (default: the notary's cipher)")]
+        = False,
         out: Annotated[Optional[Path], typer.Option("--out", help="what the bidder keeps (default FILE.sealed.json)")]
         = None,
         url: Url = URL_DEFAULT) -> None:
@@ -259,7 +260,8 @@ def open_own(sealed: Annotated[Path, typer.Argument(help="the bidder's FILE.seal
     """A bidder opens its own bid with its file key, after the seal (no key holder needed)."""
     try:
         kept = json.loads(sealed.read_text())
-        section, pseudonym, file_key = "0x" + kept["receipt"]["section_id"], kept["entry"]["pseudonym"], kept["file_key"]
+        section, pseudonym, file_key = ("0x" + kept["receipt"]["section_id"], kept["entry"]["pseudonym"],
+                                        kept["file_key"])
     except (OSError, ValueError, KeyError) as exc:
         fail(f"error: {sealed} is not a sealed bid file ({exc})", 2)
     entries = _call("GET", url, f"/v1/tender/sections/{section}/box")["entries"]

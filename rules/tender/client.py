@@ -21,7 +21,8 @@ from lianzheng.rules.tender import crypto, sealing
 from lianzheng.rules.tender.crypto import HolderKey, public_bytes
 from lianzheng.rules.tender.opening import open_my_shares, release_digest
 
-SHARE_RELEASE_TYPES = {"ShareRelease": [{"name": "sectionId", "type": "bytes32"}, {"name": "digest", "type": "bytes32"}]}
+SHARE_RELEASE_TYPES = {"ShareRelease": [{"name": "sectionId", "type": "bytes32"},
+                                        {"name": "digest", "type": "bytes32"}]}
 
 
 def bid_submission(view: dict[str, Any], clear: bytes, bidder_id: bytes, bidder_key: LocalAccount,

@@ -133,8 +133,10 @@ def document_metadata(clear: bytes) -> dict[str, str]:
     elif clear.startswith(b"PK"):
         try:
             with zipfile.ZipFile(io.BytesIO(clear)) as z:
-                core = z.read("docProps/core.xml").decode("utf-8", "replace") if "docProps/core.xml" in z.namelist() else ""
-                app = z.read("docProps/app.xml").decode("utf-8", "replace") if "docProps/app.xml" in z.namelist() else ""
+                core = (z.read("docProps/core.xml").decode("utf-8", "replace")
+                        if "docProps/core.xml" in z.namelist() else "")
+                app = (z.read("docProps/app.xml").decode("utf-8", "replace")
+                       if "docProps/app.xml" in z.namelist() else "")
         except zipfile.BadZipFile:
             core = app = ""
 
@@ -237,7 +239,8 @@ def seal(clear: bytes, section_id: bytes, bidder_id: bytes, holders: list[Holder
 
 SEALED_BID_TYPES = {"SealedBid": [{"name": "sectionId", "type": "bytes32"}, {"name": "pseudonym", "type": "bytes32"},
                                   {"name": "cipherHash", "type": "bytes32"},
-                                  {"name": "clearCommitment", "type": "bytes32"}, {"name": "sealHash", "type": "bytes32"}]}
+                                  {"name": "clearCommitment", "type": "bytes32"},
+                                  {"name": "sealHash", "type": "bytes32"}]}
 
 
 def sign(bid: SealedBid, bidder_key: LocalAccount, domain: dict[str, Any]) -> SealedBid:

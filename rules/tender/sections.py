@@ -237,7 +237,8 @@ class TenderSections(RuleContract):
         when = self.chain.block_time()
         for index, entry in enumerate(entries):
             self._record(et.BID_SEALED, section_id, self.address, when, {
-                "index": index, **entry.to_json(), "leaf_hash": hashlib.sha256(b"\x00" + entry.leaf_data()).hexdigest()},
+                "index": index, **entry.to_json(),
+                "leaf_hash": hashlib.sha256(b"\x00" + entry.leaf_data()).hexdigest()},
                 f"box-{section_id.hex()}-{index}")
         for number, reason in enumerate(refusals):
             self._record(et.BID_SEALED + et.REJECTED, section_id, self.address, when, {"reason": reason},
@@ -274,7 +275,8 @@ class TenderSections(RuleContract):
     def sign_release(self, holder: LocalAccount, section_id: bytes, digest: bytes) -> bytes:
         """A holder's EIP-712 signature recording its release of ``digest``."""
         types = {"ShareRelease": [{"name": "sectionId", "type": "bytes32"}, {"name": "digest", "type": "bytes32"}]}
-        return bytes(holder.sign_typed_data(self.domain(), types, {"sectionId": section_id, "digest": digest}).signature)
+        return bytes(holder.sign_typed_data(self.domain(), types,
+                                            {"sectionId": section_id, "digest": digest}).signature)
 
     def open_bid(self, opener: LocalAccount, section_id: bytes, index: int, entry: BoxEntry, proof: list[bytes],
                  opening: Opening) -> str:

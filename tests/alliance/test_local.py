@@ -72,7 +72,8 @@ def test_without_anvil_npm_ci_installs_the_locked_packages(monkeypatch, tmp_path
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     npm = bin_dir / "npm"  # a stand-in for npm that installs what `npm ci` would and notes its arguments
-    npm.write_text("#!/bin/sh\nPATH=/usr/bin:/bin\necho \"$PWD $*\" > calls\nmkdir -p $(dirname \"$ANVIL\") && touch \"$ANVIL\"\n")
+    npm.write_text("#!/bin/sh\nPATH=/usr/bin:/bin\necho \"$PWD $*\" > calls\n"
+                   "mkdir -p $(dirname \"$ANVIL\") && touch \"$ANVIL\"\n")
     npm.chmod(0o755)
     _no_anvil(monkeypatch, tmp_path, str(bin_dir))
     target = str(anvil.installed_anvil())

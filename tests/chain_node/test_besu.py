@@ -139,8 +139,8 @@ def test_a_genesis_built_from_published_validators_holds_no_ones_key(tmp_path):
                        f"@v{i}.org{i}.example:30303"
         assert key.to_bytes().hex() not in line
     d = tmp_path / "genesis"
-    cli("chain", "besu-config", "--dir", str(d), "--notary", "370000", *[a for v in published for a in ("--validator", v)],
-        "--peer", reader, check=True)
+    cli("chain", "besu-config", "--dir", str(d), "--notary", "370000",
+        *[a for v in published for a in ("--validator", v)], "--peer", reader, check=True)
     genesis = json.loads((d / "genesis.json").read_text())
     _, validators, _, _, _ = rlp.decode(bytes.fromhex(genesis["extraData"][2:]))
     assert ["0x" + v.hex() for v in validators] == [line.split("@")[0].lower() for line in published]

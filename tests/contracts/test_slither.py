@@ -62,7 +62,8 @@ def findings(tmp_path_factory) -> list[dict]:
         raise AssertionError(f"slither did not run (exit {run.returncode}): {run.stderr[-3000:]}")
     report = json.loads(out.read_text())
     assert report["success"], report.get("error")
-    downloaded = [p for p in (home / ".solc-select").rglob("*") if p.is_file()] if (home / ".solc-select").exists() else []
+    downloaded = ([p for p in (home / ".solc-select").rglob("*") if p.is_file()]
+                  if (home / ".solc-select").exists() else [])
     assert not downloaded, f"crytic-compile fetched a compiler: {downloaded}"
     return report["results"].get("detectors", [])
 

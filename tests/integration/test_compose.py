@@ -25,7 +25,7 @@ import yaml
 from lianzheng.chain_node.anvil import free_port, funded_key_file
 from lianzheng.chain_node.besu import write_network
 from tests.conftest import ROOT, VECTORS
-from tests.helpers import LIANZHENG, cli, make_event
+from tests.helpers import LIANZHENG, make_event
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
@@ -89,12 +89,14 @@ def test_validators_run_on_besu_config_output_with_permissioning():
         assert mounts[f"./deploy/besu/{name}/key"] == options["--node-private-key-file"]
         assert mounts["./deploy/besu/static-nodes.json"] == options["--static-nodes-file"]
         permissions = mounts["./deploy/besu/permissions_config.toml"]
-        assert options["--permissions-nodes-config-file"] == options["--permissions-accounts-config-file"] == permissions
+        assert (options["--permissions-nodes-config-file"] == options["--permissions-accounts-config-file"]
+                == permissions)
         assert "--permissions-nodes-config-file-enabled" in options
         assert "--permissions-accounts-config-file-enabled" in options
         assert options["--min-gas-price"] == "0"  # the genesis has a zero base fee; nobody pays gas
         assert "ports" not in service, f"{name} publishes a port: its RPC must stay on the internal network"
-        assert options["--rpc-http-host"] == "127.0.0.1", f"{name}'s JSON-RPC (with QBFT votes) reaches other containers"
+        assert options["--rpc-http-host"] == "127.0.0.1", (f"{name}'s JSON-RPC (with QBFT votes) reaches "
+                                                           f"other containers")
         assert options["--rpc-max-logs-range"] == "0"  # Besu's default 5000 blocks breaks reads from block 0
         assert service["networks"] == ["p2p"]
         assert service["image"].startswith("hyperledger/besu:") and service["image"].split(":")[1][0].isdigit()
@@ -194,7 +196,8 @@ def test_the_stack_notary_command_runs_on_anvil_and_postgres_and_anchors(tmp_pat
     (secrets / "pgpass").write_text(f"127.0.0.1:{postgres.port}:*:notary_370000{suffix}:password-370000\n")
     (secrets / "pgpass").chmod(0o600)
     environment.update({  # the role and database init.sql made, on this machine's server
-        "LIANZHENG_DATABASE_URL": environment["LIANZHENG_DATABASE_URL"].replace("notary_370000", f"notary_370000{suffix}")
+        "LIANZHENG_DATABASE_URL": environment["LIANZHENG_DATABASE_URL"]
+                                  .replace("notary_370000", f"notary_370000{suffix}")
                                   .replace("@postgres:5432/", f"@127.0.0.1:{postgres.port}/"),
         "LIANZHENG_DATA_DIR": str(tmp_path / "data"),  # for /var/lib/lianzheng
         "PGPASSFILE": str(secrets / "pgpass"),

@@ -96,7 +96,8 @@ def test_killing_the_sequencer_under_load_loses_nothing_and_anchors_each_size_on
             tree = MerkleTree(SHA256)
             tree.extend_leaf_hashes([SHA256.hash_leaf(bytes.fromhex(r["event_digest"])) for r in rows])
             registry = RegistryReader(node.url, _health(second)["chain"]["registry"])
-            anchored = [(e.args["treeSize"], bytes(e.args["root"])) for e in registry.contract.logs("CheckpointAnchored")]
+            anchored = [(e.args["treeSize"], bytes(e.args["root"]))
+                        for e in registry.contract.logs("CheckpointAnchored")]
             sizes = [s for s, _ in anchored]
             assert sizes == sorted(set(sizes)), f"a size anchored twice or out of order: {sizes}"
             assert sizes[-1] == size

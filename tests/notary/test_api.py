@@ -470,8 +470,8 @@ def test_a_data_directory_of_the_first_event_format_is_refused(tmp_path):
 def test_each_event_links_to_the_previous_event_of_its_section(api):
     """The notary chains a section's events (``prev``): leaving one out of a timeline, or splicing
     another section's in, breaks the chain a witness checks."""
-    base = {"type": "tender.announced", "region": "370000", "project": "CHAIN-1", "occurred_at": "2026-11-23T09:30:00+08:00",
-            "actor": "centre"}
+    base = {"type": "tender.announced", "region": "370000", "project": "CHAIN-1",
+            "occurred_at": "2026-11-23T09:30:00+08:00", "actor": "centre"}
     sent = [{**base, "id": f"chain-{i}", "section": section} for i, section in enumerate(["S1", "S2", "S1"])]
     sent.append({**base, "id": "chain-3"})  # the project's own events (no section) form their own chain
     body = api.post("/v1/events", json={"events": sent[:2]}, headers=api.hdr).json()  # one batch, two sections
@@ -485,7 +485,8 @@ def test_each_event_links_to_the_previous_event_of_its_section(api):
     # a new log object (a restart) finds the section's head in the store
     notary = api.app.state.notary
     notary.log._heads.clear()
-    third = parse_receipt(api.post("/v1/events", json={**base, "id": "chain-4", "section": "S1"}, headers=api.hdr).json())
+    third = parse_receipt(api.post("/v1/events", json={**base, "id": "chain-4", "section": "S1"},
+                                   headers=api.hdr).json())
     assert third.event["prev"] == second.event_digest
     # a retry of a logged event is the same event (the link is the notary's, like the salt)
     again = api.post("/v1/events", json=sent[0], headers=api.hdr)
@@ -508,9 +509,12 @@ def test_other_sites_may_read_but_never_write_with_a_key(api):
     RPC; no site's script gets an Authorization header through a preflight."""
     read = api.get("/v1/checkpoint", headers={"Origin": "null"})
     assert read.headers["access-control-allow-origin"] == "*"
-    rpc = api.options("/chain/rpc", headers={"Origin": "https://witness.example", "Access-Control-Request-Method": "POST",
+    rpc = api.options("/chain/rpc", headers={"Origin": "https://witness.example",
+                                             "Access-Control-Request-Method": "POST",
                                              "Access-Control-Request-Headers": "content-type"})
     assert rpc.status_code == 200 and "POST" in rpc.headers["access-control-allow-methods"]
-    write = api.options("/v1/events", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
+    write = api.options("/v1/events", headers={"Origin": "https://evil.example",
+                                               "Access-Control-Request-Method": "POST",
                                                "Access-Control-Request-Headers": "authorization,content-type"})
-    assert write.status_code == 400 and "authorization" not in write.headers.get("access-control-allow-headers", "").lower()
+    assert (write.status_code == 400
+            and "authorization" not in write.headers.get("access-control-allow-headers", "").lower())

@@ -164,7 +164,8 @@ def test_only_the_operator_keeps_the_registry_and_names_holders(api):
         "project": "SDGP-2026-0042", "section": "S9", "profile": "demo", "deadline": deadline,
         "holders": [mine.address], "threshold": 2})
     assert (r.status_code, r.json()["code"]) == (422, "rule_rejected") and "HolderWithoutKey" in r.text
-    forged = {**holder_registration(api.notary.tender.domain(), mine, x), "x25519": public_bytes(new_holder_key()).hex()}
+    forged = {**holder_registration(api.notary.tender.domain(), mine, x),
+              "x25519": public_bytes(new_holder_key()).hex()}
     r = api.post("/v1/tender/holders", headers=api.operator, json=forged)
     assert (r.status_code, r.json()["code"]) == (422, "rule_rejected"), r.text
 

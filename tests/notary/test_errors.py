@@ -23,14 +23,14 @@ def _family(root: type) -> set[type]:
 def test_every_package_family_hangs_under_the_root():
     for root in (lianzheng.sdk.errors.VerificationError, lianzheng.sdk.errors.NotaryClientError,
                  lianzheng.chain_node.errors.ChainError,
-                 lianzheng.notary.errors.NotaryError, lianzheng.rules.errors.RuleError, lianzheng.alliance.errors.AllianceError,
-                 lianzheng.contracts.build.CompileError):
+                 lianzheng.notary.errors.NotaryError, lianzheng.rules.errors.RuleError,
+                 lianzheng.alliance.errors.AllianceError, lianzheng.contracts.build.CompileError):
         assert issubclass(root, LianzhengError), root
 
 
 def test_every_error_the_api_can_raise_has_a_status_of_its_own():
-    for root in (lianzheng.notary.errors.NotaryError, lianzheng.chain_node.errors.ChainError, lianzheng.rules.errors.RuleError,
-                 lianzheng.sdk.errors.VerificationError):
+    for root in (lianzheng.notary.errors.NotaryError, lianzheng.chain_node.errors.ChainError,
+                 lianzheng.rules.errors.RuleError, lianzheng.sdk.errors.VerificationError):
         for cls in _family(root):
             # found through the class or an ancestor below the family's root, never the catch-all
             assert any(c in STATUS for c in cls.__mro__[: cls.__mro__.index(root) + 1]), cls
@@ -40,6 +40,7 @@ def test_every_error_the_api_can_raise_has_a_status_of_its_own():
 def test_statuses_are_what_callers_rely_on():
     e = lianzheng.notary.errors
     assert status_of(e.ReservedType("x")) == 403 and status_of(e.RateLimited("c", 1.0)) == 429
-    assert status_of(e.StoreOutdated("x")) == 503 and status_of(lianzheng.chain_node.errors.ChainUnavailable("x")) == 503
+    assert (status_of(e.StoreOutdated("x")) == 503
+            and status_of(lianzheng.chain_node.errors.ChainUnavailable("x")) == 503)
     assert status_of(lianzheng.chain_node.errors.InvalidTransaction("x")) == 422
     assert status_of(lianzheng.rules.errors.RuleRejected("BidDeadlinePassed()")) == 422

@@ -96,7 +96,8 @@ def test_keys_go_to_the_servers_data_dir_or_fail_naming_where_they_looked(tmp_pa
                                timeout=60, env=env, check=False)
         not_dev = cli("chain", "fund", "--rpc", server.url + "/chain/rpc", "--account", "0x" + "11" * 20)
         right = subprocess.run([*LIANZHENG, "notarize", str(tmp_path / "doc.txt"), "--url", server.url, "--key", key,
-                                "--no-wait"], cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env, check=False)
+                                "--no-wait"],
+                               cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env, check=False)
     finally:
         server.stop()
     assert right.returncode == 0, right.stderr

@@ -1,4 +1,5 @@
-"""Every step of a draw is a notary event with a receipt, a withholder is named, and no expert's name reaches the notary."""
+"""Every step of a draw is a notary event with a receipt, a withholder is named, and no expert's name reaches
+the notary."""
 from __future__ import annotations
 
 import json

@@ -109,8 +109,8 @@ def machine(tender: Tender):
                                             [h.key for h in self.t.holders], THRESHOLD), b.key, self.t.rules.domain())
             signals = sealing.keyed_signals(sealing.raw_signals(b.file, b.observed), self.t.signal_key)
             index = len(self.t.box)
-            self.t.box.add(BoxEntry(self.t.section_id, bid.pseudonym, bid.cipher_hash, bid.clear_commitment, bid.seal_hash,
-                                    sealing.signals_hash_of(signals), self.now), self.t.centre)
+            self.t.box.add(BoxEntry(self.t.section_id, bid.pseudonym, bid.cipher_hash, bid.clear_commitment,
+                                    bid.seal_hash, sealing.signals_hash_of(signals), self.now), self.t.centre)
             self.t.sealed[index], self.t.raw[index] = bid, signals
             self.m.owners.append(bidder)
             self.m.states.append("none")

@@ -65,7 +65,8 @@ def test_tampered_checkpoint_fails_signature(mutation):
         SignedNote.parse(text).verify(ORIGIN, PUB)
 
 
-@pytest.mark.parametrize("text", ["", "no blank line\n", "a\n1\nAAAA\n\nnot a signature\n", "a\n1\nAAAA\n\n\u2014 a !!!\n"])
+@pytest.mark.parametrize("text", ["", "no blank line\n", "a\n1\nAAAA\n\nnot a signature\n",
+                                  "a\n1\nAAAA\n\n\u2014 a !!!\n"])
 def test_malformed_notes_are_refused(text):
     with pytest.raises(MalformedError):
         SignedNote.parse(text)

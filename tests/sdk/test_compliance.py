@@ -156,10 +156,10 @@ def test_documents_issued_at_overrides_the_announcement_time():
 def test_the_last_extension_sets_the_deadline():
     short = ISSUED + timedelta(days=18)
     events = [announced(), section(short),
-              ev(et.DEADLINE_EXTENDED, ISSUED + timedelta(days=5), deadline=int((ISSUED + timedelta(days=19)).timestamp()),
-                 status="accepted"),
-              ev(et.DEADLINE_EXTENDED, ISSUED + timedelta(days=6), deadline=int((ISSUED + timedelta(days=21)).timestamp()),
-                 status="accepted")]
+              ev(et.DEADLINE_EXTENDED, ISSUED + timedelta(days=5),
+                 deadline=int((ISSUED + timedelta(days=19)).timestamp()), status="accepted"),
+              ev(et.DEADLINE_EXTENDED, ISSUED + timedelta(days=6),
+                 deadline=int((ISSUED + timedelta(days=21)).timestamp()), status="accepted")]
     assert element("engineering", events, "announcement_period").status == "met"
     assert element("engineering", events[:3], "announcement_period").status == "not_met"
 

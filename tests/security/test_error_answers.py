@@ -27,8 +27,8 @@ def test_chain_down_inside_a_tender_route_is_503_with_retry_after(tmp_path):
             assert api.post("/v1/events", json=make_event(1), headers=headers).status_code == 201
             node.stop()
             holder = "0x" + "11" * 20
-            body = {"project": "P-1", "section": "S1", "profile": "engineering", "deadline": int(time.time()) + 30 * 86400,
-                    "holders": [holder], "threshold": 2}
+            body = {"project": "P-1", "section": "S1", "profile": "engineering",
+                    "deadline": int(time.time()) + 30 * 86400, "holders": [holder], "threshold": 2}
             r = api.post("/v1/tender/sections", json=body, headers=headers)
             assert r.status_code == 503, r.text
             assert r.json()["code"] == "chain_unavailable"

@@ -31,7 +31,8 @@ json_values = st.recursive(
 # Notes and proofs are lines of known words: build them from those, so the fuzzer reaches past
 # the first check (random text rarely even has a blank line in it).
 TOKENS = ["c2sp.org/tlog-proof@v1", "index ", "extra ", "0", "7", "18446744073709551616", "\n", "\n\n", "\u2014 ",
-          "- ", "lianzheng.notary/370000", " ", "AAAA", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "=", "é", "\x00"]
+          "- ", "lianzheng.notary/370000", " ", "AAAA", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "=", "é",
+          "\x00"]
 note_text = st.lists(st.sampled_from(TOKENS), max_size=40).map("".join) | st.text(max_size=100)
 
 

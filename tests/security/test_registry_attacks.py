@@ -1,12 +1,12 @@
 """Attacks on the EvidenceRegistry (issue 12, item 10), each reproduced and shown refused.
 
-| who cheats | how | refused by | test |
+|who cheats|how|refused by|test|
 |---|---|---|---|
-| a notary whose role was revoked | keeps anchoring | `anchor` requires NOTARY_ROLE now | revoked_notary |
-| a notary (or its stolen key) | anchors a forked / rewritten log | RFC 9162 consistency proof checked on chain | forked_log |
-| a buggy or hostile notary | anchors 2^64-1 to freeze the region | MAX_TREE_SIZE = 2^40 | freeze |
-| a thief of an old checkpoint key | signs checkpoints after a rotation | verifiers choose the key by size | rotation |
-| a registrar (or one typo) | hands a region to an account nobody controls | rebind needs the account's acceptance | rebind |
+|a notary whose role was revoked|keeps anchoring|`anchor` requires NOTARY_ROLE now|revoked_notary|
+|a notary (or its stolen key)|anchors a forked / rewritten log|RFC 9162 consistency proof checked on chain|forked_log|
+|a buggy or hostile notary|anchors 2^64-1 to freeze the region|MAX_TREE_SIZE = 2^40|freeze|
+|a thief of an old checkpoint key|signs checkpoints after a rotation|verifiers choose the key by size|rotation|
+|a registrar (or one typo)|hands a region to an account nobody controls|rebind needs the account's acceptance|rebind|
 """
 from __future__ import annotations
 
@@ -184,7 +184,8 @@ def test_rebind_needs_both_the_registrar_and_the_new_account(chain, registry, fu
     f, old = registry, registry.notary
     new, thief = funded(), funded()
     _refused(chain, thief, f.tx("proposeRebind", 370000, thief.address), "AccessControlUnauthorizedAccount")
-    _refused(chain, new, f.tx("acceptRebind", 370000), f"EvidenceRegistryNotProposedNotary({new.address.lower()}, 370000, "
+    _refused(chain, new, f.tx("acceptRebind", 370000),
+             f"EvidenceRegistryNotProposedNotary({new.address.lower()}, 370000, "
              f"0x{'0' * 40}")
     chain.transact(registry.admin, f.tx("proposeRebind", 370000, new.address))
     assert f.read("logOf", 370000)[0] == old.address  # proposing alone moves nothing

@@ -1,10 +1,18 @@
 """Attacks on the AllianceRelay (issue 12, item 11), each reproduced and shown refused.
 
-| who cheats | how | refused by | test |
-|---|---|---|---|
-| anyone holding one conflicting attestation | replays it to grow storage and the read's gas (6.24M gas at 203 entries before) | one equivocation per (log, size, member); paged reads | replay |
-| a member removed for cause, re-added later | its signatures (or attestations) from before count again | signatures bind the member epoch | re_added_member |
-| nobody cheats: the alliance lowers k | a checkpoint attested by k' < k members stays pending forever | `confirm` recounts under the current members and threshold | lowered_threshold |
+Who cheats, how, what refuses it, and the test:
+- anyone holding one conflicting attestation
+  how: replays it to grow storage and the read's gas (6.24M gas at 203 entries before)
+  refused by: one equivocation per (log, size, member); paged reads
+  test: replay
+- a member removed for cause, re-added later
+  how: its signatures (or attestations) from before count again
+  refused by: signatures bind the member epoch
+  test: re_added_member
+- nobody cheats: the alliance lowers k
+  how: a checkpoint attested by k' < k members stays pending forever
+  refused by: `confirm` recounts under the current members and threshold
+  test: lowered_threshold
 """
 from __future__ import annotations
 

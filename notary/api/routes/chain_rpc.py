@@ -100,7 +100,8 @@ async def _answer(pool, call: Any, deadline: float, request: Request) -> dict[st
     return {"jsonrpc": "2.0", "id": call.get("id"), **answer}
 
 
-@router.post("/chain/rpc", summary="JSON-RPC reads of the embedded chain, and signed transactions to ExpertDraw relayed (404 when a real node is used)")
+@router.post("/chain/rpc", summary="JSON-RPC reads of the embedded chain, and signed transactions to ExpertDraw "
+                                   "relayed (404 when a real node is used)")
 async def chain_rpc(request: Request, pool: PublicRpcDep) -> JSONResponse:
     if pool is None:
         raise NotFound("this notary uses an external chain node: query that node instead")

@@ -30,7 +30,8 @@ def get_receipt(event_id: EventId, log: LogDep, viewer: ViewerDep) -> Response:
     return Response(content=log.receipt(event_id, viewer).model_dump_json(), media_type="application/json")
 
 
-@router.get("/v1/checkpoint", summary="The latest anchored checkpoint (signed note) and its anchor, or the one of ?size=")
+@router.get("/v1/checkpoint",
+            summary="The latest anchored checkpoint (signed note) and its anchor, or the one of ?size=")
 def get_checkpoint(log: LogDep, size: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None) -> dict:
     return log.checkpoint(size)
 

@@ -1,6 +1,6 @@
 """The tender procedure over HTTP (TenderRules): trading systems open and drive sections they own,
-the operator keeps the bidder registry and names key holders, bidders' sealed bids go into the section's box, holders release their key shares, anyone reads a
-section's public view (nothing about its bids before the deadline)."""
+the operator keeps the bidder registry and names key holders, bidders' sealed bids go into the section's box,
+holders release their key shares, anyone reads a section's public view (nothing about its bids before the deadline)."""
 from __future__ import annotations
 
 from typing import Annotated, Any

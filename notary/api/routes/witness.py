@@ -42,12 +42,14 @@ def asset(name: str) -> Response:
     return Response(item.read_bytes(), media_type=ASSET_TYPES[match.group(1)], headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/v1/config", dependencies=[Depends(limit_reads)], summary="What the verification page needs: chain, registry, RPC for browsers")
+@router.get("/v1/config", dependencies=[Depends(limit_reads)],
+            summary="What the verification page needs: chain, registry, RPC for browsers")
 def config(public_config: PublicConfigDep) -> dict:
     return public_config
 
 
-@router.get("/v1/timeline", dependencies=[Depends(limit_reads)], summary="A project's (or section's) events in log order with anchors and rule outcomes")
+@router.get("/v1/timeline", dependencies=[Depends(limit_reads)],
+            summary="A project's (or section's) events in log order with anchors and rule outcomes")
 def get_timeline(witness: WitnessDep, project: Ident, section: Ident | None = None) -> dict:
     return witness.timeline(project, section)
 

@@ -77,8 +77,9 @@ def _tender_with_collusion(api: httpx.Client, notary) -> None:
     files = [b"%PDF-1.4 offer " + b"\x0a" * 32, b"%PDF-1.4 offer " + b"\x0a" * 32, b"%PDF-1.4 " + os.urandom(32)]
     for i in range(3):
         key, bidder_id = Account.create(), os.urandom(32)
-        api.post("/v1/tender/bidders", headers=operator, json={"bidder_id": bidder_id.hex(), "ca_cert_hash": os.urandom(32).hex(),
-                                             "key": key.address}).raise_for_status()
+        api.post("/v1/tender/bidders", headers=operator, json={"bidder_id": bidder_id.hex(),
+                                                               "ca_cert_hash": os.urandom(32).hex(),
+                                                               "key": key.address}).raise_for_status()
         _, body = bid_submission(view, files[i], bidder_id, key, Observed(device=f"device-{i}"))
         api.post(f"/v1/tender/sections/{section}/bids", json=body).raise_for_status()
     notary.chain.set_next_block_time(deadline)
@@ -148,7 +149,8 @@ def sm3_site(tmp_path_factory):
             site.files[f"scan-{i}"] = scan
             _archive(site, {"id": f"sm3-archive-{i}", "type": "archive.filed", "region": "150700",
                             "project": "NMG-2026-7", "occurred_at": "2026-11-23T10:00:00+08:00",
-                            "actor": "archive-system", "public": {"archive": "Hulunbuir archive"}, "payload": {"price": SECRET},
+                            "actor": "archive-system", "public": {"archive": "Hulunbuir archive"},
+                            "payload": {"price": SECRET},
                             "documents": [{"sha256": hashlib.sha256(scan.read_bytes()).hexdigest()}]})
         yield site
 

@@ -75,7 +75,8 @@ def test_the_chain_is_the_witnesses_not_the_notarys(browser, site):
     fake_rpc = site.url + "/fake-node"
     config = httpx.get(f"{site.url}/v1/config").json()
     page.route("**/v1/config", lambda route: route.fulfill(json={**config, "registry": "", "rpc_url": fake_rpc}))
-    page.route("**/fake-node", lambda route: route.fulfill(json={"jsonrpc": "2.0", "id": 1, "result": "0x" + "00" * 96}))
+    page.route("**/fake-node",
+               lambda route: route.fulfill(json={"jsonrpc": "2.0", "id": 1, "result": "0x" + "00" * 96}))
     page.goto(site.url + "/")
     page.wait_for_selector("body[data-ready='1']")
     kinds = page.eval_on_selector_all("#trust [data-kind]", "els => els.map(e => e.dataset.kind)")
@@ -237,8 +238,8 @@ def test_a_timeline_with_every_rule_event_left_out_still_shows_the_chains(witnes
 
 def _forge(site, event_id: str, kind: str, public: dict, section: str) -> None:
     """The notary logs, as its rules engine, an event its rules never made (a lying notary can)."""
-    site.notary.log.submit([{"id": event_id, "type": kind, "region": "370000", "project": "FORGED-2", "section": section,
-                             "occurred_at": "2026-11-23T10:00:00+08:00", "actor": "0x" + "12" * 20,
+    site.notary.log.submit([{"id": event_id, "type": kind, "region": "370000", "project": "FORGED-2",
+                             "section": section, "occurred_at": "2026-11-23T10:00:00+08:00", "actor": "0x" + "12" * 20,
                              "public": public}], "rules-engine", rules=True)
     site.wait_anchored(event_id)
 

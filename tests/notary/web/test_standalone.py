@@ -61,4 +61,5 @@ def test_the_inlined_modules_parse_as_one_script(tmp_path):
     assert node, "node is installed by ./scripts/test (npm packages)"
     result = subprocess.run([node, "--check", str(tmp_path / "inline.mjs")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert 'Object.freeze({"registry": "0x1111111111111111111111111111111111111111", "rpc": "https://node.example/rpc"})' in script
+    assert ('Object.freeze({"registry": "0x1111111111111111111111111111111111111111", '
+            '"rpc": "https://node.example/rpc"})') in script

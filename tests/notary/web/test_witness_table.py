@@ -16,7 +16,8 @@ NODE = shutil.which("node")
 
 
 def _corpus() -> list[dict]:
-    events = [{"type": t, "public": {}} for t in et.LABELS] + [{"type": t + et.REJECTED, "public": {}} for t in et.LABELS]
+    events = ([{"type": t, "public": {}} for t in et.LABELS]
+              + [{"type": t + et.REJECTED, "public": {}} for t in et.LABELS])
     events += [{"type": "something.else", "public": None}, {"type": "x.y", "public": []}]
     ok = {"reason": "BidDeadlinePassed()"}
     variants = {
