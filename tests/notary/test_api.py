@@ -65,6 +65,8 @@ def test_a_write_leaves_nothing_for_the_cyclic_collector(api):
     try:
         for i in range(20):
             assert api.post("/v1/events", json=make_event(700 + i), headers=api.hdr).status_code == 201
+        changed = {**make_event(700), "actor": "someone else"}  # and a refused one: the same id, another event
+        assert api.post("/v1/events", json=changed, headers=api.hdr).status_code == 409
         gc.collect()
         cyclic = [o for o in gc.garbage if isinstance(o, (_Request, Accepted))]
     finally:
