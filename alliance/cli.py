@@ -130,7 +130,7 @@ def mirror(source: Annotated[str, typer.Option("--source", help="the source nota
     Exit 1 with the entry's index when the source served a tampered entry or a forked log."""
     import httpx
 
-    from lianzheng.alliance.errors import MirrorError
+    from lianzheng.alliance.errors import MirrorError, NoTiles
     from lianzheng.alliance.mirror import SOURCES, Mirror
     from lianzheng.sdk.client import NotaryClientError
     from lianzheng.sdk.errors import VerificationError
@@ -145,8 +145,6 @@ def mirror(source: Annotated[str, typer.Option("--source", help="the source nota
         if proof:
             typer.echo(json.dumps(m.proof(proof), indent=1))
             return
-        if via == "tiles" and m.source_kind() == "json":
-            fail(f"error: {source} serves no tlog-tiles: mirror it with --via json", 2)
         target = max((s for s, _ in m.anchored()), default=0)
         todo = max(0, target - m.verified_size) if limit is None else min(limit, max(0, target - m.verified_size))
         with progress("verifying entries", todo) as update:
@@ -162,6 +160,8 @@ def mirror(source: Annotated[str, typer.Option("--source", help="the source nota
 
             typer.echo(f"serving the verified mirror on http://127.0.0.1:{port}")
             uvicorn.run(create_mirror_app(m), host="127.0.0.1", port=port, log_level="warning")
+    except NoTiles:
+        fail(f"error: {source} serves no tlog-tiles: mirror it with --via json", 2)
     except MirrorError as exc:
         fail(f"REJECTED: {exc}")
     except (VerificationError, NotaryClientError, httpx.HTTPError) as exc:

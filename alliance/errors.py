@@ -18,3 +18,8 @@ class MirrorError(AllianceError):
     def __init__(self, message: str, index: int | None = None) -> None:
         super().__init__(message, index=index)
         self.index = index
+
+
+class NoTiles(MirrorError):
+    """Tiles were asked for, and the source serves none (no ``/checkpoint``): a use error, not a
+    tampered log."""

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import httpx
 
-from lianzheng.alliance.errors import MirrorError
+from lianzheng.alliance.errors import MirrorError, NoTiles
 from lianzheng.alliance.tiles import WIDTH, entries_path, parse_bundle, tile_path, tiles_covering
 from lianzheng.sdk.checkpoint import Checkpoint, SignedNote
 from lianzheng.sdk.client import NotaryClient, NotaryClientError
@@ -177,7 +177,7 @@ class Mirror:
             if self._source is None:
                 self._source = "json" if served is None else "tiles"
             if source == "tiles" and served is None:
-                raise MirrorError("the source serves no tlog-tiles (no /checkpoint): mirror it over its JSON API")
+                raise NoTiles("the source serves no tlog-tiles (no /checkpoint): mirror it over its JSON API")
             if (source or self._source) == "tiles":
                 used, todo = "tiles", [(s, r) for s, r in todo if s <= (served or 0)]
         if todo:
